@@ -1,0 +1,159 @@
+"""Compressed sparse row structure shared by the graph layer and the kernels."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+__all__ = ["CSR"]
+
+
+class CSR:
+    r"""A sparse ``rows x cols`` matrix in compressed sparse row form.
+
+    Row ``i`` holds columns ``indices[indptr[i]:indptr[i + 1]]`` with optional
+    ``values`` in the same order (``None`` means all ones). ``perm[k]`` is the
+    position, in the COO input the matrix was built from, of stored entry ``k``;
+    it lets per-edge tensors be put in CSR order with one gather.
+
+    Structural caches (the expanded row index, the transpose) are shared by every
+    matrix made with :meth:`with_values`, so a layer that re-weights the same graph
+    each step (GCN normalisation, attention) never rebuilds them.
+    """
+
+    __slots__ = ("indptr", "indices", "values", "perm", "shape", "_shared")
+
+    def __init__(
+        self,
+        indptr: Tensor,
+        indices: Tensor,
+        shape: tuple[int, int],
+        values: Optional[Tensor] = None,
+        perm: Optional[Tensor] = None,
+        _shared: Optional[dict] = None,
+    ) -> None:
+        self.indptr = indptr
+        self.indices = indices
+        self.values = values
+        self.perm = perm
+        self.shape = (int(shape[0]), int(shape[1]))
+        self._shared = {} if _shared is None else _shared
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_coo(
+        cls,
+        row: Tensor,
+        col: Tensor,
+        shape: tuple[int, int],
+        values: Optional[Tensor] = None,
+    ) -> "CSR":
+        """Builds the CSR of entries ``(row[k], col[k])``; sorted by row, then column."""
+        num_rows, num_cols = int(shape[0]), int(shape[1])
+        row = row.to(torch.long)
+        col = col.to(torch.long)
+        key = row * max(num_cols, 1) + col
+        perm = torch.argsort(key, stable=True)
+        row_sorted = row[perm]
+        counts = torch.bincount(row_sorted, minlength=num_rows)
+        indptr = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
+        torch.cumsum(counts, 0, out=indptr[1:])
+        csr = cls(indptr, col[perm], (num_rows, num_cols),
+                  None if values is None else values[perm], perm)
+        csr._shared["row"] = row_sorted
+        return csr
+
+    def with_values(self, values: Optional[Tensor]) -> "CSR":
+        """The same sparsity pattern with new ``values`` (already in CSR order)."""
+        if values is not None and values.size(0) != self.nnz:
+            raise ValueError(
+                f"values has {values.size(0)} entries, the CSR has {self.nnz}")
+        return CSR(self.indptr, self.indices, self.shape, values, self.perm,
+                   self._shared)
+
+    def with_edge_values(self, edge_values: Optional[Tensor]) -> "CSR":
+        """New values given in the order of the COO input (per edge id)."""
+        if edge_values is None:
+            return self.with_values(None)
+        if self.perm is None:
+            return self.with_values(edge_values)
+        return self.with_values(edge_values[self.perm])
+
+    # -------------------------------------------------------------- properties
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.numel())
+
+    @property
+    def num_rows(self) -> int:
+        return self.shape[0]
+
+    @property
+    def num_cols(self) -> int:
+        return self.shape[1]
+
+    @property
+    def device(self) -> torch.device:
+        return self.indptr.device
+
+    def row(self) -> Tensor:
+        """Row id of every stored entry (cached)."""
+        cached = self._shared.get("row")
+        if cached is None:
+            counts = self.indptr[1:] - self.indptr[:-1]
+            cached = torch.repeat_interleave(
+                torch.arange(self.num_rows, device=self.device), counts)
+            self._shared["row"] = cached
+        return cached
+
+    def degree(self) -> Tensor:
+        """Number of stored entries per row."""
+        return self.indptr[1:] - self.indptr[:-1]
+
+    def transpose_structure(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(indptr, indices, pos)`` of the transpose; ``pos[k]`` is the entry of
+        ``self`` that the transpose stores at ``k``. Built once, then cached."""
+        cached = self._shared.get("transpose")
+        if cached is None:
+            row = self.row()
+            key = self.indices * max(self.num_rows, 1) + row
+            pos = torch.argsort(key, stable=True)
+            counts = torch.bincount(self.indices, minlength=self.num_cols)
+            indptr = torch.zeros(self.num_cols + 1, dtype=torch.long,
+                                 device=self.device)
+            torch.cumsum(counts, 0, out=indptr[1:])
+            cached = (indptr, row[pos], pos)
+            self._shared["transpose"] = cached
+        return cached
+
+    def t(self) -> "CSR":
+        """The transpose (CSC of ``self``), sharing the cached structure."""
+        indptr, indices, pos = self.transpose_structure()
+        key = ("transpose_csr", )
+        shared_t = self._shared.get(key)
+        if shared_t is None:
+            inverse = torch.empty_like(pos)
+            inverse[pos] = torch.arange(pos.numel(), device=pos.device)
+            shared_t = {"transpose": (self.indptr, self.indices, inverse),
+                        "row": indices}
+            self._shared[key] = shared_t
+        values = None if self.values is None else self.values[pos]
+        perm = None if self.perm is None else self.perm[pos]
+        return CSR(indptr, indices, (self.num_cols, self.num_rows), values, perm,
+                   shared_t)
+
+    def to_torch(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """A ``torch.sparse_csr_tensor`` view (values default to ones)."""
+        values = self.values
+        if values is None:
+            values = torch.ones(self.nnz, dtype=dtype, device=self.device)
+        return torch.sparse_csr_tensor(self.indptr, self.indices, values,
+                                       self.shape, check_invariants=False)
+
+    def to_dense(self) -> Tensor:
+        return self.to_torch().to_dense()
+
+    def __repr__(self) -> str:
+        weighted = "weighted" if self.values is not None else "unweighted"
+        return f"CSR(shape={self.shape}, nnz={self.nnz}, {weighted})"

@@ -1,0 +1,76 @@
+r"""Pure-torch reference implementations of the message-passing primitives.
+
+These are the definitions every faster path is tested against. Empty output rows
+are 0 for every reduction (the convention of PyG and torch-scatter).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .csr import CSR
+
+_AMAX = {"max": "amax", "min": "amin"}
+
+
+def _broadcast(index: Tensor, src: Tensor, dim: int) -> Tensor:
+    shape = [1] * src.dim()
+    shape[dim] = -1
+    return index.view(shape).expand_as(src)
+
+
+def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum",
+            dim: int = 0) -> Tensor:
+    r"""``out[..., i, ...] = reduce_{k : index[k] = i} src[..., k, ...]`` along ``dim``."""
+    dim = dim % src.dim()
+    shape = list(src.shape)
+    shape[dim] = dim_size
+    out = src.new_zeros(shape)
+    if reduce in ("sum", "mean"):
+        out = out.index_add(dim, index, src)
+        if reduce == "mean":
+            count = torch.bincount(index, minlength=dim_size).clamp_(min=1)
+            view = [1] * src.dim()
+            view[dim] = -1
+            out = out / count.view(view).to(src.dtype)
+        return out
+    return out.scatter_reduce(dim, _broadcast(index, src, dim), src,
+                              reduce=_AMAX[reduce], include_self=False)
+
+
+def segment_csr(src: Tensor, indptr: Tensor, reduce: str = "sum") -> Tensor:
+    r"""``out[i] = reduce(src[indptr[i]:indptr[i+1]])`` along dim 0."""
+    counts = indptr[1:] - indptr[:-1]
+    index = torch.repeat_interleave(
+        torch.arange(counts.numel(), device=src.device), counts)
+    return scatter(src, index, counts.numel(), reduce, dim=0)
+
+
+def spmm(csr: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
+    r"""``out[i] = reduce_{j \in row i} a_{ij} x_j`` by explicit gather then scatter.
+
+    ``x`` is ``[num_cols, ...]``; values of shape ``[nnz]`` scale whole rows,
+    values of shape ``[nnz, H]`` scale head ``h`` of ``x`` of shape ``[num_cols, H, C]``.
+    """
+    msg = x.index_select(0, csr.indices)
+    if csr.values is not None:
+        v = csr.values
+        msg = msg * v.view(v.shape + (1,) * (msg.dim() - v.dim()))
+    return scatter(msg, csr.row(), csr.num_rows, reduce, dim=0)
+
+
+def gather_csr(src: Tensor, indptr: Tensor) -> Tensor:
+    """Repeats ``src[i]`` for every entry of row ``i`` (the inverse of segment_csr)."""
+    return torch.repeat_interleave(src, indptr[1:] - indptr[:-1], dim=0)
+
+
+def softmax_csr(src: Tensor, csr: CSR, dim_size: Optional[int] = None) -> Tensor:
+    """Softmax of per-entry scores over each row of ``csr`` (entries in CSR order)."""
+    row = csr.row()
+    n = csr.num_rows if dim_size is None else dim_size
+    peak = scatter(src.detach(), row, n, "max")
+    e = (src - peak.index_select(0, row)).exp()
+    total = scatter(e, row, n, "sum")
+    return e / total.index_select(0, row).clamp_min(1e-16)
