@@ -48,7 +48,8 @@ def features_to_tensor(x: Any, name: str = "x") -> Tensor:
         t = torch.sparse_csr_tensor(
             torch.from_numpy(csr.indptr.astype(np.int64)),
             torch.from_numpy(csr.indices.astype(np.int64)),
-            torch.from_numpy(np.asarray(csr.data, dtype=np.float32)), csr.shape)
+            torch.from_numpy(np.asarray(csr.data, dtype=np.float32)), csr.shape,
+            check_invariants=False)
     else:
         t = _tensor(name, x)
         if t.layout == torch.sparse_coo:
@@ -64,7 +65,8 @@ def features_to_tensor(x: Any, name: str = "x") -> Tensor:
         values = t.values()
         if not values.is_floating_point():
             t = torch.sparse_csr_tensor(t.crow_indices(), t.col_indices(),
-                                        values.float(), t.shape)
+                                        values.float(), t.shape,
+                                        check_invariants=False)
             values = t.values()
     else:
         if t.dtype == torch.bool or not (t.is_floating_point() or t.is_complex()):

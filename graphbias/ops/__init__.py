@@ -17,6 +17,7 @@ tensor([ 1., 11.])
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Optional
 
 import torch
@@ -32,6 +33,8 @@ __all__ = ["CSR", "backend", "scatter", "segment_csr", "spmm", "softmax_csr",
            "reference"]
 
 _BACKENDS = ("auto", "torch")
+
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
 def backend() -> str:

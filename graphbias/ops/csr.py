@@ -143,6 +143,17 @@ class CSR:
         return CSR(indptr, indices, (self.num_cols, self.num_rows), values, perm,
                    shared_t)
 
+    @classmethod
+    def from_torch(cls, t: Tensor) -> "CSR":
+        """Wraps a ``torch.sparse_csr_tensor`` (or COO, converted) without copying."""
+        if t.layout == torch.sparse_coo:
+            t = t.coalesce().to_sparse_csr()
+        if t.layout != torch.sparse_csr or t.dim() != 2:
+            raise ValueError(f"expected a 2-D sparse CSR tensor, got {t.layout} "
+                             f"with shape {tuple(t.shape)}")
+        return cls(t.crow_indices().to(torch.long), t.col_indices().to(torch.long),
+                   tuple(t.shape), t.values())
+
     def to_torch(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """A ``torch.sparse_csr_tensor`` view (values default to ones)."""
         values = self.values

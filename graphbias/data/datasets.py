@@ -1,0 +1,662 @@
+"""Offline-first dataset loaders: Planetoid files and OGB node-property raw folders.
+
+Nothing here downloads, prompts or exits: every loader reads a local ``root`` and a
+missing file raises ``FileNotFoundError`` naming the file, the folders searched and
+where to get it. The Planetoid files are pickles; they are read with a restricted
+unpickler that builds only numpy arrays, scipy CSR matrices and plain containers
+(anything else raises :class:`UnsafePickleError`). OGB datasets are read from OGB's
+raw CSV layout with pandas, never through ``ogb``'s dataset classes (which download
+and ``torch.load`` pickles).
+
+>>> sorted(PLANETOID_NAMES)
+['citeseer', 'cora', 'pubmed']
+"""
+from __future__ import annotations
+
+import collections
+import gzip
+import io
+import itertools
+import os
+import pickle
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .graph import Graph
+
+__all__ = [
+    "PLANETOID_NAMES",
+    "UnsafePickleError",
+    "find_planetoid",
+    "load_planetoid",
+    "load_ogb_node",
+    "write_ogb_node",
+    "ogb_evaluate",
+    "available_datasets",
+]
+
+PathLike = str | os.PathLike
+
+# --------------------------------------------------------------------- Planetoid
+
+PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
+_PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+_PYG_FOLDERS = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+_PLANETOID_URL = "https://github.com/kimiyoung/planetoid/tree/master/data"
+_NUM_VAL = 500  # the public split: 500 validation nodes right after the training nodes
+
+
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
+    """A pickle asked for a global that the Planetoid loader does not allow."""
+
+
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    """The only globals the Planetoid pickles need, under old and new module paths."""
+    reconstruct = np.empty(0).__reduce__()[0]
+    allowed: dict[tuple[str, str], Any] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("collections", "defaultdict"): collections.defaultdict,
+    }
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "_reconstruct")] = reconstruct
+    for module in ("scipy.sparse.csr", "scipy.sparse._csr", "scipy.sparse"):
+        allowed[(module, "csr_matrix")] = sp.csr_matrix
+    for module in ("__builtin__", "builtins"):  # Python 2 pickles name builtins __builtin__
+        for container in (list, dict, tuple, set, frozenset):
+            allowed[(module, container.__name__)] = container
+    return allowed
+
+
+_ALLOWED_GLOBALS = _allowed_globals()
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BufferedReader, path: Path) -> None:
+        super().__init__(file, encoding="latin1")
+        self._path = path
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(
+                f"{self._path}: refused to load the global {module}.{name}; Planetoid "
+                "files may only hold numpy arrays, scipy CSR matrices and plain "
+                "containers") from None
+
+
+def _unpickle(path: Path) -> Any:
+    with open(path, "rb") as f:
+        try:
+            return _RestrictedUnpickler(f, path).load()
+        except UnsafePickleError:
+            raise
+        except Exception as err:  # any other failure means a corrupt or foreign file
+            raise ValueError(f"{path}: not a readable Planetoid pickle "
+                             f"({type(err).__name__}: {err})") from None
+
+
+def _planetoid_name(name: str) -> str:
+    key = name.lower()
+    if key not in PLANETOID_NAMES:
+        raise ValueError(f"unknown Planetoid dataset {name!r}; expected one of "
+                         f"{', '.join(PLANETOID_NAMES)}")
+    return key
+
+
+def _planetoid_dirs(root: PathLike, name: str) -> list[Path]:
+    root = Path(root)
+    pyg = dict.fromkeys((_PYG_FOLDERS[name], name, name.capitalize()))
+    return [root, root / "planetoid"] + [root / folder / "raw" for folder in pyg]
+
+
+def find_planetoid(root: PathLike, name: str = "cora") -> Optional[Path]:
+    """The folder under ``root`` that holds all eight ``ind.<name>.*`` files, or None.
+
+    Looks in ``root``, ``root/planetoid`` and PyG's layout ``root/<Name>/raw``.
+    """
+    name = _planetoid_name(name)
+    for folder in _planetoid_dirs(root, name):
+        if all((folder / f"ind.{name}.{part}").is_file() for part in _PLANETOID_PARTS):
+            return folder
+    return None
+
+
+def _missing_planetoid(root: PathLike, name: str) -> FileNotFoundError:
+    dirs = _planetoid_dirs(root, name)
+    files = [f"ind.{name}.{part}" for part in _PLANETOID_PARTS]
+    best = max(dirs, key=lambda d: sum((d / f).is_file() for f in files))
+    missing = [f for f in files if not (best / f).is_file()]
+    where = (f"missing {', '.join(missing)} in {best}"
+             if len(missing) < len(files) else "no ind.* files found")
+    return FileNotFoundError(
+        f"Planetoid dataset {name!r} not found under {root}: {where}. Searched: "
+        f"{', '.join(str(d) for d in dirs)}. Expected the eight files "
+        f"{', '.join(files)} together in one of these folders; get them from the "
+        f"Planetoid data folder {_PLANETOID_URL} (nothing is downloaded).")
+
+
+def _as_csr(obj: Any, path: Path) -> sp.csr_matrix:
+    if sp.issparse(obj):
+        try:
+            out = sp.csr_matrix((np.asarray(obj.data), np.asarray(obj.indices),
+                                 np.asarray(obj.indptr)), shape=obj.shape)
+        except (AttributeError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: malformed sparse matrix ({err})") from None
+    elif isinstance(obj, np.ndarray) and obj.ndim == 2:
+        out = sp.csr_matrix(obj)
+    else:
+        raise ValueError(f"{path}: expected a 2-D feature matrix, got {type(obj).__name__}")
+    if out.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: features must be numeric, got {out.dtype}")
+    return out
+
+
+def _as_onehot(obj: Any, path: Path) -> np.ndarray:
+    arr = obj.toarray() if sp.issparse(obj) else obj
+    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: expected a 2-D numeric one-hot label matrix, got "
+                         f"{type(obj).__name__}")
+    return arr
+
+
+def _read_test_index(path: Path) -> np.ndarray:
+    ids = []
+    for lineno, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if line.strip():
+            try:
+                ids.append(int(line))
+            except ValueError:
+                raise ValueError(f"{path}, line {lineno}: expected one integer node id, "
+                                 f"got {line.strip()[:40]!r}") from None
+    if not ids:
+        raise ValueError(f"{path}: no test node ids")
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _planetoid_edges(adj: Any, num_nodes: int, path: Path) -> np.ndarray:
+    if not isinstance(adj, dict):
+        raise ValueError(f"{path}: expected a dict of adjacency lists, got "
+                         f"{type(adj).__name__}")
+    try:
+        row = np.fromiter(itertools.chain.from_iterable(
+            itertools.repeat(int(k), len(v)) for k, v in adj.items()), dtype=np.int64)
+        col = np.fromiter(itertools.chain.from_iterable(adj.values()), dtype=np.int64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: adjacency lists must map node ids to lists of "
+                         f"node ids ({err})") from None
+    if row.size and (min(row.min(), col.min()) < 0 or max(row.max(), col.max()) >= num_nodes):
+        raise ValueError(f"{path}: node ids must lie in [0, {num_nodes}), got "
+                         f"[{min(row.min(), col.min())}, {max(row.max(), col.max())}]")
+    keep = row != col  # self-loops dropped, as PyG does
+    row, col = row[keep], col[keep]
+    key = np.unique(np.concatenate([row * num_nodes + col, col * num_nodes + row]))
+    return np.stack([key // num_nodes, key % num_nodes])
+
+
+def load_planetoid(root: PathLike, name: str = "cora") -> Graph:
+    """Reads the Planetoid ``ind.<name>.*`` files (cora, citeseer, pubmed) under ``root``.
+
+    Matches PyG's ``read_planetoid_data``: node ``i < len(allx)`` is row ``i`` of
+    ``allx``; test row ``j`` (of ``tx``/``ty``) becomes node ``test.index[j]``; test
+    ids missing from ``test.index`` (citeseer's isolated nodes) get zero features and
+    label 0. Labels are the argmax of the one-hot rows. Public split: the first
+    ``len(y)`` nodes train, the next 500 validate, the ``test.index`` nodes test.
+    Edges are undirected (both directions), without self-loops or duplicates,
+    sorted by source then target. Features stay sparse.
+    """
+    name = _planetoid_name(name)
+    folder = find_planetoid(root, name)
+    if folder is None:
+        raise _missing_planetoid(root, name)
+    paths = {part: folder / f"ind.{name}.{part}" for part in _PLANETOID_PARTS}
+    x, tx, allx = (_as_csr(_unpickle(paths[p]), paths[p]) for p in ("x", "tx", "allx"))
+    y, ty, ally = (_as_onehot(_unpickle(paths[p]), paths[p]) for p in ("y", "ty", "ally"))
+    adj = _unpickle(paths["graph"])
+    test_index = _read_test_index(paths["test.index"])
+
+    num_train, num_labelled = x.shape[0], allx.shape[0]
+    pairs = (("x", "y", x, y), ("tx", "ty", tx, ty), ("allx", "ally", allx, ally))
+    for fx, fy, feats, labels in pairs:
+        if feats.shape[0] != labels.shape[0]:
+            raise ValueError(f"{paths[fx]} has {feats.shape[0]} rows but {paths[fy]} has "
+                             f"{labels.shape[0]}")
+        if feats.shape[1] != allx.shape[1] or labels.shape[1] != ally.shape[1]:
+            raise ValueError(f"{paths[fx]} / {paths[fy]}: {feats.shape[1]} features and "
+                             f"{labels.shape[1]} classes, but allx / ally have "
+                             f"{allx.shape[1]} and {ally.shape[1]}")
+    if num_train + _NUM_VAL > num_labelled:
+        raise ValueError(f"{paths['allx']}: {num_labelled} rows cannot hold {num_train} "
+                         f"training and {_NUM_VAL} validation nodes")
+    if len(test_index) != tx.shape[0]:
+        raise ValueError(f"{paths['test.index']} lists {len(test_index)} ids but "
+                         f"{paths['tx']} has {tx.shape[0]} rows")
+    if np.unique(test_index).size != test_index.size:
+        raise ValueError(f"{paths['test.index']}: repeated node ids")
+    if test_index.min() != num_labelled:
+        raise ValueError(f"{paths['test.index']}: the smallest test id must be "
+                         f"{num_labelled} (the rows of allx), got {test_index.min()}")
+
+    num_nodes = int(test_index.max()) + 1
+    # Node i takes stacked row src[i]: allx rows first, then tx row j at test_index[j].
+    dest = np.concatenate([np.arange(num_labelled), test_index])
+    src = np.arange(num_labelled + len(test_index))
+    select = sp.csr_matrix((np.ones(src.size, dtype=np.float32), (dest, src)),
+                           shape=(num_nodes, src.size))
+    features = (select @ sp.vstack([allx, tx], format="csr").astype(np.float32)).tocsr()
+    features.sort_indices()
+    onehot = np.zeros((num_nodes, ally.shape[1]), dtype=ally.dtype)
+    onehot[dest] = np.concatenate([ally, ty])
+    labels = onehot.argmax(1).astype(np.int64)
+
+    def mask(index: np.ndarray) -> np.ndarray:
+        out = np.zeros(num_nodes, dtype=bool)
+        out[index] = True
+        return out
+
+    edges = _planetoid_edges(adj, num_nodes, paths["graph"])
+    try:
+        return Graph(edges, num_nodes, x=features, y=labels,
+                     train_mask=mask(np.arange(num_train)),
+                     val_mask=mask(np.arange(num_train, num_train + _NUM_VAL)),
+                     test_mask=mask(test_index), name=name)
+    except ValueError as err:
+        raise ValueError(f"{folder} (ind.{name}.*): {err}") from None
+
+
+# --------------------------------------------------------------------------- OGB
+
+class _OgbMeta(NamedTuple):
+    add_inverse_edge: bool
+    metric: str
+    num_tasks: int
+    download: str
+
+
+# From ogb/nodeproppred/master.csv (ogb 1.3.6), so names resolve without ogb installed.
+_OGB_NODE = {
+    "ogbn-proteins": _OgbMeta(True, "rocauc", 112, "proteins"),
+    "ogbn-products": _OgbMeta(True, "acc", 1, "products"),
+    "ogbn-arxiv": _OgbMeta(False, "acc", 1, "arxiv"),
+    "ogbn-mag": _OgbMeta(False, "acc", 1, "mag"),
+    "ogbn-papers100M": _OgbMeta(False, "acc", 1, "papers100M-bin"),
+}
+_OGB_URL = "http://snap.stanford.edu/ogb/data/nodeproppred/{}.zip"
+_OGB_REQUIRED = ("edge.csv.gz", "num-node-list.csv.gz", "num-edge-list.csv.gz",
+                 "node-label.csv.gz")
+_OGB_SPLITS = ("train", "valid", "test")
+_OGB_LAYOUT = ("<root>/{dir}/raw/ holding edge.csv.gz, num-node-list.csv.gz, "
+               "num-edge-list.csv.gz, node-label.csv.gz (node-feat.csv.gz and "
+               "edge-feat.csv.gz optional) and <root>/{dir}/split/<type>/ holding "
+               "train.csv.gz, valid.csv.gz, test.csv.gz")
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError("reading and writing OGB CSV files needs pandas: "
+                          "pip install 'graphbias[ogb]'") from None
+    return pandas
+
+
+def _ogb_dirname(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def _ogb_hint(root: PathLike, name: str) -> str:
+    layout = _OGB_LAYOUT.format(dir=_ogb_dirname(name)).replace("<root>", str(root))
+    meta = _OGB_NODE.get(name)
+    source = (f"unzip {_OGB_URL.format(meta.download)} and rename the extracted folder "
+              f"to {_ogb_dirname(name)}" if meta else "write one with write_ogb_node")
+    return f"expected {layout}; {source} (nothing is downloaded)"
+
+
+def _add_inverse_default(name: str, add_inverse_edge: Optional[bool]) -> bool:
+    if add_inverse_edge is not None:
+        return bool(add_inverse_edge)
+    meta = _OGB_NODE.get(name)
+    return meta.add_inverse_edge if meta else False
+
+
+def _read_csv(path: Path, hint: str) -> np.ndarray:
+    """A headerless gzip CSV as a 2-D array (``[0, 0]`` for an empty file)."""
+    pd = _pandas()
+    if not path.is_file():
+        raise FileNotFoundError(f"missing {path}: {hint}")
+    try:
+        values = pd.read_csv(path, compression="gzip", header=None).values
+    except pd.errors.EmptyDataError:
+        return np.empty((0, 0), dtype=np.int64)
+    except (ValueError, OSError, EOFError, zlib.error) as err:
+        raise ValueError(f"{path}: not a headerless gzip CSV ({err})") from None
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: expected numbers only, got non-numeric entries")
+    return values
+
+
+def _read_ids(path: Path, hint: str, columns: int, bound: int, what: str) -> np.ndarray:
+    values = _read_csv(path, hint)
+    if values.size == 0:
+        return np.empty((0, columns), dtype=np.int64)
+    if values.shape[1] != columns:
+        raise ValueError(f"{path}: expected {columns} column(s) of {what}, got "
+                         f"{values.shape[1]}")
+    if values.dtype.kind not in "iu":
+        raise ValueError(f"{path}: {what} must be integers (no blanks or decimals)")
+    values = values.astype(np.int64)
+    bad = (values < 0) | (values >= bound)
+    if bad.any():
+        row = int(bad.any(1).nonzero()[0][0])
+        raise ValueError(f"{path}, row {row}: {what} must lie in [0, {bound}), got "
+                         f"{values[row].tolist()}")
+    return values
+
+
+def _read_count(path: Path, hint: str) -> int:
+    values = _read_csv(path, hint)
+    if values.shape != (1, 1) or values.dtype.kind not in "iu" or values[0, 0] < 0:
+        raise ValueError(f"{path}: expected a single non-negative integer (node-property "
+                         f"datasets hold one graph), got shape {values.shape}")
+    return int(values[0, 0])
+
+
+def _ogb_labels(path: Path, hint: str, num_nodes: int) -> np.ndarray:
+    values = _read_csv(path, hint)
+    if values.shape[0] != num_nodes or values.ndim != 2 or values.shape[1] < 1:
+        raise ValueError(f"{path}: expected {num_nodes} rows of labels, got shape "
+                         f"{values.shape}")
+    missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, bool)
+    if values.shape[1] > 1:
+        if missing.any():
+            row = int(missing.any(1).nonzero()[0][0])
+            raise ValueError(f"{path}, row {row}: multi-task labels must all be present "
+                             "(missing entries are not supported)")
+        return values.astype(np.float32)
+    column, missing = values[:, 0], missing[:, 0]
+    known = column[~missing]
+    if (known != np.round(known)).any() or (known < 0).any():
+        row = int(((column != np.round(column)) | (column < 0)).nonzero()[0][0])
+        raise ValueError(f"{path}, row {row}: class labels must be non-negative integers, "
+                         f"got {column[row]}")
+    return np.where(missing, -1, np.nan_to_num(column)).astype(np.int64)
+
+
+def _split_dir(folder: Path, split: Optional[str], hint: str) -> Path:
+    base = folder / "split"
+    if split is not None:
+        if not (base / split).is_dir():
+            raise FileNotFoundError(f"missing split folder {base / split}: {hint}")
+        return base / split
+    found = sorted(d.name for d in base.iterdir() if d.is_dir()) if base.is_dir() else []
+    if not found:
+        raise FileNotFoundError(f"no split folder under {base}: {hint}")
+    if len(found) > 1:
+        raise ValueError(f"{base} holds several splits ({', '.join(found)}); pass split=")
+    return base / found[0]
+
+
+def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
+                  add_inverse_edge: Optional[bool] = None) -> Graph:
+    """Reads an OGB node-property dataset from its raw CSV folder ``root/<name_>/``.
+
+    ``<name_>`` is ``name`` with ``-`` replaced by ``_`` (OGB's folder name).
+    ``add_inverse_edge`` (default: OGB's ``master.csv`` value for known datasets,
+    else False) appends each edge's reverse right after it, as
+    ``ogb.io.read_graph_raw.read_csv_graph_raw`` does. A one-column
+    ``edge-feat.csv.gz`` becomes ``edge_weight``; wider edge features are not read.
+    Single-task labels become int64 ``[N]`` with -1 for missing (blank) entries;
+    multi-task labels stay float ``[N, T]``. Masks come from
+    ``split/<split>/{train,valid,test}.csv.gz`` (default: the only split folder).
+    """
+    folder = Path(root) / _ogb_dirname(name)
+    raw = folder / "raw"
+    hint = _ogb_hint(root, name)
+    if not raw.is_dir():
+        raise FileNotFoundError(f"OGB dataset {name!r} not found: no folder {raw}; {hint}")
+    if not (raw / "edge.csv.gz").is_file():
+        for marker, kind in (("data.npz", "binary (data.npz)"),
+                             ("triplet-type-list.csv.gz", "heterogeneous")):
+            if (raw / marker).is_file():
+                raise ValueError(f"{raw}: OGB's {kind} format is not supported by "
+                                 "load_ogb_node, which reads homogeneous CSV datasets")
+    num_nodes = _read_count(raw / "num-node-list.csv.gz", hint)
+    num_edges = _read_count(raw / "num-edge-list.csv.gz", hint)
+    edges = _read_ids(raw / "edge.csv.gz", hint, 2, num_nodes, "node ids").T
+    if edges.shape[1] != num_edges:
+        raise ValueError(f"{raw / 'edge.csv.gz'} has {edges.shape[1]} edges but "
+                         f"{raw / 'num-edge-list.csv.gz'} says {num_edges}")
+    weight = None
+    if (raw / "edge-feat.csv.gz").is_file():
+        feat = _read_csv(raw / "edge-feat.csv.gz", hint)
+        if feat.shape[0] != num_edges:
+            raise ValueError(f"{raw / 'edge-feat.csv.gz'}: expected {num_edges} rows, "
+                             f"got {feat.shape[0]}")
+        if feat.ndim == 2 and feat.shape[1] == 1:
+            weight = feat[:, 0].astype(np.float32)
+    if _add_inverse_default(name, add_inverse_edge):
+        edges = np.repeat(edges, 2, axis=1)
+        edges[:, 1::2] = edges[::-1, 0::2]
+        weight = None if weight is None else np.repeat(weight, 2)
+    x = None
+    if (raw / "node-feat.csv.gz").is_file():
+        x = _read_csv(raw / "node-feat.csv.gz", hint)
+        if x.shape[0] != num_nodes:
+            raise ValueError(f"{raw / 'node-feat.csv.gz'}: expected {num_nodes} rows, "
+                             f"got {x.shape[0]}")
+        x = x.astype(np.int64 if x.dtype.kind in "iu" else np.float32)
+    y = _ogb_labels(raw / "node-label.csv.gz", hint, num_nodes)
+    split_dir = _split_dir(folder, split, hint)
+    masks = {}
+    for part, key in zip(_OGB_SPLITS, ("train_mask", "val_mask", "test_mask")):
+        index = _read_ids(split_dir / f"{part}.csv.gz", hint, 1, num_nodes, "node ids")
+        masks[key] = np.zeros(num_nodes, dtype=bool)
+        masks[key][index[:, 0]] = True
+    try:
+        return Graph(edges, num_nodes, x=x, edge_weight=weight, y=y, name=name, **masks)
+    except ValueError as err:
+        raise ValueError(f"{folder}: {err}") from None
+
+
+def _write_csv(path: Path, values: np.ndarray) -> None:
+    """Headerless gzip CSV, written in row blocks; floats in their shortest exact form
+    (blank for NaN) and a fixed gzip header time, so equal data gives equal bytes."""
+    pd = _pandas()
+    rows = max(1, 2 ** 22 // max(1, values.shape[1]))
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
+                                                mtime=0) as gz, \
+            io.TextIOWrapper(gz, encoding="ascii", newline="") as text:
+        for start in range(0, values.shape[0], rows):
+            pd.DataFrame(values[start:start + rows]).to_csv(
+                text, header=False, index=False, lineterminator="\n")
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _write_features(path: Path, x: torch.Tensor) -> None:
+    if x.layout == torch.strided:
+        _write_csv(path, _numpy(x))
+        return
+    csr = x.to_sparse_csr().cpu()
+    _write_csv(path, sp.csr_matrix((_numpy(csr.values()), _numpy(csr.col_indices()),
+                                    _numpy(csr.crow_indices())), shape=tuple(x.shape))
+               .toarray())
+
+
+def _label_table(y: torch.Tensor) -> np.ndarray:
+    if y.dim() == 2 and y.size(1) > 1:
+        return _numpy(y)
+    if y.dim() > 2 or y.is_floating_point() or y.is_complex():
+        raise ValueError(f"graph.y must be integer class ids [N] (or multi-task [N, T]), "
+                         f"got {y.dtype} of shape {tuple(y.shape)}")
+    labels = _numpy(y.reshape(-1, 1)).astype(np.int64)
+    if (labels < -1).any():
+        raise ValueError("graph.y: class ids must be >= 0 (-1 marks a missing label), "
+                         f"got {labels.min()}")
+    return np.where(labels < 0, np.nan, labels) if (labels < 0).any() else labels
+
+
+def _split_indices(graph: Graph, labelled: np.ndarray, seed: int) -> list[np.ndarray]:
+    masks = [graph.train_mask, graph.val_mask, graph.test_mask]
+    if all(m is not None for m in masks):
+        return [_numpy(m).nonzero()[0] for m in masks]
+    if any(m is not None for m in masks):
+        raise ValueError("graph has some but not all of train_mask, val_mask, test_mask; "
+                         "give all three or none (none: a random 60/20/20 split)")
+    nodes = np.random.default_rng(seed).permutation(labelled.nonzero()[0])
+    cut = [int(0.6 * nodes.size), int(0.8 * nodes.size)]
+    return [np.sort(part) for part in np.split(nodes, cut)]
+
+
+def write_ogb_node(root: PathLike, name: str, graph: Graph, *, split: str = "random",
+                   add_inverse_edge: Optional[bool] = None, seed: int = 0) -> Path:
+    """Writes ``graph`` as an OGB node-property raw folder ``root/<name_>/``; returns it.
+
+    Files follow OGB's conventions (headerless gzip CSV) and
+    :func:`load_ogb_node` reads them back to an equal graph: ``edge.csv.gz``,
+    ``num-node-list.csv.gz``, ``num-edge-list.csv.gz``, ``node-feat.csv.gz`` (if
+    ``x``), ``edge-feat.csv.gz`` (if ``edge_weight``), ``node-label.csv.gz`` (label
+    -1 is written blank, OGB's missing label) and ``split/<split>/{train,valid,test}
+    .csv.gz`` from the graph's masks, or a random 60/20/20 split of the labelled
+    nodes (``seed``) when it has none. With ``add_inverse_edge`` (default as in
+    :func:`load_ogb_node`) the graph must be undirected without self-loops and only
+    edges ``u < v`` are stored. Existing files are overwritten.
+    """
+    if graph.y is None:
+        raise ValueError("graph.y is required: OGB node datasets always have node-label.csv.gz")
+    labels = _label_table(graph.y)
+    edges = _numpy(graph.edge_index)
+    weight = None if graph.edge_weight is None else _numpy(graph.edge_weight)
+    if _add_inverse_default(name, add_inverse_edge):
+        if graph.has_self_loops() or not graph.is_undirected():
+            raise ValueError("add_inverse_edge needs an undirected graph without "
+                             "self-loops (each edge u < v is stored once)")
+        keep = edges[0] < edges[1]
+        edges = edges[:, keep]
+        weight = None if weight is None else weight[keep]
+    labelled = ~np.isnan(labels).any(1) if labels.dtype.kind == "f" else np.ones(
+        labels.shape[0], bool)
+    parts = _split_indices(graph, labelled, seed)
+
+    folder = Path(root) / _ogb_dirname(name)
+    raw, split_dir = folder / "raw", folder / "split" / split
+    raw.mkdir(parents=True, exist_ok=True)
+    split_dir.mkdir(parents=True, exist_ok=True)
+    _write_csv(raw / "edge.csv.gz", edges.T)
+    _write_csv(raw / "num-node-list.csv.gz", np.array([[graph.num_nodes]]))
+    _write_csv(raw / "num-edge-list.csv.gz", np.array([[edges.shape[1]]]))
+    if graph.x is not None:
+        _write_features(raw / "node-feat.csv.gz", graph.x)
+    if weight is not None:
+        _write_csv(raw / "edge-feat.csv.gz", weight.reshape(-1, 1))
+    _write_csv(raw / "node-label.csv.gz", labels)
+    for part, index in zip(_OGB_SPLITS, parts):
+        _write_csv(split_dir / f"{part}.csv.gz", index.reshape(-1, 1))
+    return folder
+
+
+def _as_2d(name: str, values: Any) -> np.ndarray:
+    arr = _numpy(values) if isinstance(values, torch.Tensor) else np.asarray(values)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty [N] or [N, num_tasks] array, got "
+                         f"shape {arr.shape}")
+    return arr
+
+
+def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    accs = []
+    for task in range(y_true.shape[1]):
+        labelled = y_true[:, task] == y_true[:, task]  # NaN marks unlabelled
+        if not labelled.any():
+            raise ValueError(f"y_true has no labelled node for task {task}")
+        accs.append(float(np.mean(y_true[labelled, task] == y_pred[labelled, task])))
+    return sum(accs) / len(accs)
+
+
+def _rocauc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    scores = []
+    for task in range(y_true.shape[1]):
+        column = y_true[:, task]
+        if (column == 1).any() and (column == 0).any():
+            labelled = column == column
+            scores.append(roc_auc_score(column[labelled], y_pred[labelled, task]))
+    if not scores:
+        raise ValueError("y_true has no task with both positive and negative labels; "
+                         "ROC-AUC is undefined")
+    return float(sum(scores) / len(scores))
+
+
+def ogb_evaluate(name: str, y_true: Any, y_pred: Any) -> dict[str, float]:
+    """OGB's metric for ``name``: ``{"acc": ...}`` (or ``{"rocauc": ...}`` for proteins).
+
+    Uses ``ogb.nodeproppred.Evaluator`` for known OGB datasets when ogb is installed;
+    otherwise computes the same metric (accuracy averaged over tasks, NaN labels
+    skipped). ``[N]`` inputs are read as one task.
+
+    >>> ogb_evaluate("my-graph", [0, 1, 2, 2], [0, 1, 1, 2])
+    {'acc': 0.75}
+    """
+    y_true, y_pred = _as_2d("y_true", y_true), _as_2d("y_pred", y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has {y_pred.shape}")
+    meta = _OGB_NODE.get(name)
+    if meta is None:
+        return {"acc": _accuracy(y_true, y_pred)}
+    if y_true.shape[1] != meta.num_tasks:
+        raise ValueError(f"{name} has {meta.num_tasks} task(s), got {y_true.shape[1]} "
+                         "columns")
+    try:
+        from ogb.nodeproppred import Evaluator
+    except ImportError:
+        score = _rocauc(y_true, y_pred) if meta.metric == "rocauc" else _accuracy(
+            y_true, y_pred)
+        return {meta.metric: score}
+    try:
+        result = Evaluator(name).eval({"y_true": y_true, "y_pred": y_pred})
+    except RuntimeError as err:
+        raise ValueError(f"ogb Evaluator({name!r}): {err}") from None
+    return {key: float(value) for key, value in result.items()}
+
+
+# ------------------------------------------------------------------- discovery
+
+def available_datasets(root: PathLike) -> list[dict[str, str]]:
+    """What loaders can read under ``root``: one ``{"name", "kind", "path"}`` per dataset.
+
+    Kinds: ``planetoid`` (see :func:`find_planetoid`), ``ogb-node`` (``root/*/raw``
+    or ``root/ogb/*/raw`` with ``edge.csv.gz``), ``traffic``
+    (``root/traffic/los_speed.csv``) and ``multilabel`` (``*.arff`` in ``root`` or
+    ``root/multilabel``).
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise FileNotFoundError(f"dataset root {base} does not exist or is not a folder")
+    found = []
+    for name in PLANETOID_NAMES:
+        folder = find_planetoid(base, name)
+        if folder is not None:
+            found.append({"name": name, "kind": "planetoid", "path": str(folder)})
+    for parent in (base, base / "ogb"):
+        for edge_file in sorted(parent.glob("*/raw/edge.csv.gz")):
+            folder = edge_file.parent.parent
+            found.append({"name": folder.name.replace("_", "-"), "kind": "ogb-node",
+                          "path": str(folder)})
+    speed = base / "traffic" / "los_speed.csv"
+    if speed.is_file():
+        found.append({"name": "los-loop", "kind": "traffic", "path": str(speed)})
+    for parent in (base, base / "multilabel"):
+        for arff in sorted(parent.glob("*.arff")):
+            found.append({"name": arff.stem, "kind": "multilabel", "path": str(arff)})
+    return found

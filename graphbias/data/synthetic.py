@@ -1,0 +1,356 @@
+r"""Seeded synthetic node-classification graphs.
+
+Every generator returns an undirected :class:`~graphbias.data.Graph` (both
+directions of each edge, edges sorted by ``(source, target)``, no self-loops, no
+duplicates) with float32 features ``x``, int64 labels ``y`` and random stratified
+``train_mask`` / ``val_mask`` / ``test_mask``. The same ``seed`` gives the same
+graph; ``seed`` may also be a :class:`numpy.random.Generator`, which is advanced.
+
+Random graphs are sampled exactly and without a loop over node pairs: for a set of
+:math:`T` candidate pairs with edge probability :math:`p`, the number of edges is
+drawn as :math:`M \sim \mathrm{Binomial}(T, p)`, then :math:`M` distinct pairs
+uniformly at random (by rejection of repeats, or by drawing the :math:`T - M`
+missing pairs when :math:`M > T/2`), which is the law of :math:`G(n, p)`.
+
+Split masks follow Planetoid: ``train_per_class`` training nodes per class (at most
+half of a class, at least one node), then ``num_val`` validation and ``num_test``
+test nodes drawn from the rest. By default ``num_val = min(500, R // 3)`` and
+``num_test = min(1000, R - num_val)`` for the ``R`` nodes left after training.
+
+>>> g = sbm([50, 50], 0.1, 0.01, seed=0)
+>>> g.num_nodes, g.is_undirected(), g.has_self_loops()
+(100, True, False)
+"""
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Optional, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .graph import Graph
+
+__all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club"]
+
+
+# ----------------------------------------------------------------- validation
+def _int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _probability(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) \
+            or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _nonnegative(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) \
+            or not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+# ------------------------------------------------------------ exact sampling
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    """Where each of consecutive ranges of the given sizes starts."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def _both_directions(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
+    """``[2, 2E]`` edge_index holding ``u -> v`` and ``v -> u`` for each pair, sorted."""
+    keys = np.concatenate([src * n + dst, dst * n + src])
+    keys.sort()
+    return np.stack([keys // n, keys % n])
+
+
+def _distinct_keys(rng: np.random.Generator, sizes: np.ndarray,
+                   counts: np.ndarray) -> np.ndarray:
+    """Sorted global keys: ``counts[s]`` distinct keys drawn uniformly from each
+    segment ``s`` of the key range (segments of ``sizes[s]`` keys, laid end to end).
+
+    Repeats are rejected and redrawn; a segment asked for more than half its keys
+    draws the keys it leaves out instead. Both give a uniform subset, because the
+    procedure treats the keys of a segment symmetrically.
+    """
+    starts = _starts(sizes)
+    dense = 2 * counts > sizes
+    target = np.where(dense, sizes - counts, counts)
+    segments = np.arange(sizes.size)
+    keys = np.empty(0, dtype=np.int64)
+    deficit = target
+    while deficit.any():
+        seg = np.repeat(segments, deficit)
+        keys = np.concatenate([keys, starts[seg] + rng.integers(0, sizes[seg])])
+        keys.sort()
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+        have = np.bincount(np.searchsorted(starts, keys, side="right") - 1,
+                           minlength=sizes.size)
+        deficit = target - have
+    if not dense.any():
+        return keys
+    # complement of the sampled keys inside each dense segment
+    d_sizes = sizes[dense]
+    first = np.repeat(starts[dense] - _starts(d_sizes), d_sizes)
+    everything = first + np.arange(d_sizes.sum(), dtype=np.int64)
+    in_dense = dense[np.searchsorted(starts, keys, side="right") - 1]
+    kept = everything[~np.isin(everything, keys[in_dense], assume_unique=True)]
+    return np.sort(np.concatenate([keys[~in_dense], kept]))
+
+
+def _block_edges(block_sizes: np.ndarray, prob: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``[2, E]`` sorted edge_index, both directions, of a stochastic block model:
+    pair ``(u, v)`` of blocks ``(a, b)`` is an edge with probability ``prob[a, b]``.
+    """
+    n = int(block_sizes.sum())
+    offsets = _starts(block_sizes)
+    a, b = np.triu_indices(block_sizes.size)          # block pairs, a <= b
+    na, nb = block_sizes[a], block_sizes[b]
+    sizes = np.where(a == b, na * (na - 1) // 2, na * nb).astype(np.int64)
+    counts = rng.binomial(sizes, prob[a, b]).astype(np.int64)
+    keys = _distinct_keys(rng, sizes, counts)
+    starts = _starts(sizes)
+    seg = np.searchsorted(starts, keys, side="right") - 1
+    local = keys - starts[seg]
+    ea, eb, width = a[seg], b[seg], nb[seg]
+    # within a block: local key k <-> pair (i, j), j < i, k = i (i - 1) / 2 + j
+    i = np.floor((1.0 + np.sqrt(1.0 + 8.0 * local)) / 2.0).astype(np.int64)
+    i -= i * (i - 1) // 2 > local
+    i += (i + 1) * i // 2 <= local
+    j = local - i * (i - 1) // 2
+    within = ea == eb
+    src = offsets[ea] + np.where(within, i, local // width)
+    dst = offsets[eb] + np.where(within, j, local % width)
+    return _both_directions(src, dst, n)
+
+
+# ------------------------------------------------------------- labels / masks
+def _split_masks(y: np.ndarray, num_classes: int, train_per_class: int,
+                 num_val: Optional[int], num_test: Optional[int],
+                 rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    n = y.size
+    perm = rng.permutation(n)
+    by_class = perm[np.argsort(y[perm], kind="stable")]   # random order inside a class
+    sizes = np.bincount(y, minlength=num_classes)
+    rank = np.arange(n) - np.repeat(_starts(sizes), sizes)
+    quota = np.minimum(train_per_class, np.maximum(1, sizes // 2))
+    train = np.zeros(n, dtype=bool)
+    train[by_class[rank < quota[y[by_class]]]] = True
+    rest = perm[~train[perm]]
+    if num_val is None:
+        num_val = min(500, rest.size // 3)
+    if num_test is None:
+        num_test = min(1000, rest.size - num_val)
+    if num_val + num_test > rest.size:
+        raise ValueError(f"num_val + num_test = {num_val + num_test} exceeds the "
+                         f"{rest.size} nodes left after training")
+    val = np.zeros(n, dtype=bool)
+    val[rest[:num_val]] = True
+    test = np.zeros(n, dtype=bool)
+    test[rest[num_val:num_val + num_test]] = True
+    return {"train_mask": torch.from_numpy(train), "val_mask": torch.from_numpy(val),
+            "test_mask": torch.from_numpy(test)}
+
+
+def _check_split(train_per_class: int, num_val: Optional[int],
+                 num_test: Optional[int]) -> None:
+    _int("train_per_class", train_per_class, 1)
+    if num_val is not None:
+        _int("num_val", num_val, 0)
+    if num_test is not None:
+        _int("num_test", num_test, 0)
+
+
+def _graph(edge_index: np.ndarray, x: np.ndarray, y: np.ndarray, num_classes: int,
+           split: tuple[int, Optional[int], Optional[int]], rng: np.random.Generator,
+           name: str) -> Graph:
+    masks = _split_masks(y, num_classes, *split, rng)
+    return Graph(torch.from_numpy(edge_index), y.size,
+                 x=torch.from_numpy(x.astype(np.float32)),
+                 y=torch.from_numpy(y.astype(np.int64)), name=name, **masks)
+
+
+def _featured_labels(edge_index: np.ndarray, n: int, num_classes: int,
+                     num_features: int, feature_noise: float,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian features ``h`` and labels ``argmax((mean of h over N[v]) @ W)``."""
+    h = rng.standard_normal((n, num_features))
+    w = rng.standard_normal((num_features, num_classes))
+    adj = sp.csr_matrix((np.ones(edge_index.shape[1]), (edge_index[1], edge_index[0])),
+                        shape=(n, n))
+    mean = (adj @ h + h) / (np.asarray(adj.sum(axis=1)) + 1.0)
+    y = np.argmax(mean @ w, axis=1)
+    x = h + feature_noise * rng.standard_normal(h.shape) if feature_noise else h
+    return x, y
+
+
+# ---------------------------------------------------------------- generators
+def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
+        num_features: int = 16, feature_signal: float = 1.0,
+        train_per_class: int = 20, num_val: Optional[int] = None,
+        num_test: Optional[int] = None,
+        seed: int | np.random.Generator | None = None) -> Graph:
+    r"""Stochastic block model with one class per block.
+
+    Nodes ``0 .. n-1`` are laid out block after block and ``y`` is the block. A
+    pair of distinct nodes is an edge independently with probability ``p_in``
+    inside a block and ``p_out`` across blocks. Features are Gaussian around a
+    class mean: :math:`x_v = s\,\mu_{y_v} + \varepsilon_v`, with :math:`\mu_c` a
+    random unit vector, :math:`s` = ``feature_signal`` and
+    :math:`\varepsilon_v \sim \mathcal N(0, I)`.
+
+    Args:
+        block_sizes: number of nodes in each block (all positive).
+        p_in, p_out: edge probabilities within and between blocks.
+        num_features: feature dimension.
+        feature_signal: norm of the class means (0 gives pure noise features).
+        train_per_class, num_val, num_test: split sizes (see the module docstring).
+        seed: an int, a ``numpy.random.Generator`` or ``None``.
+
+    >>> g = sbm([50, 50], 0.1, 0.01, seed=0)
+    >>> g.num_nodes, g.y.bincount().tolist(), int(g.train_mask.sum())
+    (100, [50, 50], 40)
+    """
+    sizes = np.asarray(block_sizes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) \
+            or (sizes <= 0).any():
+        raise ValueError(f"block_sizes must be a non-empty list of positive integers, "
+                         f"got {block_sizes!r}")
+    sizes = sizes.astype(np.int64)
+    p_in, p_out = _probability("p_in", p_in), _probability("p_out", p_out)
+    num_features = _int("num_features", num_features, 1)
+    feature_signal = _nonnegative("feature_signal", feature_signal)
+    _check_split(train_per_class, num_val, num_test)
+    rng = np.random.default_rng(seed)
+    k = sizes.size
+    prob = np.full((k, k), p_out)
+    np.fill_diagonal(prob, p_in)
+    edge_index = _block_edges(sizes, prob, rng)
+    y = np.repeat(np.arange(k), sizes)
+    means = rng.standard_normal((k, num_features))
+    means *= feature_signal / np.linalg.norm(means, axis=1, keepdims=True)
+    x = means[y] + rng.standard_normal((y.size, num_features))
+    return _graph(edge_index, x, y, k, (train_per_class, num_val, num_test), rng, "sbm")
+
+
+def erdos_renyi(num_nodes: int, p: float, *, num_classes: int = 3,
+                num_features: int = 16, feature_noise: float = 0.0,
+                train_per_class: int = 20, num_val: Optional[int] = None,
+                num_test: Optional[int] = None,
+                seed: int | np.random.Generator | None = None) -> Graph:
+    r"""Erdős–Rényi :math:`G(n, p)` with labels that depend on the neighbourhood.
+
+    Each pair of distinct nodes is an edge independently with probability ``p``.
+    Features :math:`h_v \sim \mathcal N(0, I)`; with a random
+    :math:`W \in \mathbb R^{F \times C}` the label is
+
+    .. math:: y_v = \arg\max_c \Big(\frac{1}{|N(v)| + 1}
+              \sum_{u \in N(v) \cup \{v\}} h_u\Big) W_{:, c},
+
+    a function of the features of the closed neighbourhood, so a GNN can beat an
+    MLP. ``x = h + feature_noise * noise``.
+
+    Args:
+        num_nodes: number of nodes.
+        p: edge probability.
+        num_classes: number of classes :math:`C`.
+        num_features: feature dimension :math:`F`.
+        feature_noise: standard deviation of Gaussian noise added to ``h``.
+        train_per_class, num_val, num_test: split sizes (see the module docstring).
+        seed: an int, a ``numpy.random.Generator`` or ``None``.
+
+    >>> g = erdos_renyi(200, 0.05, seed=0)
+    >>> g.num_nodes, g.num_features, g.is_undirected()
+    (200, 16, True)
+    """
+    n = _int("num_nodes", num_nodes, 1)
+    p = _probability("p", p)
+    num_classes = _int("num_classes", num_classes, 1)
+    num_features = _int("num_features", num_features, 1)
+    feature_noise = _nonnegative("feature_noise", feature_noise)
+    _check_split(train_per_class, num_val, num_test)
+    rng = np.random.default_rng(seed)
+    edge_index = _block_edges(np.array([n], dtype=np.int64), np.array([[p]]), rng)
+    x, y = _featured_labels(edge_index, n, num_classes, num_features, feature_noise, rng)
+    return _graph(edge_index, x, y, num_classes, (train_per_class, num_val, num_test),
+                  rng, "erdos_renyi")
+
+
+def barabasi_albert(num_nodes: int, m: int, *, num_classes: int = 3,
+                    num_features: int = 16, feature_noise: float = 0.0,
+                    train_per_class: int = 20, num_val: Optional[int] = None,
+                    num_test: Optional[int] = None,
+                    seed: int | np.random.Generator | None = None) -> Graph:
+    r"""Barabási–Albert preferential attachment with neighbourhood labels.
+
+    Grown by :func:`networkx.barabasi_albert_graph`: a star on ``m + 1`` nodes,
+    then each new node links to ``m`` distinct existing nodes chosen with
+    probability proportional to their degree, giving :math:`m (n - m)` edges.
+    Features and labels are drawn as in :func:`erdos_renyi`:
+    :math:`y_v = \arg\max_c (\text{mean of } h \text{ over } N(v) \cup \{v\})\, W_{:, c}`.
+
+    Args:
+        num_nodes: number of nodes :math:`n`.
+        m: edges attached from each new node, ``1 <= m < num_nodes``.
+        num_classes, num_features, feature_noise: as in :func:`erdos_renyi`.
+        train_per_class, num_val, num_test: split sizes (see the module docstring).
+        seed: an int, a ``numpy.random.Generator`` or ``None``.
+
+    >>> g = barabasi_albert(100, 2, seed=0)
+    >>> g.num_nodes, g.num_edges // 2
+    (100, 196)
+    """
+    import networkx as nx
+
+    n = _int("num_nodes", num_nodes, 1)
+    m = _int("m", m, 1)
+    if m >= n:
+        raise ValueError(f"m must be < num_nodes ({n}), got {m}")
+    num_classes = _int("num_classes", num_classes, 1)
+    num_features = _int("num_features", num_features, 1)
+    feature_noise = _nonnegative("feature_noise", feature_noise)
+    _check_split(train_per_class, num_val, num_test)
+    rng = np.random.default_rng(seed)
+    nx_graph = nx.barabasi_albert_graph(n, m, seed=int(rng.integers(2**32)))
+    pairs = np.array(nx_graph.edges(), dtype=np.int64).reshape(-1, 2)
+    edge_index = _both_directions(pairs[:, 0], pairs[:, 1], n)
+    x, y = _featured_labels(edge_index, n, num_classes, num_features, feature_noise, rng)
+    return _graph(edge_index, x, y, num_classes, (train_per_class, num_val, num_test),
+                  rng, "barabasi_albert")
+
+
+def karate_club() -> Graph:
+    r"""Zachary's karate club (34 members, 78 friendships), unweighted.
+
+    ``y`` is the club each member joined after the split (networkx's ``club``
+    attribute: 0 for ``"Mr. Hi"``, 1 for ``"Officer"``); ``x`` is the 34 x 34
+    identity. The classic semi-supervised split trains on one node per class, the
+    two leaders 0 and 33; of the others, odd ids validate and even ids test.
+
+    >>> g = karate_club()
+    >>> g.num_nodes, g.num_edges, g.train_mask.nonzero().flatten().tolist()
+    (34, 156, [0, 33])
+    """
+    import networkx as nx
+
+    nx_graph = nx.karate_club_graph()
+    n = nx_graph.number_of_nodes()
+    pairs = np.array(nx_graph.edges(), dtype=np.int64)
+    y = np.array([nx_graph.nodes[v]["club"] != "Mr. Hi" for v in range(n)],
+                 dtype=np.int64)
+    ids = np.arange(n)
+    train = np.isin(ids, [0, n - 1])
+    return Graph(torch.from_numpy(_both_directions(pairs[:, 0], pairs[:, 1], n)), n,
+                 x=torch.eye(n), y=torch.from_numpy(y),
+                 train_mask=torch.from_numpy(train),
+                 val_mask=torch.from_numpy(~train & (ids % 2 == 1)),
+                 test_mask=torch.from_numpy(~train & (ids % 2 == 0)), name="karate_club")
