@@ -147,6 +147,7 @@ def _as_csr(obj: Any, path: Path) -> sp.csr_matrix:
         try:
             out = sp.csr_matrix((np.asarray(obj.data), np.asarray(obj.indices),
                                  np.asarray(obj.indptr)), shape=obj.shape)
+            out.check_format(full_check=True)  # index bounds, before any arithmetic
         except (AttributeError, TypeError, ValueError) as err:
             raise ValueError(f"{path}: malformed sparse matrix ({err})") from None
     elif isinstance(obj, np.ndarray) and obj.ndim == 2:
@@ -369,7 +370,7 @@ def _read_count(path: Path, hint: str) -> int:
 
 def _ogb_labels(path: Path, hint: str, num_nodes: int) -> np.ndarray:
     values = _read_csv(path, hint)
-    if values.shape[0] != num_nodes or values.ndim != 2 or values.shape[1] < 1:
+    if values.shape[0] != num_nodes:
         raise ValueError(f"{path}: expected {num_nodes} rows of labels, got shape "
                          f"{values.shape}")
     missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, bool)
@@ -380,9 +381,9 @@ def _ogb_labels(path: Path, hint: str, num_nodes: int) -> np.ndarray:
                              "(missing entries are not supported)")
         return values.astype(np.float32)
     column, missing = values[:, 0], missing[:, 0]
-    known = column[~missing]
-    if (known != np.round(known)).any() or (known < 0).any():
-        row = int(((column != np.round(column)) | (column < 0)).nonzero()[0][0])
+    bad = ~missing & ((column != np.round(column)) | (column < 0))
+    if bad.any():
+        row = int(bad.nonzero()[0][0])
         raise ValueError(f"{path}, row {row}: class labels must be non-negative integers, "
                          f"got {column[row]}")
     return np.where(missing, -1, np.nan_to_num(column)).astype(np.int64)
@@ -427,6 +428,8 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
                 raise ValueError(f"{raw}: OGB's {kind} format is not supported by "
                                  "load_ogb_node, which reads homogeneous CSV datasets")
     num_nodes = _read_count(raw / "num-node-list.csv.gz", hint)
+    if num_nodes == 0:
+        raise ValueError(f"{raw / 'num-node-list.csv.gz'}: the graph has no nodes")
     num_edges = _read_count(raw / "num-edge-list.csv.gz", hint)
     edges = _read_ids(raw / "edge.csv.gz", hint, 2, num_nodes, "node ids").T
     if edges.shape[1] != num_edges:
@@ -464,16 +467,17 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
         raise ValueError(f"{folder}: {err}") from None
 
 
-def _write_csv(path: Path, values: np.ndarray) -> None:
-    """Headerless gzip CSV, written in row blocks; floats in their shortest exact form
-    (blank for NaN) and a fixed gzip header time, so equal data gives equal bytes."""
+def _write_csv(path: Path, values: np.ndarray | sp.csr_matrix) -> None:
+    """Headerless gzip CSV, written (and densified) in row blocks; floats in their
+    shortest exact form, NaN blank, a fixed gzip header time: equal data, equal bytes."""
     pd = _pandas()
     rows = max(1, 2 ** 22 // max(1, values.shape[1]))
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
                                                 mtime=0) as gz, \
             io.TextIOWrapper(gz, encoding="ascii", newline="") as text:
         for start in range(0, values.shape[0], rows):
-            pd.DataFrame(values[start:start + rows]).to_csv(
+            block = values[start:start + rows]
+            pd.DataFrame(block.toarray() if sp.issparse(block) else block).to_csv(
                 text, header=False, index=False, lineterminator="\n")
 
 
@@ -484,11 +488,9 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 def _write_features(path: Path, x: torch.Tensor) -> None:
     if x.layout == torch.strided:
         _write_csv(path, _numpy(x))
-        return
-    csr = x.to_sparse_csr().cpu()
-    _write_csv(path, sp.csr_matrix((_numpy(csr.values()), _numpy(csr.col_indices()),
-                                    _numpy(csr.crow_indices())), shape=tuple(x.shape))
-               .toarray())
+    else:  # torch sparse CSR, as Graph stores sparse features
+        _write_csv(path, sp.csr_matrix((_numpy(x.values()), _numpy(x.col_indices()),
+                                        _numpy(x.crow_indices())), shape=tuple(x.shape)))
 
 
 def _label_table(y: torch.Tensor) -> np.ndarray:
@@ -528,10 +530,11 @@ def write_ogb_node(root: PathLike, name: str, graph: Graph, *, split: str = "ran
     .csv.gz`` from the graph's masks, or a random 60/20/20 split of the labelled
     nodes (``seed``) when it has none. With ``add_inverse_edge`` (default as in
     :func:`load_ogb_node`) the graph must be undirected without self-loops and only
-    edges ``u < v`` are stored. Existing files are overwritten.
+    edges ``u < v`` are stored. A dataset already at that folder is replaced.
     """
     if graph.y is None:
-        raise ValueError("graph.y is required: OGB node datasets always have node-label.csv.gz")
+        raise ValueError("graph.y is required: OGB node datasets always have "
+                         "node-label.csv.gz")
     labels = _label_table(graph.y)
     edges = _numpy(graph.edge_index)
     weight = None if graph.edge_weight is None else _numpy(graph.edge_weight)
@@ -555,8 +558,12 @@ def write_ogb_node(root: PathLike, name: str, graph: Graph, *, split: str = "ran
     _write_csv(raw / "num-edge-list.csv.gz", np.array([[edges.shape[1]]]))
     if graph.x is not None:
         _write_features(raw / "node-feat.csv.gz", graph.x)
+    else:
+        (raw / "node-feat.csv.gz").unlink(missing_ok=True)
     if weight is not None:
         _write_csv(raw / "edge-feat.csv.gz", weight.reshape(-1, 1))
+    else:
+        (raw / "edge-feat.csv.gz").unlink(missing_ok=True)
     _write_csv(raw / "node-label.csv.gz", labels)
     for part, index in zip(_OGB_SPLITS, parts):
         _write_csv(split_dir / f"{part}.csv.gz", index.reshape(-1, 1))

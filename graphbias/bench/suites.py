@@ -1,0 +1,107 @@
+"""Benchmark suites: each yields cells, each cell trains and scores one model.
+
+A suite is a function ``(root, seeds, quick) -> list[Cell]``; register it in
+:data:`SUITES` and it becomes ``graphbias bench --suite NAME``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..data import Graph
+from ..data.datasets import find_planetoid, load_planetoid
+from ..data.synthetic import karate_club, sbm
+from ..data.transforms import normalize_features
+from ..nn import NodeClassifier
+
+__all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite"]
+
+
+@dataclass
+class Cell:
+    """One (suite, dataset, method, seed) job; ``run()`` returns its metrics."""
+
+    suite: str
+    dataset: str
+    method: str
+    seed: int
+    run: Callable[[], dict[str, Any]] = field(repr=False)
+
+    def key(self) -> dict[str, Any]:
+        return {"suite": self.suite, "dataset": self.dataset, "method": self.method,
+                "seed": self.seed}
+
+
+def _node_datasets(root: Optional[Path], quick: bool) -> dict[str, Callable[[], Graph]]:
+    sizes = [100] * 3 if quick else [300] * 3
+    datasets: dict[str, Callable[[], Graph]] = {
+        "sbm": lambda: sbm(sizes, 0.05 if not quick else 0.1, 0.005, num_features=16,
+                           feature_signal=0.4, seed=0),
+        "karate": karate_club,
+    }
+    if root is not None and find_planetoid(root, "cora") is not None:
+        def cora() -> Graph:
+            g = load_planetoid(root, "cora")
+            return g.replace(x=normalize_features(g.x))
+        datasets["cora"] = cora
+    return datasets
+
+
+def _fit_score(graph: Graph, conv: str, seed: int, max_epochs: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    clf = NodeClassifier(conv=conv, random_state=seed, max_epochs=max_epochs)
+    clf.fit(graph.x, graph.y, graph=graph, train_mask=graph.train_mask,
+            val_mask=graph.val_mask)
+    seconds = time.perf_counter() - start
+    y = graph.y.numpy()
+    return {"test_acc": clf.score(graph.x, y, graph=graph, mask=graph.test_mask),
+            "val_acc": clf.score(graph.x, y, graph=graph, mask=graph.val_mask),
+            "epochs": clf.n_epochs_, "seconds": seconds}
+
+
+def smoke_suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
+    """GCN, GraphSAGE and GAT node classifiers on an SBM, karate club and (when
+    ``root`` holds the Planetoid files) Cora with its public split."""
+    epochs = 50 if quick else 200
+    cells = []
+    for name, load in _node_datasets(root, quick).items():
+        cache: dict[str, Graph] = {}
+
+        def graph(load: Callable[[], Graph] = load, cache: dict = cache) -> Graph:
+            if "g" not in cache:
+                cache["g"] = load()
+            return cache["g"]
+
+        for conv in ("gcn", "sage", "gat"):
+            for seed in range(seeds):
+                cells.append(Cell("smoke", name, conv, seed,
+                                  lambda g=graph, c=conv, s=seed: _fit_score(g(), c, s, epochs)))
+    return cells
+
+
+def speed_suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
+    """Seconds for 200 full-batch GCN training epochs: graphbias vs PyG, one process."""
+    from .speed import SPEED_METHODS, gcn_training_seconds, speed_dataset
+
+    epochs = 20 if quick else 200
+    data: dict[str, Any] = {}
+
+    def dataset() -> Any:
+        if "d" not in data:
+            data["d"] = speed_dataset(root)
+        return data["d"]
+
+    name = "cora" if root is not None and find_planetoid(root, "cora") else "sbm-2708"
+    return [Cell("speed", name, method, seed,
+                 lambda m=method, s=seed: gcn_training_seconds(dataset(), m, epochs, s))
+            for seed in range(seeds) for method in SPEED_METHODS]
+
+
+SUITES: dict[str, Callable[[Optional[Path], int, bool], list[Cell]]] = {
+    "smoke": smoke_suite,
+    "speed": speed_suite,
+}
