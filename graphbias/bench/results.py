@@ -52,7 +52,8 @@ def read_results(path: Path) -> list[dict[str, Any]]:
 
 
 def summarise(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and std over seeds of every numeric metric, per (suite, dataset, method)."""
+    """Mean, std and median over seeds of every numeric metric, per
+    (suite, dataset, method): ``row[metric] = {"mean", "std", "median"}``."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         groups[(r["suite"], r["dataset"], r["method"])].append(r)
@@ -65,6 +66,7 @@ def summarise(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for m in metrics:
             values = np.array([r[m] for r in rs if isinstance(r.get(m), (int, float))],
                               dtype=float)
-            row[m] = (float(values.mean()), float(values.std()))
+            row[m] = {"mean": float(values.mean()), "std": float(values.std()),
+                      "median": float(np.median(values))}
         rows.append(row)
     return rows

@@ -11,7 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn)
 from rich.table import Table
 
-from .results import append_result, machine_info, read_results, summarise
+from .results import append_result, machine_info, summarise
 from .suites import SUITES
 
 __all__ = ["run_suite", "results_table"]
@@ -55,8 +55,8 @@ def run_suite(suite: str, *, root: Optional[Path], out: Path, seeds: int, quick:
     return records
 
 
-def _fmt(metric: str, value: Any) -> str:
-    mean, std = value
+def _fmt(metric: str, value: dict[str, float]) -> str:
+    mean, std = value["mean"], value["std"]
     if metric.endswith("acc"):  # accuracies shown in %
         mean, std = 100 * mean, 100 * std
         return f"{mean:.1f} ± {std:.1f}" if std else f"{mean:.1f}"
@@ -76,6 +76,3 @@ def results_table(records: list[dict[str, Any]], title: str = "") -> Table:
                       *[_fmt(m, r[m]) if m in r else "" for m in metrics])
     return table
 
-
-def load_table(out: Path) -> Table:
-    return results_table(read_results(out / "results.jsonl"), title=str(out))

@@ -158,7 +158,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
                val: Optional[torch.Tensor], lr: float) -> None:
-        from tqdm.auto import trange
+        from tqdm import trange
 
         model = self.module_
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)

@@ -72,14 +72,6 @@ class CSR:
         return CSR(self.indptr, self.indices, self.shape, values, self.perm,
                    self._shared)
 
-    def with_edge_values(self, edge_values: Optional[Tensor]) -> "CSR":
-        """New values given in the order of the COO input (per edge id)."""
-        if edge_values is None:
-            return self.with_values(None)
-        if self.perm is None:
-            return self.with_values(edge_values)
-        return self.with_values(edge_values[self.perm])
-
     # -------------------------------------------------------------- properties
     @property
     def nnz(self) -> int:

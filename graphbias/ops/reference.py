@@ -61,11 +61,6 @@ def spmm(csr: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
     return scatter(msg, csr.row(), csr.num_rows, reduce, dim=0)
 
 
-def gather_csr(src: Tensor, indptr: Tensor) -> Tensor:
-    """Repeats ``src[i]`` for every entry of row ``i`` (the inverse of segment_csr)."""
-    return torch.repeat_interleave(src, indptr[1:] - indptr[:-1], dim=0)
-
-
 def softmax_csr(src: Tensor, csr: CSR, dim_size: Optional[int] = None) -> Tensor:
     """Softmax of per-entry scores over each row of ``csr`` (entries in CSR order)."""
     row = csr.row()

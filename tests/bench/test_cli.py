@@ -63,5 +63,6 @@ def test_summarise_mean_std():
         {"suite": "s", "dataset": "d", "method": "m", "seed": 0, "test_acc": 0.5},
         {"suite": "s", "dataset": "d", "method": "m", "seed": 1, "test_acc": 0.7}])
     assert rows[0]["runs"] == 2
-    assert rows[0]["test_acc"][0] == pytest.approx(0.6)
-    assert rows[0]["test_acc"][1] == pytest.approx(0.1)
+    assert rows[0]["test_acc"]["mean"] == pytest.approx(0.6)
+    assert rows[0]["test_acc"]["std"] == pytest.approx(0.1)
+    assert rows[0]["test_acc"]["median"] == pytest.approx(0.6)
