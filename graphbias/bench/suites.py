@@ -18,7 +18,7 @@ from ..data.synthetic import karate_club, sbm
 from ..data.transforms import normalize_features
 from ..nn import NodeClassifier
 
-__all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite"]
+__all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite", "ops_suite"]
 
 
 @dataclass
@@ -101,7 +101,15 @@ def speed_suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             for seed in range(seeds) for method in SPEED_METHODS]
 
 
+def ops_suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
+    """scatter / SpMM kernels beside torch, PyG and torch-scatter (see ops_bench)."""
+    from .ops_bench import ops_suite as cells
+
+    return cells(root, seeds, quick)
+
+
 SUITES: dict[str, Callable[[Optional[Path], int, bool], list[Cell]]] = {
     "smoke": smoke_suite,
     "speed": speed_suite,
+    "ops": ops_suite,
 }

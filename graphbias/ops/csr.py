@@ -72,6 +72,35 @@ class CSR:
         return CSR(self.indptr, self.indices, self.shape, values, self.perm,
                    self._shared)
 
+    def validate(self) -> None:
+        """Checks the structure once (then cached): kernels trust a validated CSR.
+
+        Raises ``ValueError`` naming the problem: unsorted or badly bounded
+        ``indptr``, column ids out of range, values of the wrong length.
+        """
+        if self.values is not None and self.values.size(0) != self.nnz:
+            raise ValueError(f"values has {self.values.size(0)} entries, the CSR has {self.nnz}")
+        if self._shared.get("valid"):
+            return
+        ip, ix = self.indptr, self.indices
+        for name, t in (("indptr", ip), ("indices", ix)):
+            if t.dtype != torch.long or t.dim() != 1:
+                raise ValueError(f"CSR {name} must be a 1-D int64 tensor")
+        if ip.device != ix.device:
+            raise ValueError(f"CSR indptr is on {ip.device}, indices on {ix.device}")
+        if ip.numel() != self.num_rows + 1:
+            raise ValueError(f"CSR indptr has {ip.numel()} entries, expected "
+                             f"{self.num_rows + 1} for {self.num_rows} rows")
+        if int(ip[0]) != 0 or int(ip[-1]) != ix.numel():
+            raise ValueError(f"CSR indptr must run from 0 to nnz={ix.numel()}, runs from "
+                             f"{int(ip[0])} to {int(ip[-1])}")
+        if bool((ip[1:] < ip[:-1]).any()):
+            raise ValueError("CSR indptr must be non-decreasing (sorted)")
+        if ix.numel() and (int(ix.min()) < 0 or int(ix.max()) >= self.num_cols):
+            raise ValueError(f"CSR column ids must lie in [0, {self.num_cols}), found "
+                             f"{int(ix.min())}..{int(ix.max())}")
+        self._shared["valid"] = True
+
     # -------------------------------------------------------------- properties
     @property
     def nnz(self) -> int:

@@ -5,8 +5,6 @@ are 0 for every reduction (the convention of PyG and torch-scatter).
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 
@@ -59,13 +57,3 @@ def spmm(csr: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
         v = csr.values
         msg = msg * v.view(v.shape + (1,) * (msg.dim() - v.dim()))
     return scatter(msg, csr.row(), csr.num_rows, reduce, dim=0)
-
-
-def softmax_csr(src: Tensor, csr: CSR, dim_size: Optional[int] = None) -> Tensor:
-    """Softmax of per-entry scores over each row of ``csr`` (entries in CSR order)."""
-    row = csr.row()
-    n = csr.num_rows if dim_size is None else dim_size
-    peak = scatter(src.detach(), row, n, "max")
-    e = (src - peak.index_select(0, row)).exp()
-    total = scatter(e, row, n, "sum")
-    return e / total.index_select(0, row).clamp_min(1e-16)

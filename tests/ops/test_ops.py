@@ -135,6 +135,18 @@ def test_transpose_is_cached_and_correct():
     (lambda: ops.spmm(random_csr(), torch.ones(7, 2, dtype=torch.float64)), "rows"),
     (lambda: ops.spmm(random_csr(), torch.ones(20, 2)), "float64"),
     (lambda: ops.spmm("nope", torch.ones(20, 2)), "CSR"),
+    (lambda: ops.spmm(CSR(torch.tensor([0, 2, 1, 3]), torch.tensor([0, 1, 2]), (3, 3)),
+                      torch.ones(3, 2)), "non-decreasing"),
+    (lambda: ops.spmm(CSR(torch.tensor([0, 1, 3]), torch.tensor([0, 1, 7]), (2, 3)),
+                      torch.ones(3, 2)), "column ids"),
+    (lambda: ops.spmm(CSR(torch.tensor([0, 1, 4]), torch.tensor([0, 1, 2]), (2, 3)),
+                      torch.ones(3, 2)), "from 0 to nnz"),
+    (lambda: ops.spmm(CSR(torch.tensor([0, 1]), torch.tensor([0]), (3, 3)),
+                      torch.ones(3, 2)), "expected 4"),
+    (lambda: ops.spmm(random_csr(), torch.ones(20, 2, dtype=torch.float64, device="meta")),
+     "one device"),
+    (lambda: ops.scatter(torch.ones(3), torch.tensor([0, 1, 1], device="meta"), 3),
+     "one device"),
 ])
 def test_bad_input_is_rejected(call, match):
     with pytest.raises(ValueError, match=match):
@@ -142,7 +154,9 @@ def test_bad_input_is_rejected(call, match):
 
 
 def test_backend_env(monkeypatch):
-    assert ops.backend() == "torch"
+    from graphbias.ops import _compiled
+
+    assert ops.backend() == ("compiled" if _compiled.AVAILABLE else "torch")
     monkeypatch.setenv("GRAPHBIAS_BACKEND", "torch")
     assert ops.backend() == "torch"
     monkeypatch.setenv("GRAPHBIAS_BACKEND", "bogus")

@@ -1,0 +1,72 @@
+// Shared helpers for the graphbias kernels: reduction kinds and argument checks.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <limits>
+#include <string>
+
+namespace graphbias {
+
+enum class Reduce { Sum, Mean, Max, Min };
+
+inline Reduce parse_reduce(const std::string& reduce) {
+  if (reduce == "sum") return Reduce::Sum;
+  if (reduce == "mean") return Reduce::Mean;
+  if (reduce == "max") return Reduce::Max;
+  if (reduce == "min") return Reduce::Min;
+  TORCH_CHECK(false, "graphbias: reduce must be sum, mean, max or min, got '", reduce, "'");
+  return Reduce::Sum;
+}
+
+constexpr bool has_arg(Reduce r) { return r == Reduce::Max || r == Reduce::Min; }
+
+inline void check_index(const at::Tensor& t, const char* name) {
+  TORCH_CHECK(t.scalar_type() == at::kLong, "graphbias: ", name, " must be int64, got ",
+              t.scalar_type());
+  TORCH_CHECK(t.dim() == 1, "graphbias: ", name, " must be 1-D, got ", t.dim(), "-D");
+}
+
+inline void check_same_device(const at::Tensor& a, const at::Tensor& b, const char* na,
+                              const char* nb) {
+  TORCH_CHECK(a.device() == b.device(), "graphbias: ", na, " is on ", a.device(), " but ",
+              nb, " is on ", b.device());
+}
+
+// Checks the CSR / value / x triple of spmm; returns the number of heads (0 when
+// value is absent or 1-D).
+inline int64_t check_spmm_args(const at::Tensor& indptr, const at::Tensor& indices,
+                               const c10::optional<at::Tensor>& value, const at::Tensor& x) {
+  check_index(indptr, "indptr");
+  check_index(indices, "indices");
+  check_same_device(indptr, indices, "indptr", "indices");
+  check_same_device(indptr, x, "indptr", "x");
+  TORCH_CHECK(indptr.numel() >= 1, "graphbias: indptr must not be empty");
+  TORCH_CHECK(x.dim() == 2, "graphbias: x must be 2-D [num_cols, F], got ", x.dim(), "-D");
+  TORCH_CHECK(x.is_floating_point(), "graphbias: x must be floating point");
+  int64_t heads = 0;
+  if (value.has_value() && value->defined()) {
+    const auto& v = *value;
+    check_same_device(indptr, v, "indptr", "value");
+    TORCH_CHECK(v.scalar_type() == x.scalar_type(), "graphbias: value is ", v.scalar_type(),
+                " but x is ", x.scalar_type());
+    TORCH_CHECK(v.size(0) == indices.numel(), "graphbias: value has ", v.size(0),
+                " entries, indices has ", indices.numel());
+    TORCH_CHECK(v.dim() == 1 || v.dim() == 2, "graphbias: value must be [nnz] or [nnz, H]");
+    if (v.dim() == 2) {
+      heads = v.size(1);
+      TORCH_CHECK(heads > 0 && x.size(1) % heads == 0, "graphbias: x has ", x.size(1),
+                  " columns, not a multiple of the ", heads, " heads of value");
+    }
+  }
+  return heads;
+}
+
+template <typename acc_t>
+inline acc_t reduce_init(Reduce r) {
+  if (r == Reduce::Max) return -std::numeric_limits<acc_t>::infinity();
+  if (r == Reduce::Min) return std::numeric_limits<acc_t>::infinity();
+  return acc_t(0);
+}
+
+}  // namespace graphbias

@@ -1,0 +1,197 @@
+// CPU kernels of the fused sparse x dense product and its backward pieces.
+// Parallel over output rows (balanced by entries), each row computed by one thread
+// in CSR order: results are deterministic. Inner loops run over contiguous feature
+// columns and vectorise.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <torch/library.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "../common.h"
+#include "dispatch.h"
+#include "partition.h"
+
+namespace graphbias {
+namespace {
+
+template <typename scalar_t, Reduce R>
+void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indices,
+               const scalar_t* __restrict value, int64_t H, const scalar_t* __restrict x,
+               scalar_t* __restrict out, int64_t* __restrict arg, int64_t rows, int64_t F) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t C = F / H;
+  parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> acc(F);
+    std::vector<int64_t> best(has_arg(R) ? F : 0);
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t lo = indptr[i], hi = indptr[i + 1];
+      std::fill(acc.begin(), acc.end(), reduce_init<acc_t>(R));
+      if constexpr (has_arg(R)) std::fill(best.begin(), best.end(), int64_t(-1));
+      acc_t* __restrict a = acc.data();
+      for (int64_t e = lo; e < hi; ++e) {
+        const scalar_t* __restrict xr = x + indices[e] * F;
+        for (int64_t h = 0; h < H; ++h) {
+          const acc_t v = value ? acc_t(value[e * H + h]) : acc_t(1);
+          const int64_t off = h * C;
+          if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
+            for (int64_t c = 0; c < C; ++c) a[off + c] += v * acc_t(xr[off + c]);
+          } else {
+            for (int64_t c = 0; c < C; ++c)
+              accumulate<R>(a[off + c], best[off + c], v * acc_t(xr[off + c]), e);
+          }
+        }
+      }
+      scalar_t* __restrict o = out + i * F;
+      const int64_t deg = hi - lo;
+      if constexpr (R == Reduce::Mean) {
+        const acc_t scale = deg > 0 ? acc_t(1) / acc_t(deg) : acc_t(0);
+        for (int64_t f = 0; f < F; ++f) o[f] = scalar_t(a[f] * scale);
+      } else if constexpr (R == Reduce::Sum) {
+        for (int64_t f = 0; f < F; ++f) o[f] = scalar_t(a[f]);
+      } else {
+        const int64_t nnz = indptr[rows];
+        for (int64_t f = 0; f < F; ++f) {
+          const bool found = best[f] >= 0;
+          o[f] = found ? scalar_t(a[f]) : scalar_t(0);
+          arg[i * F + f] = found ? best[f] : nnz;
+        }
+      }
+    }
+  });
+}
+
+std::tuple<at::Tensor, at::Tensor> spmm_fw_cpu(const at::Tensor& indptr,
+                                               const at::Tensor& indices,
+                                               const c10::optional<at::Tensor>& value,
+                                               const at::Tensor& x, c10::string_view reduce) {
+  const int64_t heads = check_spmm_args(indptr, indices, value, x);
+  const Reduce r = parse_reduce(std::string(reduce));
+  const auto ip = indptr.contiguous(), ix = indices.contiguous(), xc = x.contiguous();
+  const auto vc = (value.has_value() && value->defined()) ? value->contiguous() : at::Tensor();
+  const int64_t rows = ip.numel() - 1, F = xc.size(1), H = heads > 0 ? heads : 1;
+  auto out = at::empty({rows, F}, xc.options());
+  auto arg = at::empty({has_arg(r) ? rows : 0, has_arg(r) ? F : 0}, ip.options());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, xc.scalar_type(), "spmm_fw_cpu", [&] {
+    dispatch_reduce(r, [&](auto tag) {
+      spmm_rows<scalar_t, decltype(tag)::value>(
+          ip.data_ptr<int64_t>(), ix.data_ptr<int64_t>(),
+          vc.defined() ? vc.data_ptr<scalar_t>() : nullptr, H, xc.data_ptr<scalar_t>(),
+          out.data_ptr<scalar_t>(), has_arg(r) ? arg.data_ptr<int64_t>() : nullptr, rows, F);
+    });
+  });
+  return {out, arg};
+}
+
+// d value[e, h] = <grad_out[row(e), head h], x[col(e), head h]> (only the columns
+// that entry e won, for max / min; divided by the row's degree, for mean).
+at::Tensor spmm_value_bw_cpu(const at::Tensor& indptr, const at::Tensor& indices,
+                             const at::Tensor& x, const at::Tensor& grad_out,
+                             const c10::optional<at::Tensor>& arg, c10::string_view reduce,
+                             int64_t heads) {
+  check_spmm_args(indptr, indices, c10::nullopt, x);
+  const Reduce r = parse_reduce(std::string(reduce));
+  const auto ip = indptr.contiguous(), ix = indices.contiguous(), xc = x.contiguous();
+  const auto g = grad_out.contiguous();
+  const int64_t rows = ip.numel() - 1, F = xc.size(1), H = heads > 0 ? heads : 1, C = F / H;
+  TORCH_CHECK(g.dim() == 2 && g.size(0) == rows && g.size(1) == F,
+              "graphbias: grad_out must be [", rows, ", ", F, "]");
+  TORCH_CHECK(F % H == 0, "graphbias: heads must divide the feature width");
+  at::Tensor a;
+  if (has_arg(r)) {
+    TORCH_CHECK(arg.has_value() && arg->sizes() == g.sizes(), "graphbias: max / min need arg");
+    a = arg->contiguous();
+  }
+  const int64_t nnz = ix.numel();
+  auto out = heads > 0 ? at::empty({nnz, H}, xc.options()) : at::empty({nnz}, xc.options());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, xc.scalar_type(), "spmm_value_bw", [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    const int64_t* p = ip.data_ptr<int64_t>();
+    const int64_t* col = ix.data_ptr<int64_t>();
+    const scalar_t* xp = xc.data_ptr<scalar_t>();
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const int64_t* ap = a.defined() ? a.data_ptr<int64_t>() : nullptr;
+    scalar_t* op = out.data_ptr<scalar_t>();
+    parallel_rows(p, rows, F, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t deg = p[i + 1] - p[i];
+        const acc_t scale = r == Reduce::Mean ? acc_t(1) / acc_t(std::max<int64_t>(deg, 1))
+                                              : acc_t(1);
+        const scalar_t* gr = gp + i * F;
+        for (int64_t e = p[i]; e < p[i + 1]; ++e) {
+          const scalar_t* xr = xp + col[e] * F;
+          for (int64_t h = 0; h < H; ++h) {
+            acc_t s = 0;
+            if (ap) {
+              const int64_t* arow = ap + i * F;
+              for (int64_t c = h * C; c < (h + 1) * C; ++c)
+                if (arow[c] == e) s += acc_t(gr[c]) * acc_t(xr[c]);
+            } else {
+              for (int64_t c = h * C; c < (h + 1) * C; ++c) s += acc_t(gr[c]) * acc_t(xr[c]);
+            }
+            op[e * H + h] = scalar_t(s * scale);
+          }
+        }
+      }
+    });
+  });
+  return out;
+}
+
+// Max / min backward for x, gathered over the transpose (deterministic, no atomics):
+// grad_x[j, f] = sum over entries e = (i, j) that won column f of row i of
+// value[e] * grad_out[i, f].
+at::Tensor spmm_arg_bw_cpu(const at::Tensor& indptr_t, const at::Tensor& indices_t,
+                           const at::Tensor& pos_t, const c10::optional<at::Tensor>& value,
+                           const at::Tensor& arg, const at::Tensor& grad_out) {
+  const int64_t heads = check_spmm_args(indptr_t, indices_t, value, grad_out);
+  check_index(pos_t, "pos_t");
+  TORCH_CHECK(pos_t.numel() == indices_t.numel(), "graphbias: pos_t and indices_t differ in length");
+  TORCH_CHECK(arg.sizes() == grad_out.sizes(), "graphbias: arg and grad_out differ in shape");
+  const auto ip = indptr_t.contiguous(), ix = indices_t.contiguous(), pp = pos_t.contiguous();
+  const auto ac = arg.contiguous(), g = grad_out.contiguous();
+  const auto vc = (value.has_value() && value->defined()) ? value->contiguous() : at::Tensor();
+  const int64_t cols = ip.numel() - 1, F = g.size(1), H = heads > 0 ? heads : 1, C = F / H;
+  auto out = at::empty({cols, F}, g.options());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "spmm_arg_bw", [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    const int64_t* p = ip.data_ptr<int64_t>();
+    const int64_t* recv = ix.data_ptr<int64_t>();
+    const int64_t* pos = pp.data_ptr<int64_t>();
+    const int64_t* ap = ac.data_ptr<int64_t>();
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* vp = vc.defined() ? vc.data_ptr<scalar_t>() : nullptr;
+    scalar_t* op = out.data_ptr<scalar_t>();
+    parallel_rows(p, cols, F, [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> acc(F);
+      for (int64_t j = begin; j < end; ++j) {
+        std::fill(acc.begin(), acc.end(), acc_t(0));
+        for (int64_t k = p[j]; k < p[j + 1]; ++k) {
+          const int64_t e = pos[k], i = recv[k];
+          const int64_t* arow = ap + i * F;
+          const scalar_t* gr = gp + i * F;
+          for (int64_t h = 0; h < H; ++h) {
+            const acc_t v = vp ? acc_t(vp[e * H + h]) : acc_t(1);
+            for (int64_t c = h * C; c < (h + 1) * C; ++c)
+              acc[c] += arow[c] == e ? v * acc_t(gr[c]) : acc_t(0);
+          }
+        }
+        for (int64_t f = 0; f < F; ++f) op[j * F + f] = scalar_t(acc[f]);
+      }
+    });
+  });
+  return out;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(graphbias, CPU, m) {
+  m.impl("_spmm_fw", &spmm_fw_cpu);
+  m.impl("_spmm_value_bw", &spmm_value_bw_cpu);
+  m.impl("_spmm_arg_bw", &spmm_arg_bw_cpu);
+}
+
+}  // namespace graphbias

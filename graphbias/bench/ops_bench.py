@@ -1,0 +1,189 @@
+"""Message-passing kernels beside their peers, timed in one process.
+
+Each case is ``out[i] = reduce_{j in N(i)} x_j`` on one graph and feature width,
+forward alone and forward + backward, timed as the median of ``repeats`` runs
+after ``warmup`` runs. Effective bandwidth counts the bytes the operation must
+move: the CSR (indices, pointers), one gathered row of ``x`` per edge, the output
+(and for max / min the arg-max index and, backward, the transpose structure).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import time
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+
+from .. import ops
+from ..ops import CSR
+
+__all__ = ["copy_bandwidth", "make_graph", "time_case", "ops_suite"]
+
+
+def _median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def copy_bandwidth(megabytes: int = 256, repeats: int = 7) -> float:
+    """This machine's copy bandwidth in GB/s (bytes read + written by a clone)."""
+    src = torch.ones(megabytes * 2**20 // 4)
+    dst = torch.empty_like(src)
+    seconds = _median_seconds(lambda: dst.copy_(src), 2, repeats)
+    return 2 * src.numel() * 4 / seconds / 1e9
+
+
+def make_graph(kind: str, num_nodes: int, num_edges: int, seed: int = 0) -> CSR:
+    """``er``: uniform random edges; ``powerlaw``: Chung-Lu endpoints with weights
+    ``(i+1)^-1/2`` (degree exponent 3, as in Barabási-Albert)."""
+    rng = np.random.default_rng(seed)
+    if kind == "er":
+        src, dst = rng.integers(0, num_nodes, (2, num_edges))
+    elif kind == "powerlaw":
+        w = (np.arange(num_nodes) + 1.0) ** -0.5
+        cdf = np.cumsum(w / w.sum())
+        src, dst = np.searchsorted(cdf, rng.random((2, num_edges)), side="right")
+        src, dst = np.minimum(src, num_nodes - 1), np.minimum(dst, num_nodes - 1)
+        perm = rng.permutation(num_nodes)  # hubs spread over the id range
+        src, dst = perm[src], perm[dst]
+    else:
+        raise ValueError(f"graph kind must be 'er' or 'powerlaw', got {kind!r}")
+    return CSR.from_coo(torch.from_numpy(dst), torch.from_numpy(src),
+                        (num_nodes, num_nodes))
+
+
+def _bytes(csr: CSR, width: int, reduce: str, backward: bool, elem: int = 4) -> float:
+    nnz, n = csr.nnz, csr.num_rows
+    fwd = nnz * 8 + (n + 1) * 8 + nnz * width * elem + n * width * elem
+    if reduce in ("max", "min"):
+        fwd += n * width * 8
+    if not backward:
+        return fwd
+    if reduce in ("max", "min"):
+        bwd = 2 * nnz * 8 + (n + 1) * 8 + nnz * width * (8 + elem) + n * width * elem
+    else:
+        bwd = nnz * 16 + (n + 1) * 8 + nnz * width * elem + n * width * elem
+    return fwd + bwd
+
+
+def _with_backend(name: str, fn: Callable[[torch.Tensor], torch.Tensor]
+                  ) -> Callable[[torch.Tensor], torch.Tensor]:
+    def run(x: torch.Tensor) -> torch.Tensor:
+        old = os.environ.get("GRAPHBIAS_BACKEND")
+        os.environ["GRAPHBIAS_BACKEND"] = name
+        try:
+            return fn(x)
+        finally:
+            if old is None:
+                del os.environ["GRAPHBIAS_BACKEND"]
+            else:
+                os.environ["GRAPHBIAS_BACKEND"] = old
+    return run
+
+
+def _peers(csr: CSR, reduce: str) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    row, col, n = csr.row(), csr.indices, csr.num_rows
+    amax = {"max": "amax", "min": "amin", "sum": "sum", "mean": "mean"}[reduce]
+    peers: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+        "graphbias-torch": _with_backend("torch", lambda x: ops.spmm(csr, x, reduce)),
+    }
+    if ops._compiled.AVAILABLE:
+        peers["graphbias-compiled"] = _with_backend(
+            "compiled", lambda x: ops.spmm(csr, x, reduce))
+    if reduce == "sum":
+        a = csr.to_torch()
+        peers["torch.sparse.mm"] = lambda x: torch.sparse.mm(a, x)
+        peers["index_add_"] = lambda x: x.new_zeros(n, x.size(1)).index_add_(
+            0, row, x.index_select(0, col))
+    else:
+        peers["scatter_reduce"] = lambda x: x.new_zeros(n, x.size(1)).scatter_reduce(
+            0, row.view(-1, 1).expand(-1, x.size(1)), x.index_select(0, col), amax,
+            include_self=False)
+    if importlib.util.find_spec("torch_geometric") is not None:
+        from torch_geometric.utils import scatter as pyg_scatter
+
+        peers["pyg.utils.scatter"] = lambda x: pyg_scatter(
+            x.index_select(0, col), row, 0, n, reduce)
+    if importlib.util.find_spec("torch_scatter") is not None:
+        import torch_scatter
+
+        peers["torch_scatter.segment_csr"] = lambda x: torch_scatter.segment_csr(
+            x.index_select(0, col), csr.indptr, reduce=reduce)
+    return peers
+
+
+def time_case(csr: CSR, width: int, reduce: str, backward: bool, fn: Callable,
+              warmup: int = 2, repeats: int = 7, device: str = "cpu") -> float:
+    """Median seconds of one forward (and backward, when asked) of ``fn(x)``."""
+    x = torch.randn(csr.num_cols, width, device=device, requires_grad=backward)
+    grad = torch.randn(csr.num_rows, width, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def step() -> None:
+        out = fn(x)
+        if backward:
+            x.grad = None
+            out.backward(grad)
+        sync()
+
+    with torch.set_grad_enabled(backward):
+        return _median_seconds(step, warmup, repeats)
+
+
+def _short(n: int) -> str:
+    return f"{n // 10**6}M" if n >= 10**6 else f"{n // 1000}k"
+
+
+FULL_GRAPHS = [("er", 10**4, 10**5), ("powerlaw", 10**4, 10**5), ("er", 10**5, 10**6),
+               ("powerlaw", 10**5, 10**6), ("er", 10**6, 10**7), ("powerlaw", 10**6, 10**7)]
+
+
+def ops_suite(root: Any, seeds: int, quick: bool, device: str = "cpu") -> list[Any]:
+    """Cells ``(graph, width, reduce, pass) x method``; widths 16 / 64 / 256 (only 16
+    on 10^7 edges, to stay within memory). ``quick``: one small graph."""
+    from .suites import Cell
+
+    graphs = [("er", 10**4, 10**5)] if quick else FULL_GRAPHS
+    repeats = 3 if quick else 7
+    cache: dict[tuple, CSR] = {}
+
+    def graph(spec: tuple, seed: int) -> CSR:
+        if (spec, seed) not in cache:
+            cache.clear()  # one graph in memory at a time
+            csr = make_graph(spec[0], spec[1], spec[2], seed)
+            if device != "cpu":
+                csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape)
+            csr.transpose_structure()  # built once and cached, as a Graph does
+            cache[(spec, seed)] = csr
+        return cache[(spec, seed)]
+
+    def run(spec: tuple, seed: int, width: int, reduce: str, backward: bool,
+            method: str) -> dict[str, Any]:
+        csr = graph(spec, seed)
+        sec = time_case(csr, width, reduce, backward, _peers(csr, reduce)[method], 2,
+                        repeats, device)
+        return {"ms": 1000 * sec, "gbps": _bytes(csr, width, reduce, backward) / sec / 1e9}
+
+    probe = make_graph("er", 10, 10)
+    cells = []
+    for spec in graphs:
+        widths = [16] if quick or spec[2] >= 10**7 else [16, 64, 256]
+        for seed in range(seeds):
+            for width in widths:
+                name = f"{spec[0]}-{_short(spec[1])}-{_short(spec[2])}-F{width}"
+                for reduce in ("sum", "mean", "max", "min"):
+                    for backward in (False, True):
+                        for method in _peers(probe, reduce):
+                            cells.append(Cell(
+                                "ops", name, f"{method}:{reduce}:{'fwd+bwd' if backward else 'fwd'}",
+                                seed, lambda a=(spec, seed, width, reduce, backward, method): run(*a)))
+    return cells

@@ -1,0 +1,196 @@
+"""Every op, on every backend and device, equals the reference definitions:
+max / min exactly, sum / mean allclose; gradients too."""
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from graphbias import ops
+from graphbias.ops import CSR, reference
+
+REDUCES = ["sum", "mean", "max", "min"]
+
+
+def random_csr(n_rows, n_cols, nnz, weighted, seed, dtype=torch.float64, device="cpu",
+               heads=0):
+    gen = torch.Generator().manual_seed(seed)
+    row = torch.randint(0, n_rows, (nnz,), generator=gen)
+    col = torch.randint(0, n_cols, (nnz,), generator=gen)
+    shape = (nnz, heads) if heads else (nnz,)
+    values = torch.rand(shape, generator=gen, dtype=dtype) + 0.1 if weighted else None
+    csr = CSR.from_coo(row, col, (n_rows, n_cols), values)
+    if device == "cpu":
+        return csr
+    move = lambda t: None if t is None else t.to(device)  # noqa: E731
+    return CSR(move(csr.indptr), move(csr.indices), csr.shape, move(csr.values))
+
+
+def assert_match(out, ref, reduce):
+    if reduce in ("max", "min"):
+        assert torch.equal(out, ref)
+    else:
+        torch.testing.assert_close(out, ref)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("width", [1, 7, 64, 300])
+def test_spmm_forward_and_backward(backend, device, reduce, weighted, width):
+    csr = random_csr(60, 40, 400, weighted, seed=width, device=device)
+    x = torch.randn(40, width, dtype=torch.float64, device=device, requires_grad=True)
+    out = ops.spmm(csr, x, reduce)
+    ref = reference.spmm(csr, x, reduce)
+    assert_match(out, ref, reduce)
+    grad = torch.randn_like(out)
+    (gx,) = torch.autograd.grad(out, x, grad)
+    (rx,) = torch.autograd.grad(ref, x, grad)
+    torch.testing.assert_close(gx, rx)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_spmm_value_gradient(backend, device, reduce):
+    csr = random_csr(30, 20, 150, True, seed=1, device=device)
+    values = csr.values.clone().requires_grad_()
+    x = torch.randn(20, 9, dtype=torch.float64, device=device, requires_grad=True)
+    w = csr.with_values(values)
+    grad = torch.randn(30, 9, dtype=torch.float64, device=device)
+    got = torch.autograd.grad(ops.spmm(w, x, reduce), (values, x), grad)
+    want = torch.autograd.grad(reference.spmm(w, x, reduce), (values, x), grad)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_spmm_gradcheck(backend, device, reduce):
+    csr = random_csr(8, 6, 24, True, seed=2, device=device)
+    values = csr.values.clone().requires_grad_()
+    x = torch.randn(6, 3, dtype=torch.float64, device=device, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda v, x: ops.spmm(csr.with_values(v), x, reduce), (values, x))
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_multi_head_values(backend, device, reduce):
+    csr = random_csr(30, 20, 150, True, seed=3, device=device, heads=3)
+    values = csr.values.clone().requires_grad_()
+    x = torch.randn(20, 3, 5, dtype=torch.float64, device=device, requires_grad=True)
+    w = csr.with_values(values)
+    out, ref = ops.spmm(w, x, reduce), reference.spmm(w, x, reduce)
+    assert out.shape == (30, 3, 5)
+    assert_match(out, ref, reduce)
+    grad = torch.randn_like(out)
+    for a, b in zip(torch.autograd.grad(out, (values, x), grad),
+                    torch.autograd.grad(ref, (values, x), grad)):
+        torch.testing.assert_close(a, b)
+
+
+def test_empty_rows_duplicates_isolated(backend, device):
+    row = torch.tensor([0, 0, 0, 3])
+    col = torch.tensor([1, 1, 2, 0])
+    csr = CSR.from_coo(row, col, (5, 4))
+    if device.type != "cpu":
+        csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape)
+    x = torch.tensor([[1.0], [2.0], [-3.0], [9.0]], device=device)
+    assert ops.spmm(csr, x).view(-1).tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
+    assert ops.spmm(csr, x, "max").view(-1).tolist() == [2.0, 0.0, 0.0, 1.0, 0.0]
+    assert ops.spmm(csr, x, "min").view(-1).tolist() == [-3.0, 0.0, 0.0, 1.0, 0.0]
+    empty = CSR(torch.zeros(4, dtype=torch.long, device=device),
+                torch.zeros(0, dtype=torch.long, device=device), (3, 4))
+    assert ops.spmm(empty, x, "max").abs().sum() == 0
+
+
+def test_non_contiguous_input(backend, device):
+    csr = random_csr(50, 30, 200, True, seed=4, dtype=torch.float32, device=device)
+    x = torch.randn(64, 30, device=device).t()
+    assert not x.is_contiguous()
+    torch.testing.assert_close(ops.spmm(csr, x), reference.spmm(csr, x, "sum"))
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+@pytest.mark.parametrize("sorted_index", [True, False])
+def test_scatter_and_segment(backend, device, reduce, sorted_index):
+    gen = torch.Generator().manual_seed(5)
+    src = torch.randn(200, 3, 4, dtype=torch.float64, generator=gen).to(device)
+    src.requires_grad_()
+    index = torch.randint(0, 30, (200,), generator=gen)
+    if sorted_index:
+        index = index.sort().values
+    index = index.to(device)
+    out = ops.scatter(src, index, 35, reduce)  # slots 30..34 stay empty
+    ref = reference.scatter(src, index, 35, reduce)
+    assert_match(out, ref, reduce)
+    grad = torch.randn_like(out)
+    torch.testing.assert_close(torch.autograd.grad(out, src, grad)[0],
+                               torch.autograd.grad(ref, src, grad)[0])
+    counts = torch.bincount(index.sort().values.cpu(), minlength=35)
+    indptr = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)]).to(device)
+    seg = ops.segment_csr(src[index.argsort(stable=True)], indptr, reduce)
+    assert_match(seg, ref, reduce)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_scatter_other_dim(backend, reduce):
+    src = torch.randn(4, 50, dtype=torch.float64)
+    index = torch.randint(0, 7, (50,))
+    assert_match(ops.scatter(src, index, 7, reduce, dim=1),
+                 reference.scatter(src, index, 7, reduce, dim=1), reduce)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_segment_gradcheck(backend, reduce):
+    src = torch.randn(12, 3, dtype=torch.float64, requires_grad=True)
+    indptr = torch.tensor([0, 3, 3, 8, 12])
+    assert torch.autograd.gradcheck(lambda s: ops.segment_csr(s, indptr, reduce), (src,))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_low_precision(backend, dtype):
+    csr = random_csr(40, 30, 300, True, seed=6, dtype=dtype)
+    x = torch.randn(30, 16).to(dtype)
+    ref = reference.spmm(csr.with_values(csr.values.double()), x.double(), "sum")
+    tol = 1e-5 if dtype == torch.float32 else 3e-2
+    torch.testing.assert_close(ops.spmm(csr, x).double(), ref, rtol=tol, atol=tol)
+
+
+def test_gnn_layers_use_the_backend(backend):
+    from graphbias.data import Graph
+    from graphbias.nn import GATConv, GCNConv, SAGEConv
+
+    gen = torch.Generator().manual_seed(7)
+    g = Graph(torch.randint(0, 30, (2, 150), generator=gen), 30, x=torch.randn(30, 8))
+    torch.manual_seed(0)
+    for conv in (GCNConv(8, 4), SAGEConv(8, 4, aggr="max"), GATConv(8, 4, heads=2)):
+        out = conv(g.x, g)
+        out.sum().backward()
+        assert out.shape[0] == 30 and all(p.grad is not None for p in conv.parameters())
+
+
+@pytest.mark.skipif(not ops._compiled.AVAILABLE, reason="graphbias._C not built")
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_torch_compile(reduce):
+    csr = random_csr(30, 20, 150, True, seed=8, dtype=torch.float32)
+    x = torch.randn(20, 6, requires_grad=True)
+
+    def f(x):
+        return ops.spmm(csr, x, reduce).relu().sum()
+
+    compiled = torch.compile(f, backend="aot_eager", fullgraph=False)
+    expected, got = f(x), compiled(x)
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(torch.autograd.grad(got, x)[0],
+                               torch.autograd.grad(f(x), x)[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 15), m=st.integers(1, 15), nnz=st.integers(0, 60),
+       feat=st.integers(1, 9), reduce=st.sampled_from(REDUCES), weighted=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_property_compiled_equals_reference(n, m, nnz, feat, reduce, weighted, seed):
+    csr = random_csr(n, m, nnz, weighted, seed)
+    x = torch.randn(m, feat, dtype=torch.float64,
+                    generator=torch.Generator().manual_seed(seed), requires_grad=True)
+    out = ops.spmm(csr, x, reduce)
+    ref = reference.spmm(csr, x, reduce)
+    assert_match(out, ref, reduce)
+    g = torch.ones_like(out)
+    torch.testing.assert_close(torch.autograd.grad(out, x, g)[0],
+                               torch.autograd.grad(ref, x, g)[0])
