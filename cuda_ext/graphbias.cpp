@@ -27,8 +27,9 @@ TORCH_LIBRARY(graphbias, m) {
         "-> (Tensor, Tensor)");
   m.def("_spmm_value_bw(Tensor indptr, Tensor indices, Tensor x, Tensor grad_out, "
         "Tensor? arg, str reduce, int heads) -> Tensor");
-  m.def("_spmm_arg_bw(Tensor indptr_t, Tensor indices_t, Tensor pos_t, Tensor? value, "
-        "Tensor arg, Tensor grad_out) -> Tensor");
+  // max / min backward for x; CPU reads `indices`, CUDA the transpose
+  m.def("_spmm_arg_bw(Tensor indptr_t, Tensor indices_t, Tensor pos_t, Tensor indices, "
+        "Tensor? value, Tensor arg, Tensor grad_out) -> Tensor");
   // CUDA only: atomic COO scatter (non-deterministic order of floating-point adds)
   m.def("_scatter_coo_atomic(Tensor src, Tensor index, int dim_size, str reduce) -> Tensor");
 }

@@ -35,13 +35,15 @@ inline at::Tensor spmm_value_bw(const at::Tensor& indptr, const at::Tensor& indi
 }
 
 inline at::Tensor spmm_arg_bw(const at::Tensor& indptr_t, const at::Tensor& indices_t,
-                              const at::Tensor& pos_t, const OptTensor& value,
-                              const at::Tensor& arg, const at::Tensor& grad_out) {
+                              const at::Tensor& pos_t, const at::Tensor& indices,
+                              const OptTensor& value, const at::Tensor& arg,
+                              const at::Tensor& grad_out) {
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("graphbias::_spmm_arg_bw", "")
                        .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                         const OptTensor&, const at::Tensor&, const at::Tensor&)>();
-  return op.call(indptr_t, indices_t, pos_t, value, arg, grad_out);
+                                         const at::Tensor&, const OptTensor&, const at::Tensor&,
+                                         const at::Tensor&)>();
+  return op.call(indptr_t, indices_t, pos_t, indices, value, arg, grad_out);
 }
 
 inline std::tuple<at::Tensor, at::Tensor> segment_csr_fw(const at::Tensor& src,

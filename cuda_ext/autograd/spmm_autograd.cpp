@@ -72,7 +72,7 @@ class SpMMFunction : public torch::autograd::Function<SpMMFunction> {
       Transpose t{saved[5], saved[6], saved[7]};
       if (!t.indptr.defined()) t = build_transpose(indptr, indices, ctx->saved_data["cols"].toInt());
       if (has_arg(r)) {
-        grad_x = ops::spmm_arg_bw(t.indptr, t.indices, t.pos, v, arg, grad);
+        grad_x = ops::spmm_arg_bw(t.indptr, t.indices, t.pos, indices, v, arg, grad);
       } else {
         at::Tensor g = grad;
         if (r == Reduce::Mean) {

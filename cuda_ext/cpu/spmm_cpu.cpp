@@ -18,6 +18,16 @@
 namespace graphbias {
 namespace {
 
+// Rows of x are gathered in random order: ask for the row needed kPrefetch entries
+// ahead, one request per 64-byte line, so memory latency overlaps the arithmetic.
+constexpr int64_t kPrefetch = 8;
+
+template <typename scalar_t>
+inline void prefetch_row(const scalar_t* row, int64_t F) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < F * int64_t(sizeof(scalar_t)); b += 64) __builtin_prefetch(p + b);
+}
+
 template <typename scalar_t, Reduce R>
 void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indices,
                const scalar_t* __restrict value, int64_t H, const scalar_t* __restrict x,
@@ -27,12 +37,14 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
   parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
     std::vector<acc_t> acc(F);
     std::vector<int64_t> best(has_arg(R) ? F : 0);
+    const int64_t stop = indptr[end];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t lo = indptr[i], hi = indptr[i + 1];
       std::fill(acc.begin(), acc.end(), reduce_init<acc_t>(R));
       if constexpr (has_arg(R)) std::fill(best.begin(), best.end(), int64_t(-1));
       acc_t* __restrict a = acc.data();
       for (int64_t e = lo; e < hi; ++e) {
+        if (e + kPrefetch < stop) prefetch_row(x + indices[e + kPrefetch] * F, F);
         const scalar_t* __restrict xr = x + indices[e] * F;
         for (int64_t h = 0; h < H; ++h) {
           const acc_t v = value ? acc_t(value[e * H + h]) : acc_t(1);
@@ -141,45 +153,54 @@ at::Tensor spmm_value_bw_cpu(const at::Tensor& indptr, const at::Tensor& indices
   return out;
 }
 
-// Max / min backward for x, gathered over the transpose (deterministic, no atomics):
-// grad_x[j, f] = sum over entries e = (i, j) that won column f of row i of
-// value[e] * grad_out[i, f].
-at::Tensor spmm_arg_bw_cpu(const at::Tensor& indptr_t, const at::Tensor& indices_t,
-                           const at::Tensor& pos_t, const c10::optional<at::Tensor>& value,
+// Max / min backward for x without atomics: each thread owns a range of x's rows
+// and walks every output element in row order, adding the gradient of the ones
+// whose winning entry points into its range. Each grad_x[j, f] therefore sums its
+// contributions in increasing row order, whatever the thread count: deterministic.
+// This reads arg once per thread instead of once per entry.
+at::Tensor spmm_arg_bw_cpu(const at::Tensor& indptr_t, const at::Tensor&, const at::Tensor&,
+                           const at::Tensor& indices, const c10::optional<at::Tensor>& value,
                            const at::Tensor& arg, const at::Tensor& grad_out) {
-  const int64_t heads = check_spmm_args(indptr_t, indices_t, value, grad_out);
-  check_index(pos_t, "pos_t");
-  TORCH_CHECK(pos_t.numel() == indices_t.numel(), "graphbias: pos_t and indices_t differ in length");
-  TORCH_CHECK(arg.sizes() == grad_out.sizes(), "graphbias: arg and grad_out differ in shape");
-  const auto ip = indptr_t.contiguous(), ix = indices_t.contiguous(), pp = pos_t.contiguous();
-  const auto ac = arg.contiguous(), g = grad_out.contiguous();
-  const auto vc = (value.has_value() && value->defined()) ? value->contiguous() : at::Tensor();
-  const int64_t cols = ip.numel() - 1, F = g.size(1), H = heads > 0 ? heads : 1, C = F / H;
-  auto out = at::empty({cols, F}, g.options());
+  check_index(indptr_t, "indptr_t");
+  check_index(indices, "indices");
+  TORCH_CHECK(arg.scalar_type() == at::kLong && arg.sizes() == grad_out.sizes() &&
+                  grad_out.dim() == 2,
+              "graphbias: arg must be int64 and shaped like the 2-D grad_out");
+  const int64_t cols = indptr_t.numel() - 1, rows = grad_out.size(0), F = grad_out.size(1);
+  const int64_t nnz = indices.numel();
+  int64_t H = 1;
+  at::Tensor vc;
+  if (value.has_value() && value->defined()) {
+    vc = value->contiguous();
+    TORCH_CHECK(vc.size(0) == nnz, "graphbias: value has ", vc.size(0), " entries, indices ", nnz);
+    H = vc.dim() == 2 ? vc.size(1) : 1;
+    TORCH_CHECK(F % H == 0, "graphbias: heads must divide the feature width");
+  }
+  const int64_t C = F / H;
+  const auto ix = indices.contiguous(), ac = arg.contiguous(), g = grad_out.contiguous();
+  auto out = at::zeros({cols, F}, g.options());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, g.scalar_type(), "spmm_arg_bw", [&] {
     using acc_t = at::opmath_type<scalar_t>;
-    const int64_t* p = ip.data_ptr<int64_t>();
-    const int64_t* recv = ix.data_ptr<int64_t>();
-    const int64_t* pos = pp.data_ptr<int64_t>();
+    const int64_t* col = ix.data_ptr<int64_t>();
     const int64_t* ap = ac.data_ptr<int64_t>();
     const scalar_t* gp = g.data_ptr<scalar_t>();
     const scalar_t* vp = vc.defined() ? vc.data_ptr<scalar_t>() : nullptr;
     scalar_t* op = out.data_ptr<scalar_t>();
-    parallel_rows(p, cols, F, [&](int64_t begin, int64_t end) {
-      std::vector<acc_t> acc(F);
-      for (int64_t j = begin; j < end; ++j) {
-        std::fill(acc.begin(), acc.end(), acc_t(0));
-        for (int64_t k = p[j]; k < p[j + 1]; ++k) {
-          const int64_t e = pos[k], i = recv[k];
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), cols));
+    at::parallel_for(0, parts, 1, [&](int64_t pb, int64_t pe) {
+      for (int64_t part = pb; part < pe; ++part) {
+        const int64_t lo = cols * part / parts, hi = cols * (part + 1) / parts;
+        for (int64_t i = 0; i < rows; ++i) {
           const int64_t* arow = ap + i * F;
-          const scalar_t* gr = gp + i * F;
-          for (int64_t h = 0; h < H; ++h) {
-            const acc_t v = vp ? acc_t(vp[e * H + h]) : acc_t(1);
-            for (int64_t c = h * C; c < (h + 1) * C; ++c)
-              acc[c] += arow[c] == e ? v * acc_t(gr[c]) : acc_t(0);
+          for (int64_t f = 0; f < F; ++f) {
+            const int64_t e = arow[f];
+            if (e >= nnz) continue;  // empty row: no winner
+            const int64_t j = col[e];
+            if (j < lo || j >= hi) continue;
+            const acc_t v = vp ? acc_t(vp[e * H + f / C]) : acc_t(1);
+            op[j * F + f] = scalar_t(acc_t(op[j * F + f]) + v * acc_t(gp[i * F + f]));
           }
         }
-        for (int64_t f = 0; f < F; ++f) op[j * F + f] = scalar_t(acc[f]);
       }
     });
   });

@@ -31,7 +31,8 @@ if AVAILABLE:
 
     @torch.library.register_fake("graphbias::_spmm_arg_bw")
     def _spmm_arg_bw_fake(indptr_t: Tensor, indices_t: Tensor, pos_t: Tensor,
-                          value: Optional[Tensor], arg: Tensor, grad_out: Tensor) -> Tensor:
+                          indices: Tensor, value: Optional[Tensor], arg: Tensor,
+                          grad_out: Tensor) -> Tensor:
         return grad_out.new_empty([indptr_t.size(0) - 1, grad_out.size(1)])
 
     @torch.library.register_fake("graphbias::_segment_csr_fw")
