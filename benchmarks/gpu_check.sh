@@ -7,7 +7,7 @@
 set -euo pipefail
 OUT_DIR=${OUT:-benchmarks/results/ops_cuda}
 PY=${PYTHON:-python3}
-export MAX_JOBS=${MAX_JOBS:-16}
+export MAX_JOBS=${MAX_JOBS:-16} PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-"8.0;9.0"}
 echo "== build"; date
 "$PY" setup.py -q build_ext --inplace
@@ -16,6 +16,6 @@ echo "== tests"; date
 "$PY" -m pytest tests/ops -q -p no:cacheprovider -o addopts="" -x
 echo "== benchmark"; date
 "$PY" benchmarks/ops.py --device cuda --out "$OUT_DIR" --headline
-"$PY" benchmarks/ops.py --device cuda --out "$OUT_DIR/large" --repeats 5 2>/dev/null \
+timeout 240 "$PY" benchmarks/ops.py --device cuda --out "$OUT_DIR/large" --repeats 5 \
   | tail -n 60 || true
 date

@@ -20,15 +20,17 @@ void dispatch_reduce(Reduce r, F&& body) {
   }
 }
 
-// acc <- acc (+) m for one element; records the winning position for max / min.
+// acc <- acc (+) m for one element; for max / min also the winner, relative to the
+// segment start. Branch-free, so loops over columns vectorise; the strict comparison
+// keeps the first entry that reaches the extremum.
 template <Reduce R, typename acc_t>
-inline void accumulate(acc_t& acc, int64_t& best, acc_t m, int64_t pos) {
+inline void accumulate(acc_t& acc, int32_t& best, acc_t m, int32_t rel) {
   if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
     acc += m;
-  } else if constexpr (R == Reduce::Max) {
-    if (m > acc || best < 0) { acc = m; best = pos; }
   } else {
-    if (m < acc || best < 0) { acc = m; best = pos; }
+    const bool win = R == Reduce::Max ? m > acc : m < acc;
+    acc = win ? m : acc;
+    best = win ? rel : best;
   }
 }
 

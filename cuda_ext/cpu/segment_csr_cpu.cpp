@@ -50,12 +50,13 @@ std::tuple<at::Tensor, at::Tensor> segment_csr_fw_cpu(const at::Tensor& src,
       constexpr Reduce R = decltype(tag)::value;
       parallel_rows(p, rows, K, [&](int64_t begin, int64_t end) {
         std::vector<acc_t> acc(K);
-        std::vector<int64_t> best(K);
+        std::vector<int32_t> best(K);
         for (int64_t i = begin; i < end; ++i) {
           std::fill(acc.begin(), acc.end(), reduce_init<acc_t>(R));
-          std::fill(best.begin(), best.end(), int64_t(-1));
+          std::fill(best.begin(), best.end(), 0);
           for (int64_t e = p[i]; e < p[i + 1]; ++e)
-            for (int64_t k = 0; k < K; ++k) accumulate<R>(acc[k], best[k], acc_t(sp[e * K + k]), e);
+            for (int64_t k = 0; k < K; ++k)
+              accumulate<R>(acc[k], best[k], acc_t(sp[e * K + k]), int32_t(e - p[i]));
           const int64_t count = p[i + 1] - p[i];
           for (int64_t k = 0; k < K; ++k) {
             if constexpr (R == Reduce::Mean) {
@@ -63,8 +64,8 @@ std::tuple<at::Tensor, at::Tensor> segment_csr_fw_cpu(const at::Tensor& src,
             } else if constexpr (R == Reduce::Sum) {
               op[i * K + k] = scalar_t(acc[k]);
             } else {
-              op[i * K + k] = best[k] >= 0 ? scalar_t(acc[k]) : scalar_t(0);
-              argp[i * K + k] = best[k] >= 0 ? best[k] : E;
+              op[i * K + k] = count > 0 ? scalar_t(acc[k]) : scalar_t(0);
+              argp[i * K + k] = count > 0 ? p[i] + best[k] : E;
             }
           }
         }

@@ -36,12 +36,12 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
   const int64_t C = F / H;
   parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
     std::vector<acc_t> acc(F);
-    std::vector<int64_t> best(has_arg(R) ? F : 0);
+    std::vector<int32_t> best(has_arg(R) ? F : 0);  // winner, relative to the row start
     const int64_t stop = indptr[end];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t lo = indptr[i], hi = indptr[i + 1];
       std::fill(acc.begin(), acc.end(), reduce_init<acc_t>(R));
-      if constexpr (has_arg(R)) std::fill(best.begin(), best.end(), int64_t(-1));
+      if constexpr (has_arg(R)) std::fill(best.begin(), best.end(), 0);
       acc_t* __restrict a = acc.data();
       for (int64_t e = lo; e < hi; ++e) {
         if (e + kPrefetch < stop) prefetch_row(x + indices[e + kPrefetch] * F, F);
@@ -52,8 +52,16 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
           if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
             for (int64_t c = 0; c < C; ++c) a[off + c] += v * acc_t(xr[off + c]);
           } else {
-            for (int64_t c = 0; c < C; ++c)
-              accumulate<R>(a[off + c], best[off + c], v * acc_t(xr[off + c]), e);
+            // branch-free select keeps the loop vectorised; the strict comparison
+            // lets the first entry reaching the extremum win
+            const int32_t rel = int32_t(e - lo);
+            int32_t* __restrict bi = best.data() + off;
+            for (int64_t c = 0; c < C; ++c) {
+              const acc_t m = v * acc_t(xr[off + c]);
+              const bool win = R == Reduce::Max ? m > a[off + c] : m < a[off + c];
+              a[off + c] = win ? m : a[off + c];
+              bi[c] = win ? rel : bi[c];
+            }
           }
         }
       }
@@ -67,9 +75,8 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
       } else {
         const int64_t nnz = indptr[rows];
         for (int64_t f = 0; f < F; ++f) {
-          const bool found = best[f] >= 0;
-          o[f] = found ? scalar_t(a[f]) : scalar_t(0);
-          arg[i * F + f] = found ? best[f] : nnz;
+          o[f] = deg > 0 ? scalar_t(a[f]) : scalar_t(0);
+          arg[i * F + f] = deg > 0 ? lo + best[f] : nnz;
         }
       }
     }

@@ -66,3 +66,12 @@ def test_summarise_mean_std():
     assert rows[0]["test_acc"]["mean"] == pytest.approx(0.6)
     assert rows[0]["test_acc"]["std"] == pytest.approx(0.1)
     assert rows[0]["test_acc"]["median"] == pytest.approx(0.6)
+
+
+def test_ops_suite_quick(tmp_path):
+    records = run_suite("ops", root=None, out=tmp_path, seeds=1, quick=True)
+    methods = {r["method"].split(":")[0] for r in records}
+    assert {"graphbias-torch", "pyg.utils.scatter"} <= methods
+    assert {r["method"].split(":")[1] for r in records} == {"sum", "mean", "max", "min"}
+    assert all(r["ms"] > 0 and r["gbps"] > 0 for r in records if "error" not in r)
+    assert not any("error" in r for r in records)
