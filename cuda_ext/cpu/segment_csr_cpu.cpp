@@ -18,7 +18,11 @@ namespace graphbias {
 namespace {
 
 // [E, ...] viewed as [E, K]; returns K.
-int64_t inner_size(const at::Tensor& t) { return t.dim() > 1 ? t.numel() / t.size(0) : 1; }
+int64_t inner_size(const at::Tensor& t) {
+  int64_t k = 1;
+  for (int64_t d = 1; d < t.dim(); ++d) k *= t.size(d);
+  return k;
+}
 
 std::vector<int64_t> with_first(const at::Tensor& t, int64_t first) {
   auto sizes = t.sizes().vec();

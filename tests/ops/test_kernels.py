@@ -194,3 +194,10 @@ def test_property_compiled_equals_reference(n, m, nnz, feat, reduce, weighted, s
     g = torch.ones_like(out)
     torch.testing.assert_close(torch.autograd.grad(out, x, g)[0],
                                torch.autograd.grad(ref, x, g)[0])
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_segment_of_empty_input(backend, reduce):
+    src = torch.randn(0, 3, dtype=torch.float64)
+    out = ops.segment_csr(src, torch.tensor([0, 0, 0]), reduce)
+    assert out.shape == (2, 3) and out.abs().sum() == 0
