@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from graphbias.bench.ops_bench import FULL_GRAPHS, copy_bandwidth, make_graph, time_case
-from graphbias.bench.ops_bench import _bytes, _peers
+from graphbias.bench.ops_bench import (FULL_GRAPHS, REDUCES, _peers, copy_bandwidth, measure,
+                                       prepare_graph, widths_for)
 from graphbias.bench.results import machine_info
 
 HERE = Path(__file__).resolve().parent
@@ -40,22 +40,16 @@ def main() -> None:
     info["copy_gbps"] = bandwidth
     records = []
     for kind, n, e in graphs:
-        csr = make_graph(kind, n, e)
-        if args.device != "cpu":
-            from graphbias.ops import CSR
-            csr = CSR(csr.indptr.to(args.device), csr.indices.to(args.device), csr.shape)
-        csr.transpose_structure()
-        widths = [64] if args.headline else ([16] if e >= 10**7 else [16, 64, 256])
-        for width in widths:
-            for reduce in ("sum", "mean", "max", "min"):
+        csr = prepare_graph(kind, n, e, args.device)
+        for width in [64] if args.headline else widths_for(e):
+            for reduce in REDUCES:
                 for backward in (False, True):
-                    for method, fn in _peers(csr, reduce).items():
-                        sec = time_case(csr, width, reduce, backward, fn, 2, args.repeats,
-                                        args.device)
+                    for method in _peers(csr, reduce):
                         rec = {"graph": kind, "nodes": n, "edges": e, "width": width,
                                "reduce": reduce, "pass": "fwd+bwd" if backward else "fwd",
-                               "method": method, "ms": 1000 * sec,
-                               "gbps": _bytes(csr, width, reduce, backward) / sec / 1e9}
+                               "method": method,
+                               **measure(csr, width, reduce, backward, method, args.repeats,
+                                         args.device)}
                         records.append(rec)
                         print(json.dumps(rec), flush=True)
         del csr

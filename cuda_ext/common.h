@@ -5,6 +5,7 @@
 #include <c10/util/Exception.h>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace graphbias {
 
@@ -60,6 +61,20 @@ inline int64_t check_spmm_args(const at::Tensor& indptr, const at::Tensor& indic
     }
   }
   return heads;
+}
+
+// [E, ...] viewed as [E, K]; returns K (also for E = 0).
+inline int64_t inner_size(const at::Tensor& t) {
+  int64_t k = 1;
+  for (int64_t d = 1; d < t.dim(); ++d) k *= t.size(d);
+  return k;
+}
+
+// The sizes of t with dim 0 replaced by `first`.
+inline std::vector<int64_t> with_first(const at::Tensor& t, int64_t first) {
+  auto sizes = t.sizes().vec();
+  sizes[0] = first;
+  return sizes;
 }
 
 template <typename acc_t>

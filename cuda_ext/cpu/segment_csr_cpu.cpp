@@ -17,19 +17,6 @@
 namespace graphbias {
 namespace {
 
-// [E, ...] viewed as [E, K]; returns K.
-int64_t inner_size(const at::Tensor& t) {
-  int64_t k = 1;
-  for (int64_t d = 1; d < t.dim(); ++d) k *= t.size(d);
-  return k;
-}
-
-std::vector<int64_t> with_first(const at::Tensor& t, int64_t first) {
-  auto sizes = t.sizes().vec();
-  sizes[0] = first;
-  return sizes;
-}
-
 std::tuple<at::Tensor, at::Tensor> segment_csr_fw_cpu(const at::Tensor& src,
                                                       const at::Tensor& indptr,
                                                       c10::string_view reduce) {

@@ -25,19 +25,6 @@
 namespace graphbias {
 namespace {
 
-// [E, ...] viewed as [E, K]; returns K (also for E = 0).
-int64_t inner_size(const at::Tensor& t) {
-  int64_t K = 1;
-  for (int64_t d = 1; d < t.dim(); ++d) K *= t.size(d);
-  return K;
-}
-
-std::vector<int64_t> with_first(const at::Tensor& t, int64_t first) {
-  auto sizes = t.sizes().vec();
-  sizes[0] = first;
-  return sizes;
-}
-
 template <typename scalar_t>
 bool can_vectorise(int64_t K, const void* a, const void* b) {
   return K % max_vec<scalar_t>() == 0 && aligned16(a) && aligned16(b);

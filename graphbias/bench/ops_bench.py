@@ -20,7 +20,8 @@ import torch
 from .. import ops
 from ..ops import CSR
 
-__all__ = ["copy_bandwidth", "make_graph", "time_case", "ops_suite"]
+__all__ = ["copy_bandwidth", "make_graph", "prepare_graph", "measure", "time_case",
+           "ops_suite"]
 
 
 def _median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
@@ -147,9 +148,36 @@ FULL_GRAPHS = [("er", 10**4, 10**5), ("powerlaw", 10**4, 10**5), ("er", 10**5, 1
                ("powerlaw", 10**5, 10**6), ("er", 10**6, 10**7), ("powerlaw", 10**6, 10**7)]
 
 
+REDUCES = ("sum", "mean", "max", "min")
+
+
+def widths_for(num_edges: int) -> list[int]:
+    """Feature widths timed on a graph: 16 / 64 / 256, only 16 on 10^7 edges (memory)."""
+    return [16] if num_edges >= 10**7 else [16, 64, 256]
+
+
+def prepare_graph(kind: str, num_nodes: int, num_edges: int, device: str = "cpu",
+                  seed: int = 0) -> CSR:
+    """:func:`make_graph` on ``device`` with its transpose built once and cached, as a
+    Graph caches it for every layer."""
+    csr = make_graph(kind, num_nodes, num_edges, seed)
+    if device != "cpu":
+        csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape)
+    csr.transpose_structure()
+    return csr
+
+
+def measure(csr: CSR, width: int, reduce: str, backward: bool, method: str,
+            repeats: int = 7, device: str = "cpu") -> dict[str, float]:
+    """Median milliseconds of one peer and its effective GB/s."""
+    sec = time_case(csr, width, reduce, backward, _peers(csr, reduce)[method], 2, repeats,
+                    device)
+    return {"ms": 1000 * sec, "gbps": _bytes(csr, width, reduce, backward) / sec / 1e9}
+
+
 def ops_suite(root: Any, seeds: int, quick: bool, device: str = "cpu") -> list[Any]:
-    """Cells ``(graph, width, reduce, pass) x method``; widths 16 / 64 / 256 (only 16
-    on 10^7 edges, to stay within memory). ``quick``: one small graph."""
+    """Cells ``(graph, width, reduce, pass) x method`` over :data:`FULL_GRAPHS` and
+    :func:`widths_for`; ``quick``: one small graph at width 16."""
     from .suites import Cell
 
     graphs = [("er", 10**4, 10**5)] if quick else FULL_GRAPHS
@@ -159,31 +187,21 @@ def ops_suite(root: Any, seeds: int, quick: bool, device: str = "cpu") -> list[A
     def graph(spec: tuple, seed: int) -> CSR:
         if (spec, seed) not in cache:
             cache.clear()  # one graph in memory at a time
-            csr = make_graph(spec[0], spec[1], spec[2], seed)
-            if device != "cpu":
-                csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape)
-            csr.transpose_structure()  # built once and cached, as a Graph does
-            cache[(spec, seed)] = csr
+            cache[(spec, seed)] = prepare_graph(*spec, device=device, seed=seed)
         return cache[(spec, seed)]
-
-    def run(spec: tuple, seed: int, width: int, reduce: str, backward: bool,
-            method: str) -> dict[str, Any]:
-        csr = graph(spec, seed)
-        sec = time_case(csr, width, reduce, backward, _peers(csr, reduce)[method], 2,
-                        repeats, device)
-        return {"ms": 1000 * sec, "gbps": _bytes(csr, width, reduce, backward) / sec / 1e9}
 
     probe = make_graph("er", 10, 10)
     cells = []
     for spec in graphs:
-        widths = [16] if quick or spec[2] >= 10**7 else [16, 64, 256]
+        widths = [16] if quick else widths_for(spec[2])
         for seed in range(seeds):
             for width in widths:
                 name = f"{spec[0]}-{_short(spec[1])}-{_short(spec[2])}-F{width}"
-                for reduce in ("sum", "mean", "max", "min"):
+                for reduce in REDUCES:
                     for backward in (False, True):
                         for method in _peers(probe, reduce):
                             cells.append(Cell(
                                 "ops", name, f"{method}:{reduce}:{'fwd+bwd' if backward else 'fwd'}",
-                                seed, lambda a=(spec, seed, width, reduce, backward, method): run(*a)))
+                                seed, lambda a=(spec, seed, width, reduce, backward, method):
+                                measure(graph(*a[:2]), *a[2:], repeats, device)))
     return cells

@@ -342,6 +342,16 @@ def _read_csv(path: Path, hint: str) -> np.ndarray:
     return values
 
 
+def _read_optional_rows(path: Path, hint: str, rows: int) -> Optional[np.ndarray]:
+    """An optional per-node / per-edge CSV: None when absent, else exactly ``rows`` rows."""
+    if not path.is_file():
+        return None
+    values = _read_csv(path, hint)
+    if values.shape[0] != rows:
+        raise ValueError(f"{path}: expected {rows} rows, got {values.shape[0]}")
+    return values
+
+
 def _read_ids(path: Path, hint: str, columns: int, bound: int, what: str) -> np.ndarray:
     values = _read_csv(path, hint)
     if values.size == 0:
@@ -436,23 +446,15 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
         raise ValueError(f"{raw / 'edge.csv.gz'} has {edges.shape[1]} edges but "
                          f"{raw / 'num-edge-list.csv.gz'} says {num_edges}")
     weight = None
-    if (raw / "edge-feat.csv.gz").is_file():
-        feat = _read_csv(raw / "edge-feat.csv.gz", hint)
-        if feat.shape[0] != num_edges:
-            raise ValueError(f"{raw / 'edge-feat.csv.gz'}: expected {num_edges} rows, "
-                             f"got {feat.shape[0]}")
-        if feat.ndim == 2 and feat.shape[1] == 1:
-            weight = feat[:, 0].astype(np.float32)
+    feat = _read_optional_rows(raw / "edge-feat.csv.gz", hint, num_edges)
+    if feat is not None and feat.ndim == 2 and feat.shape[1] == 1:
+        weight = feat[:, 0].astype(np.float32)
     if _add_inverse_default(name, add_inverse_edge):
         edges = np.repeat(edges, 2, axis=1)
         edges[:, 1::2] = edges[::-1, 0::2]
         weight = None if weight is None else np.repeat(weight, 2)
-    x = None
-    if (raw / "node-feat.csv.gz").is_file():
-        x = _read_csv(raw / "node-feat.csv.gz", hint)
-        if x.shape[0] != num_nodes:
-            raise ValueError(f"{raw / 'node-feat.csv.gz'}: expected {num_nodes} rows, "
-                             f"got {x.shape[0]}")
+    x = _read_optional_rows(raw / "node-feat.csv.gz", hint, num_nodes)
+    if x is not None:
         x = x.astype(np.int64 if x.dtype.kind in "iu" else np.float32)
     y = _ogb_labels(raw / "node-label.csv.gz", hint, num_nodes)
     split_dir = _split_dir(folder, split, hint)
