@@ -5,6 +5,7 @@ A suite is a function ``(root, seeds, quick) -> list[Cell]``; register it in
 """
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,8 +109,27 @@ def ops_suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     return cells(root, seeds, quick)
 
 
-SUITES: dict[str, Callable[[Optional[Path], int, bool], list[Cell]]] = {
+SuiteFn = Callable[[Optional[Path], int, bool], list[Cell]]
+
+
+def _capability_suite(module: str) -> SuiteFn:
+    """The ``suite`` function of ``graphbias.bench.<module>``, imported on first use
+    so that ``graphbias bench`` does not import every capability's dependencies."""
+    def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
+        return importlib.import_module(f"{__package__}.{module}").suite(root, seeds, quick)
+
+    suite.__name__ = module
+    return suite
+
+
+SUITES: dict[str, SuiteFn] = {
     "smoke": smoke_suite,
     "speed": speed_suite,
     "ops": ops_suite,
+    "forecast": _capability_suite("forecast_suite"),
+    "lagnn": _capability_suite("lagnn_suite"),
+    "cluster": _capability_suite("cluster_suite"),
+    "causal": _capability_suite("causal_suite"),
+    "stream": _capability_suite("stream_suite"),
+    "compile": _capability_suite("compile_suite"),
 }

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from graphbias.data import Graph
-from graphbias.data.synthetic import (_distinct_keys, barabasi_albert, erdos_renyi,
+from graphbias.data.synthetic.graphs import (_distinct_keys, barabasi_albert, erdos_renyi,
                                       karate_club, sbm)
 
 GENERATORS = {

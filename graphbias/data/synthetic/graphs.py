@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .graph import Graph
+from ..graph import Graph
 
 __all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club"]
 
