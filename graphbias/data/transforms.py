@@ -21,7 +21,7 @@ from ..ops.csr import CSR
 from .graph import Graph
 
 __all__ = ["coalesce", "to_undirected", "remove_self_loops", "add_self_loops",
-           "add_remaining_self_loops", "gcn_norm", "normalize_features"]
+           "add_remaining_self_loops", "gcn_norm", "gcn_norm_key", "normalize_features"]
 
 
 def _coalesce(edge_index: Tensor, weight: Optional[Tensor], num_nodes: int,
@@ -94,6 +94,13 @@ def add_remaining_self_loops(graph: Graph, fill_value: float = 1.0) -> Graph:
                          or fill_value != 1.0 else None)
 
 
+def gcn_norm_key(improved: bool = False, add_self_loops: bool = True,
+                 dtype: torch.dtype = torch.float32) -> tuple:
+    """The key under which :func:`gcn_norm` caches its matrix on a graph (a graph
+    cut out of a larger one can be given the larger graph's normalisation)."""
+    return ("gcn_norm", improved, add_self_loops, dtype)
+
+
 def gcn_norm(graph: Graph, improved: bool = False, add_self_loops: bool = True,
              dtype: torch.dtype = torch.float32) -> CSR:
     r"""The GCN propagation matrix :math:`\hat D^{-1/2} \hat A \hat D^{-1/2}` as a CSR.
@@ -103,7 +110,7 @@ def gcn_norm(graph: Graph, improved: bool = False, add_self_loops: bool = True,
     receiving nodes, so ``ops.spmm(gcn_norm(g), x)`` is one GCN propagation. The
     result is cached on the graph (built once for every layer and epoch).
     """
-    key = ("gcn_norm", improved, add_self_loops, dtype)
+    key = gcn_norm_key(improved, add_self_loops, dtype)
 
     def build() -> CSR:
         n = graph.num_nodes
