@@ -48,6 +48,11 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         early_stopping, validation_fraction: see above.
         random_state: seed for initialisation, dropout and the validation split.
         verbose: show a progress bar.
+        distributed: train data-parallel over graph partitions in the initialised
+            ``torch.distributed`` process group: each process calls ``fit`` with the
+            same data, trains on its part's halo (:mod:`graphbias.nn.distributed`)
+            and all end with the same weights, equal to one-process training up to
+            float rounding when ``dropout=0`` (dropout masks differ per process).
 
     >>> import networkx as nx
     >>> from graphbias.data.synthetic import karate_club
@@ -63,7 +68,8 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
                  lr: Optional[float] = None, weight_decay: float = 5e-4,
                  max_epochs: int = 200, patience: Optional[int] = 100,
                  early_stopping: bool = True, validation_fraction: float = 0.1,
-                 random_state: Any = None, verbose: bool = False) -> None:
+                 random_state: Any = None, verbose: bool = False,
+                 distributed: bool = False) -> None:
         self.conv = conv
         self.hidden_channels = hidden_channels
         self.num_layers = num_layers
@@ -77,6 +83,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.distributed = distributed
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -87,6 +94,10 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {self.conv!r}")
+        if self.distributed:
+            from .distributed import world
+
+            world()
         for name in ("num_layers", "heads", "max_epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -142,6 +153,25 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             self._train(x, g, torch.as_tensor(codes), train, val, lr)
         return self
 
+    def _partition(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
+                   val: Optional[torch.Tensor]) -> tuple:
+        """This process's halo view of the data (see :mod:`graphbias.nn.distributed`)."""
+        from .distributed import local_partition, rows_of, world
+
+        rank, size = world()
+        part = local_partition(g, self.num_layers, rank, size)
+        owned = part.owned_mask()
+        keep = lambda m: None if m is None else m[part.nodes] & owned  # noqa: E731
+        return rows_of(x, part.nodes), part.graph, y[part.nodes], keep(train), keep(val)
+
+    def _step_loss(self, logits: torch.Tensor, y: torch.Tensor, total: float,
+                   size: int) -> torch.Tensor:
+        """Mean loss; distributed: this part's share scaled so that the average of
+        the processes' gradients is the full-batch gradient."""
+        if total == 0:
+            return F.cross_entropy(logits, y)
+        return F.cross_entropy(logits, y, reduction="sum") * (size / total)
+
     def _split_validation(self, train: torch.Tensor, codes: np.ndarray,
                           seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         from sklearn.model_selection import train_test_split
@@ -163,23 +193,38 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         model = self.module_
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         stopper = EarlyStopping(self.patience if val is not None else None)
+        size, total = 1, 0.0
+        step_model: torch.nn.Module = model
+        if self.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            from .distributed import all_reduce_sum, world
+
+            x, g, y, train, val = self._partition(x, g, y, train, val)
+            size = world()[1]
+            total = all_reduce_sum(float(train.sum()))[0]
+            step_model = DistributedDataParallel(model)
         y_train, y_val = y[train], (None if val is None else y[val])
         self.loss_curve_: list[float] = []
         for _ in trange(self.max_epochs, disable=not self.verbose, desc="epochs"):
-            model.train()
+            step_model.train()
             opt.zero_grad()
-            loss = F.cross_entropy(model(x, g)[train], y_train)
+            loss = self._step_loss(step_model(x, g)[train], y_train, total, size)
             loss.backward()
             opt.step()
-            self.loss_curve_.append(float(loss.detach()))
+            self.loss_curve_.append(float(loss.detach()) if not total else
+                                    all_reduce_sum(float(loss.detach()) / size)[0])
             if val is None:
                 continue
             model.eval()
             with torch.no_grad():
                 logits = model(x, g)[val]
-                val_loss = float(F.cross_entropy(logits, y_val))
-                val_acc = float((logits.argmax(1) == y_val).float().mean())
-            if stopper.step(val_acc, val_loss, model):
+                val_loss = float(F.cross_entropy(logits, y_val, reduction="sum"))
+                val_hits = float((logits.argmax(1) == y_val).sum())
+            count = float(y_val.numel())
+            if total:
+                val_loss, val_hits, count = all_reduce_sum(val_loss, val_hits, count)
+            if stopper.step(val_hits / count, val_loss / count, model):
                 break
         stopper.restore(model)
         model.eval()
