@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--classes", type=int, default=8)
     mk.add_argument("--features", type=int, default=32)
     mk.add_argument("--homophily", type=float, default=0.8)
+    mk.add_argument("--structure", choices=("sbm", "geometric"), default="sbm")
     mk.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -125,7 +126,7 @@ def _make_ogb(args: argparse.Namespace, console: Console) -> int:
     folder = write_synthetic_ogb(args.root, args.name, num_nodes=args.nodes,
                                  avg_degree=args.avg_degree, num_classes=args.classes,
                                  num_features=args.features, homophily=args.homophily,
-                                 seed=args.seed)
+                                 structure=args.structure, seed=args.seed)
     console.print(f"wrote {args.name} to {folder}")
     return 0
 

@@ -100,6 +100,10 @@ def test_make_ogb_writes_a_loadable_dataset(tmp_path):
     assert g.num_nodes == 300 and g.is_undirected()
     assert 4.0 < g.num_edges / g.num_nodes < 6.0
     assert ogb_evaluate("ogbn-arxiv", g.y[:, None], g.y[:, None])["acc"] == 1.0
+    assert main(["make-ogb", "--root", str(tmp_path), "--name", "ogbn-mesh",
+                 "--nodes", "300", "--avg-degree", "6", "--structure", "geometric"]) == 0
+    mesh = load_ogb_node(tmp_path, "ogbn-mesh")
+    assert mesh.is_undirected() and 5.5 <= mesh.num_edges / mesh.num_nodes < 9.0
 
 
 def test_ray_backend_matches_local(tmp_path):

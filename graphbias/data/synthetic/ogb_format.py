@@ -1,16 +1,25 @@
 """Synthetic node-classification datasets of any size, written in OGB's on-disk format.
 
 They exercise the whole OGB path (writer, :func:`~graphbias.data.datasets.load_ogb_node`,
-``ogb``'s ``Evaluator``) offline and at scale: a planted-partition graph with
-``num_classes`` equal blocks whose edges stay inside a block with probability
-``homophily``, and Gaussian features around a class mean.
+``ogb``'s ``Evaluator``) offline and at scale. Two structures:
+
+- ``"sbm"``: a planted partition with ``num_classes`` equal blocks whose edges stay
+  inside a block with probability ``homophily`` (an expander: a few hops reach
+  almost every node), Gaussian features around a class mean;
+- ``"geometric"``: points in the unit square joined to their nearest neighbours (a
+  mesh- or road-like graph where neighbourhoods stay local), classes given by the
+  cell of a grid the point falls in, the same Gaussian features.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Union
 
+import numpy as np
+
 from ..datasets import write_ogb_node
+from ..graph import Graph
+from ..transforms import to_undirected
 from .graphs import sbm
 
 __all__ = ["write_synthetic_ogb"]
@@ -20,14 +29,15 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
                         num_nodes: int = 100_000, avg_degree: float = 10.0,
                         num_classes: int = 8, num_features: int = 32,
                         homophily: float = 0.8, feature_signal: float = 0.5,
-                        seed: int = 0) -> Path:
+                        structure: str = "sbm", seed: int = 0) -> Path:
     r"""Writes a seeded SBM as ``root/<name_>/`` in OGB's raw format; returns the folder.
 
     The expected degree is ``avg_degree`` (so about ``num_nodes * avg_degree``
     directed edges, both directions stored) and a fraction ``homophily`` of a
     node's edges stay inside its class:
-    :math:`p_{in} = h d / (n/k)`, :math:`p_{out} = (1-h) d / (n - n/k)`.
-    The split is a random 60/20/20 of the nodes. Read it back with
+    :math:`p_{in} = h d / (n/k)`, :math:`p_{out} = (1-h) d / (n - n/k)` for
+    ``structure="sbm"``; ``"geometric"`` joins each point to its ``avg_degree / 2``
+    nearest neighbours (both directions) and ignores ``homophily``. The split is a random 60/20/20 of the nodes. Read it back with
     ``load_ogb_node(root, name)``.
 
     >>> import tempfile
@@ -45,11 +55,36 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
     if not 0.0 < avg_degree < num_nodes / num_classes:
         raise ValueError(f"avg_degree must be in (0, num_nodes / num_classes), "
                          f"got {avg_degree}")
-    block = num_nodes // num_classes
-    sizes = [block + (1 if c < num_nodes % num_classes else 0) for c in range(num_classes)]
-    p_in = homophily * avg_degree / block
-    p_out = (1.0 - homophily) * avg_degree / max(num_nodes - block, 1)
-    graph = sbm(sizes, min(p_in, 1.0), min(p_out, 1.0), num_features=num_features,
-                feature_signal=feature_signal, seed=seed)
+    if structure == "geometric":
+        graph = _geometric(num_nodes, avg_degree, num_classes, num_features,
+                           feature_signal, np.random.default_rng(seed))
+    elif structure == "sbm":
+        block = num_nodes // num_classes
+        sizes = [block + (1 if c < num_nodes % num_classes else 0)
+                 for c in range(num_classes)]
+        p_in = homophily * avg_degree / block
+        p_out = (1.0 - homophily) * avg_degree / max(num_nodes - block, 1)
+        graph = sbm(sizes, min(p_in, 1.0), min(p_out, 1.0), num_features=num_features,
+                    feature_signal=feature_signal, seed=seed)
+    else:
+        raise ValueError(f"structure must be 'sbm' or 'geometric', got {structure!r}")
     graph = graph.replace(train_mask=None, val_mask=None, test_mask=None, name=name)
     return write_ogb_node(root, name, graph, add_inverse_edge=False, seed=seed)
+
+
+def _geometric(n: int, avg_degree: float, num_classes: int, num_features: int,
+               signal: float, rng: np.random.Generator) -> Graph:
+    from scipy.spatial import cKDTree
+
+    points = rng.random((n, 2))
+    k = max(1, int(round(avg_degree / 2)))
+    _, nearest = cKDTree(points).query(points, k=k + 1)
+    src = np.repeat(np.arange(n), k)
+    edges = np.stack([src, nearest[:, 1:].reshape(-1)])
+    side = int(np.ceil(np.sqrt(num_classes)))
+    cell = np.minimum((points * side).astype(np.int64), side - 1)
+    y = (cell[:, 0] * side + cell[:, 1]) % num_classes
+    means = rng.standard_normal((num_classes, num_features))
+    means *= signal / np.linalg.norm(means, axis=1, keepdims=True)
+    x = (means[y] + rng.standard_normal((n, num_features))).astype(np.float32)
+    return to_undirected(Graph(edges, n, x=x, y=y))
