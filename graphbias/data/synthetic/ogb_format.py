@@ -6,7 +6,7 @@ They exercise the whole OGB path (writer, :func:`~graphbias.data.datasets.load_o
 - ``"sbm"``: a planted partition with ``num_classes`` equal blocks whose edges stay
   inside a block with probability ``homophily`` (an expander: a few hops reach
   almost every node), Gaussian features around a class mean;
-- ``"geometric"``: points in the unit square joined to their nearest neighbours (a
+- ``"geometric"``: points in the unit square joined to the points within a radius (a
   mesh- or road-like graph where neighbourhoods stay local), classes given by the
   cell of a grid the point falls in, the same Gaussian features.
 """
@@ -36,8 +36,9 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
     directed edges, both directions stored) and a fraction ``homophily`` of a
     node's edges stay inside its class:
     :math:`p_{in} = h d / (n/k)`, :math:`p_{out} = (1-h) d / (n - n/k)` for
-    ``structure="sbm"``; ``"geometric"`` joins each point to its ``avg_degree / 2``
-    nearest neighbours (both directions) and ignores ``homophily``. The split is a random 60/20/20 of the nodes. Read it back with
+    ``structure="sbm"``; ``"geometric"`` joins the points closer than
+    :math:`r = \sqrt{d / (n\pi)}` (both directions; fewer at the square's border) and
+    ignores ``homophily``. The split is a random 60/20/20 of the nodes. Read it back with
     ``load_ogb_node(root, name)``.
 
     >>> import tempfile
@@ -77,10 +78,9 @@ def _geometric(n: int, avg_degree: float, num_classes: int, num_features: int,
     from scipy.spatial import cKDTree
 
     points = rng.random((n, 2))
-    k = max(1, int(round(avg_degree / 2)))
-    _, nearest = cKDTree(points).query(points, k=k + 1)
-    src = np.repeat(np.arange(n), k)
-    edges = np.stack([src, nearest[:, 1:].reshape(-1)])
+    pairs = cKDTree(points).query_pairs(np.sqrt(avg_degree / (n * np.pi)),
+                                        output_type="ndarray")
+    edges = pairs.T
     side = int(np.ceil(np.sqrt(num_classes)))
     cell = np.minimum((points * side).astype(np.int64), side - 1)
     y = (cell[:, 0] * side + cell[:, 1]) % num_classes
