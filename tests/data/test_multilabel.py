@@ -1,0 +1,128 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphbias.data.multilabel import (find_cal500, load_cal500, load_yeast, read_arff)
+from graphbias.data.synthetic.multilabel import multilabel_stream
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+HEADER = """% a comment
+@relation 'toy: -C {c}'
+
+{attrs}
+
+@data
+"""
+
+
+def _write(tmp_path, c, attrs, rows, name="toy.arff"):
+    text = HEADER.format(c=c, attrs="\n".join(attrs)) + "\n".join(rows) + "\n"
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+LABELS_FIRST = ["@attribute l1 {0,1}", "@attribute 'l 2' {0,1}", "@attribute f1 numeric",
+                "@attribute f2 real"]
+LABELS_LAST = ["@attribute f1 numeric", "@attribute f2 numeric", "@attribute l1 {0,1}",
+               "@attribute l2 {0,1}"]
+
+
+def test_labels_first(tmp_path):
+    s = read_arff(_write(tmp_path, 2, LABELS_FIRST, ["1,0,0.5,2", "0,1,-1,3e-1"]))
+    assert s.label_names == ["l1", "l 2"] and s.feature_names == ["f1", "f2"]
+    np.testing.assert_array_equal(s.Y, [[True, False], [False, True]])
+    np.testing.assert_allclose(s.X, [[0.5, 2.0], [-1.0, 0.3]])
+    x, y = next(iter(s))
+    assert x == {"f1": 0.5, "f2": 2.0} and y == {"l1": True, "l 2": False}
+    assert s.name == "toy"
+
+
+def test_negative_c_means_labels_last_as_in_meka(tmp_path):
+    s = read_arff(_write(tmp_path, -2, LABELS_LAST, ["0.5,2,1,0"]))
+    assert s.label_names == ["l1", "l2"] and s.Y.tolist() == [[True, False]]
+
+
+def test_n_labels_and_label_names_override_the_relation(tmp_path):
+    path = _write(tmp_path, 2, LABELS_LAST, ["0.5,2,1,0"])
+    assert read_arff(path, n_labels=2, labels_first=False).label_names == ["l1", "l2"]
+    assert read_arff(path, label_names=["l2"]).feature_names == ["f1", "f2", "l1"]
+
+
+def test_sparse_rows(tmp_path):
+    s = read_arff(_write(tmp_path, -2, LABELS_LAST, ["{0 1.5,3 1}", "{}"]))
+    np.testing.assert_allclose(s.X, [[1.5, 0.0], [0.0, 0.0]])
+    assert s.Y.tolist() == [[False, True], [False, False]]
+
+
+@pytest.mark.parametrize("attrs, rows, match", [
+    (LABELS_FIRST, ["1,0,0.5"], "line 10: 3 values, expected 4"),
+    (LABELS_FIRST, ["1,0,abc,1"], "line 10: 'abc' is not a number"),
+    (LABELS_FIRST, ["2,0,1,1"], "line 10: value '2' is not one of"),
+    (LABELS_FIRST, ["1,0,?,1"], "line 10: missing value"),
+    (LABELS_LAST[:3] + ["@attribute l2 numeric"], ["1,2,1,5"], "line 10: label 'l2'"),
+    (LABELS_FIRST, ["{0 1,9 1}"], "line 10: sparse index 9 out of range"),
+    (LABELS_FIRST, ["{0 1"], "line 10: sparse row"),
+    (LABELS_FIRST[:3] + ["@attribute f2 string"], ["1,0,1,a"], "line 7: attribute type"),
+])
+def test_malformed_files_name_file_and_line(tmp_path, attrs, rows, match):
+    c = -2 if attrs[0].startswith("@attribute f1") else 2
+    path = _write(tmp_path, c, attrs, rows)
+    with pytest.raises(ValueError, match=match) as err:
+        read_arff(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_label_count_or_data(tmp_path):
+    path = tmp_path / "nolabels.arff"
+    path.write_text("@relation toy\n@attribute a numeric\n@attribute b numeric\n@data\n1,2\n")
+    with pytest.raises(ValueError, match="-C n"):
+        read_arff(path)
+    path.write_text("@relation 'toy: -C 1'\n@attribute a {0,1}\n@attribute b numeric\n")
+    with pytest.raises(ValueError, match="no @data"):
+        read_arff(path)
+    with pytest.raises(FileNotFoundError):
+        read_arff(tmp_path / "absent.arff")
+    with pytest.raises(FileNotFoundError, match="CAL500"):
+        load_cal500(tmp_path)
+
+
+def test_yeast_from_river_offline():
+    s = load_yeast()
+    assert s.X.shape == (2417, 103) and s.Y.shape == (2417, 14)
+    assert s.head(10).X.shape == (10, 103)
+
+
+def test_cal500():
+    root = SHARED / "multilabel" / "CAL500.arff"
+    if not root.is_file():
+        pytest.skip(f"CAL500.arff not found at {root}")
+    assert find_cal500(SHARED) == find_cal500(root.parent) == root
+    s = load_cal500(SHARED)
+    assert s.X.shape == (502, 68) and s.Y.shape == (502, 174)
+    assert s.label_names[0] == "Angry-Agressive"
+    assert 0.1 < s.Y.mean() < 0.2
+
+
+def test_synthetic_stream_correlation_and_drift():
+    s = multilabel_stream(6000, n_labels=9, n_groups=3, correlation=0.9, density=0.3,
+                          drift_points=[3000], seed=0)
+    assert s.X.shape == (6000, 10) and abs(s.Y.mean() - 0.3) < 0.05
+    for part, groups in ((s.Y[:3000], s.info["groups"][0]), (s.Y[3000:], s.info["groups"][1])):
+        corr = np.corrcoef(part.T)
+        same = groups[:, None] == groups[None, :]
+        off = ~np.eye(9, dtype=bool)
+        assert corr[same & off].mean() > 0.5 > 0.2 > corr[~same].mean()
+    assert not np.array_equal(s.info["groups"][0], s.info["groups"][1])
+    independent = multilabel_stream(3000, n_labels=9, n_groups=3, correlation=0.0, seed=0)
+    assert np.abs(np.corrcoef(independent.Y.T)[~np.eye(9, dtype=bool)]).mean() < 0.2
+    np.testing.assert_array_equal(multilabel_stream(50, seed=3).Y, multilabel_stream(50, seed=3).Y)
+
+
+@pytest.mark.parametrize("kwargs", [{"n_groups": 0}, {"correlation": 1.5}, {"density": 1.0},
+                                    {"drift_points": [0]}, {"n_samples": 0}])
+def test_synthetic_bad_parameters(kwargs):
+    with pytest.raises(ValueError):
+        multilabel_stream(**{"n_samples": 100, **kwargs})
