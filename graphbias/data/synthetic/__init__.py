@@ -1,9 +1,14 @@
 """Seeded generators of graphs and of the data each capability is evaluated on.
 
 Node-classification graphs live in :mod:`.graphs`; each capability's generator
-(GP-VAR series, planted clusters with noisy labels, the network-causal process,
-algorithm graphs) lives in a module of its own here and is re-exported below.
+lives in a module of its own and is re-exported here: planted clusters with noisy
+labels (:mod:`.planted`), multi-label streams with drift (:mod:`.multilabel`) and
+OGB-format datasets of any size (:mod:`.ogb_format`).
 """
 from .graphs import barabasi_albert, erdos_renyi, karate_club, sbm
+from .multilabel import multilabel_stream
+from .ogb_format import write_synthetic_ogb
+from .planted import PlantedCluster, flip_labels, planted_cluster
 
-__all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club"]
+__all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club", "planted_cluster",
+           "PlantedCluster", "flip_labels", "multilabel_stream", "write_synthetic_ogb"]
