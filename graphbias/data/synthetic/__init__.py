@@ -2,13 +2,17 @@
 
 Node-classification graphs live in :mod:`.graphs`; each capability's generator
 lives in a module of its own and is re-exported here: planted clusters with noisy
-labels (:mod:`.planted`), multi-label streams with drift (:mod:`.multilabel`) and
-OGB-format datasets of any size (:mod:`.ogb_format`).
+labels (:mod:`.planted`), multi-label streams with drift (:mod:`.multilabel`),
+CLRS-style algorithm graphs (:mod:`.algorithms`) and OGB-format datasets of any
+size (:mod:`.ogb_format`).
 """
+from .algorithms import FAMILIES as ALGORITHM_FAMILIES
+from .algorithms import algorithm_graph, algorithm_graphs, with_negative_cycle
 from .graphs import barabasi_albert, erdos_renyi, karate_club, sbm
 from .multilabel import multilabel_stream
 from .ogb_format import write_synthetic_ogb
 from .planted import PlantedCluster, flip_labels, planted_cluster
 
 __all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club", "planted_cluster",
-           "PlantedCluster", "flip_labels", "multilabel_stream", "write_synthetic_ogb"]
+           "PlantedCluster", "flip_labels", "multilabel_stream", "write_synthetic_ogb", "algorithm_graph",
+           "algorithm_graphs", "with_negative_cycle", "ALGORITHM_FAMILIES"]
