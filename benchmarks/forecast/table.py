@@ -1,0 +1,32 @@
+"""Prints the markdown tables of results.jsonl (mean +- std over seeds)."""
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+rows = [json.loads(line) for line in Path(__file__).with_name("results.jsonl").open()]
+groups = defaultdict(list)
+for r in rows:
+    groups[(r["dataset"], r["method"])].append(r)
+
+
+def cell(rs, key):
+    v = np.array([r[key] for r in rs])
+    return f"{v.mean():.3f} ± {v.std():.3f}" if len(v) > 1 else f"{v.mean():.4f}"
+
+
+print("| GP-VAR method | one-step test MAE | optimal MAE | ratio | epochs | seeds |")
+print("|---|---|---|---|---|---|")
+for (ds, m), rs in groups.items():
+    if ds == "gpvar":
+        ratio = np.mean([r["test_mae"] / r["optimal_mae"] for r in rs])
+        print(f"| {m} | {cell(rs, 'test_mae')} | {rs[0]['optimal_mae']:.4f} | {ratio:.3f} | "
+              f"{np.mean([r.get('epochs', 0) for r in rs]):.0f} | {len(rs)} |")
+print()
+print("| Los-loop method | MAE 15 min | MAE 30 min | MAE 60 min | RMSE 60 min | MAPE 60 min (%) | seeds |")
+print("|---|---|---|---|---|---|---|")
+for (ds, m), rs in groups.items():
+    if ds == "los-loop":
+        print(f"| {m} | {cell(rs, 'mae@3')} | {cell(rs, 'mae@6')} | {cell(rs, 'mae@12')} | "
+              f"{cell(rs, 'rmse@12')} | {cell(rs, 'mape@12')} | {len(rs)} |")

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+import torch
+
+from graphbias.data import Graph
+from graphbias.data.datasets import load_los_loop
+from graphbias.data.synthetic.gpvar import gpvar, optimal_mae, triangle_communities
+from graphbias.data.temporal import (SpatioTemporalData, StandardScaler, graph_from_adjacency,
+                                     graph_from_distances, time_covariates)
+
+from pathlib import Path
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def traffic_root():
+    if not (SHARED_DATA / "traffic" / "los_speed.csv").exists():
+        pytest.skip(f"Los-loop files not found under {SHARED_DATA / 'traffic'}")
+    return SHARED_DATA
+
+
+def path_graph(n):
+    return Graph(torch.tensor([list(range(n - 1)), list(range(1, n))]), n)
+
+
+def test_windows_are_lazy_and_exact():
+    T, N = 50, 3
+    data = SpatioTemporalData(np.arange(T * N, dtype=float).reshape(T, N), path_graph(N))
+    starts = data.window_starts(window=4, horizon=3, stride=2, delay=1)
+    assert isinstance(starts, np.ndarray) and starts.dtype == np.int64
+    assert starts[-1] + 4 + 1 + 3 <= T and starts[1] - starts[0] == 2
+    x, y, mx, my, cov = data.gather(starts[[0, 5]], 4, 3, delay=1)
+    assert x.shape == (2, 4, N, 1) and y.shape == (2, 3, N, 1) and cov is None
+    s = starts[5]
+    assert torch.equal(x[1, :, :, 0], torch.from_numpy(data.values[s:s + 4, :, 0]))
+    assert torch.equal(y[1, :, :, 0], torch.from_numpy(data.values[s + 5:s + 8, :, 0]))
+
+
+def test_chronological_split_has_no_target_leak():
+    data = SpatioTemporalData(np.random.default_rng(0).normal(size=(100, 2)))
+    split = data.split(window=5, horizon=3, val=0.1, test=0.2)
+    assert split.train_steps == (0, 70) and split.val_steps == (70, 80)
+    assert split.train.max() + 5 + 3 <= 70          # train targets stay in train
+    assert split.val.min() + 5 >= 70 and split.val.max() + 8 <= 80
+    assert split.test.min() + 5 >= 80 and split.test.max() + 8 == 100
+
+
+def test_scaler_fits_on_training_part_only():
+    values = np.concatenate([np.zeros((70, 2)), np.full((30, 2), 100.0)])
+    values[:70] += np.random.default_rng(0).normal(size=(70, 2))
+    data = SpatioTemporalData(values)
+    split = data.split(4, 2, 0.1, 0.2)
+    scaler = StandardScaler().fit(data, split.train_steps)
+    assert np.abs(scaler.mean_).max() < 0.5 and scaler.std_.max() < 2.0
+    whole = StandardScaler().fit(data)
+    assert whole.mean_.min() > 20  # the whole series would leak the test level
+    x = torch.from_numpy(data.values)
+    assert torch.allclose(scaler.inverse_transform(scaler.transform(x)), x, atol=1e-4)
+
+
+def test_mask_zeros_missing_and_scaler_ignores_missing():
+    v = np.ones((10, 2)); v[::2, 0] = 0.0; v[1::2, 0] = 5.0
+    data = SpatioTemporalData(v, zeros_missing=True)
+    assert data.mask[:, 0, 0].sum() == 5
+    assert StandardScaler().fit(data).mean_[0, 0] == pytest.approx(5.0)
+
+
+def test_bad_inputs():
+    v = np.random.default_rng(0).normal(size=(20, 4))
+    with pytest.raises(ValueError, match="longer than the series"):
+        SpatioTemporalData(v).window_starts(15, 10)
+    with pytest.raises(ValueError, match="graph has 3 nodes but the series has 4"):
+        SpatioTemporalData(v, path_graph(3))
+    bad = v.copy(); bad[:, 2] = 0.0
+    with pytest.raises(ValueError, match=r"node\(s\) \[2\] have no observed value"):
+        SpatioTemporalData(bad, zeros_missing=True)
+    nan = v.copy(); nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN at observed entries .*step 3, node 1"):
+        SpatioTemporalData(nan)
+    masked = SpatioTemporalData(nan, mask_nan=True)
+    assert not masked.mask[3, 1, 0] and masked.values[3, 1, 0] == 0
+    m = np.ones(v.shape, bool); m[3, 1] = False
+    assert not SpatioTemporalData(nan, mask=m).mask[3, 1, 0]
+    with pytest.raises(ValueError, match="one graph per step"):
+        SpatioTemporalData(v, [path_graph(4)] * 3)
+
+
+def test_time_varying_graph_and_covariates():
+    import pandas as pd
+    stamps = pd.date_range("2024-01-01", periods=6, freq="6h")
+    data = SpatioTemporalData(np.ones((6, 4)), [path_graph(4)] * 6, timestamps=stamps)
+    assert not data.is_static and data.covariates.shape == (6, 4)
+    cov = time_covariates(stamps)
+    assert cov[1, 0] == pytest.approx(1.0)  # 06:00 is a quarter day: sin = 1
+    assert data.gather([0], 2, 1)[4].shape == (1, 2, 4)
+
+
+def test_connectivity_from_distances_and_adjacency():
+    pts = np.array([0.0, 1.0, 2.0, 10.0])
+    d = np.abs(pts[:, None] - pts[None])
+    g = graph_from_distances(d, sigma=1.0, threshold=0.1)
+    edges = set(map(tuple, g.edge_index.T.tolist()))
+    assert edges == {(0, 1), (1, 0), (1, 2), (2, 1)}
+    assert g.edge_weight[0].item() == pytest.approx(np.exp(-1.0))
+    knn = graph_from_distances(d, sigma=100.0, threshold=0.0, k=1)
+    receivers = knn.edge_index[1].tolist()
+    assert sorted(receivers) == [0, 1, 2, 3]   # each node receives from its nearest
+    assert (2, 3) in set(map(tuple, knn.edge_index.T.tolist()))
+    a = np.array([[1.0, 0.5], [0.0, 1.0]])
+    ga = graph_from_adjacency(a)
+    assert ga.edge_index.tolist() == [[0], [1]] and ga.edge_weight.tolist() == [0.5]
+
+
+def test_gpvar_noise_free_prediction_gives_optimal_mae():
+    assert triangle_communities(5).num_nodes == 30 and triangle_communities(5).is_undirected()
+    data, clean = gpvar(4000, seed=1)
+    err = np.abs(data.values[3:] - clean[3:]).mean()
+    assert err == pytest.approx(optimal_mae(0.4), rel=0.02)
+    assert np.abs(clean).max() <= 1.0 and data.values.std() > 0.4
+
+
+def test_los_loop_loader(traffic_root, tmp_path):
+    data = load_los_loop(traffic_root)
+    assert data.values.shape == (2016, 207, 1) and data.graph.num_nodes == 207
+    assert data.covariates.shape == (2016, 4) and not data.graph.has_self_loops()
+    (tmp_path / "traffic").mkdir()
+    with pytest.raises(FileNotFoundError, match="los_speed.csv"):
+        load_los_loop(tmp_path)

@@ -1,0 +1,106 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from graphbias.data.synthetic.gpvar import gpvar, optimal_mae
+from graphbias.data.temporal import SpatioTemporalData
+from graphbias.forecast import STGNNForecaster, forecast_metrics, masked_mae, masked_mape
+
+SMALL = dict(hidden=8, max_epochs=3, batch_size=64, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def gp():
+    return gpvar(800, seed=0)
+
+
+@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "tts", "gru"])
+def test_models_fit_predict_in_original_units(gp, model):
+    data, _ = gp
+    f = STGNNForecaster(model, window=4, horizon=2, **SMALL).fit(data)
+    assert f.predict(data).shape == (2, 30, 1)
+    assert f.n_epochs_ == len(f.history_) <= 3
+    assert np.isfinite(f.score(data))
+
+
+def test_reproducible_and_picklable(gp):
+    data, _ = gp
+    a = STGNNForecaster("tts", 4, 1, **SMALL).fit(data)
+    b = STGNNForecaster("tts", 4, 1, **SMALL).fit(data)
+    np.testing.assert_array_equal(a.predict(data), b.predict(data))
+    c = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(a.predict(data), c.predict(data))
+
+
+def test_graph_model_learns_gpvar_towards_the_optimum():
+    data, clean = gpvar(2500, seed=0)
+    kw = dict(hidden=16, max_epochs=8, lr=0.01, batch_size=64, random_state=0)
+    tts = STGNNForecaster("tts", 4, 1, **kw).fit(data)
+    g = tts.score(data)
+    assert g < 0.85 * STGNNForecaster("last", 4, 1).fit(data).score(data)
+    assert g < 0.85 * STGNNForecaster("var", 4, 1).fit(data).score(data)
+    assert optimal_mae(0.4) < g < 1.25 * optimal_mae(0.4)
+
+
+def test_plain_arrays_and_graph(gp):
+    data, _ = gp
+    f = STGNNForecaster("tts", 4, 1, **SMALL).fit(data.values[:, :, 0], graph=data.graph)
+    assert f.predict(data.values[:, :, 0], graph=data.graph).shape == (1, 30, 1)
+    with pytest.raises(ValueError, match="needs a graph"):
+        STGNNForecaster("dcrnn", 4, 1, **SMALL).fit(data.values)
+    with pytest.raises(ValueError, match="not both"):
+        f.predict(data, graph=data.graph)
+
+
+def test_bad_inputs(gp):
+    data, _ = gp
+    v = data.values.copy()
+    with pytest.raises(ValueError, match="longer than the series"):
+        STGNNForecaster("tts", 500, 400, **SMALL).fit(data)
+    with pytest.raises(ValueError, match="graph has 30 nodes but the series has 29"):
+        STGNNForecaster("tts", 4, 1, **SMALL).fit(v[:, :29], graph=data.graph)
+    empty = v.copy(); empty[:, 5] = np.nan
+    with pytest.raises(ValueError, match=r"node\(s\) \[5\]"):
+        STGNNForecaster("tts", 4, 1, mask_nan=True, **SMALL).fit(empty, graph=data.graph)
+    nan = v.copy(); nan[10:20, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN at observed entries"):
+        STGNNForecaster("tts", 4, 1, **SMALL).fit(nan, graph=data.graph)
+    f = STGNNForecaster("tts", 4, 1, mask_nan=True, **SMALL).fit(nan, graph=data.graph)
+    assert np.isfinite(f.predict(nan, graph=data.graph)).all()
+    with pytest.raises(ValueError, match="model must be one of"):
+        STGNNForecaster("nope").fit(data)
+    with pytest.raises(ValueError, match="model was fit on 30"):
+        f.predict(v[:, :29])
+
+
+def test_metrics_ignore_missing_entries():
+    y = np.array([[[[1.0], [2.0]]], [[[0.0], [4.0]]]])  # [2, 1, 2, 1]
+    p = y + np.array([1.0, 3.0]).reshape(1, 1, 2, 1)
+    m = y != 0
+    assert masked_mae(p, y, m) == pytest.approx((1 + 3 + 3) / 3)
+    assert masked_mape(p, y, m) == pytest.approx(100 * (1 + 1.5 + 0.75) / 3)
+    assert forecast_metrics(p, y, m)["rmse"].shape == (1,)
+
+
+def test_baselines_on_constant_and_periodic_series():
+    import pandas as pd
+    T = 288 * 4
+    tod = np.sin(2 * np.pi * np.arange(T) / 288)
+    v = np.stack([tod, 2 * tod], 1)
+    stamps = pd.date_range("2024-01-01", periods=T, freq="5min")
+    data = SpatioTemporalData(v, timestamps=stamps)
+    ha = STGNNForecaster("ha", 12, 6, val_fraction=0.1, test_fraction=0.2).fit(data)
+    assert ha.score(data) < 1e-6                 # periodic: the daily mean is exact
+    var = STGNNForecaster("var", 12, 6).fit(data)
+    assert var.score(data) < 0.1                 # a sinusoid is an AR(2) process
+    last = STGNNForecaster("last", 12, 6).fit(data)
+    assert last.score(data) > var.score(data)
+
+
+def test_los_loop_smoke(los_loop):
+    f = STGNNForecaster("tts", 12, 3, hidden=8, max_epochs=1, stride=16, random_state=0)
+    f.fit(los_loop)
+    m = f.evaluate(los_loop, "test")
+    assert m["mae"].shape == (3,) and np.all(m["mae"] < 15)
+    assert f.predict(los_loop).shape == (3, 207, 1)
