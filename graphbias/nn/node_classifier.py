@@ -117,6 +117,24 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             val_mask: Any = None) -> "NodeClassifier":
         """Trains on ``train_mask`` nodes; ``X`` has one row per node of ``graph``."""
         self._check_params()
+        x, g, codes, train, val, seed = self._prepare_fit(X, y, graph, train_mask, val_mask)
+        hidden, drop, lr = _DEFAULTS[self.conv]
+        hidden = self.hidden_channels or hidden
+        drop = drop if self.dropout is None else self.dropout
+        lr = lr if self.lr is None else self.lr
+        with torch_seed(seed):
+            self.module_ = GNN(x.num_cols if not isinstance(x, torch.Tensor) else x.size(1),
+                               hidden, len(self.classes_), self.num_layers, self.conv,
+                               drop, self.heads)
+            self._train(x, g, codes, train, val, lr)
+        return self
+
+    def _prepare_fit(self, X: Any, y: Any, graph: Any, train_mask: Any,
+                     val_mask: Any) -> tuple[Features, Graph, torch.Tensor, torch.Tensor,
+                                             Optional[torch.Tensor], int]:
+        """Validated features, graph, label codes (-1 outside train / val), train
+        and validation masks and the seed drawn from ``random_state``; sets
+        ``classes_`` and ``n_features_in_``."""
         X, y = validate_data(self, to_scipy_or_array(X), y, accept_sparse="csr",
                              dtype=np.float32, reset=True)
         x, g = self._features(X, graph, reset=False)
@@ -142,16 +160,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             codes[val.numpy()] = self._encoder.transform(y[val.numpy()])
         elif self.early_stopping and int(train.sum()) >= 2 * len(self.classes_):
             train, val = self._split_validation(train, codes, seed)
-        hidden, drop, lr = _DEFAULTS[self.conv]
-        hidden = self.hidden_channels or hidden
-        drop = drop if self.dropout is None else self.dropout
-        lr = lr if self.lr is None else self.lr
-        with torch_seed(seed):
-            self.module_ = GNN(x.num_cols if not isinstance(x, torch.Tensor) else x.size(1),
-                               hidden, len(self.classes_), self.num_layers, self.conv,
-                               drop, self.heads)
-            self._train(x, g, torch.as_tensor(codes), train, val, lr)
-        return self
+        return x, g, torch.as_tensor(codes), train, val, seed
 
     def _partition(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
                    val: Optional[torch.Tensor]) -> tuple:

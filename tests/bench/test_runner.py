@@ -104,6 +104,9 @@ def test_make_ogb_writes_a_loadable_dataset(tmp_path):
                  "--nodes", "300", "--avg-degree", "6", "--structure", "geometric"]) == 0
     mesh = load_ogb_node(tmp_path, "ogbn-mesh")
     assert mesh.is_undirected() and 5.5 <= mesh.num_edges / mesh.num_nodes < 9.0
+    records = run_suites(["smoke"], root=tmp_path, out=tmp_path / "out", seeds=1,
+                         quick=True, datasets=["ogbn-mesh"])
+    assert len(records) == 3 and all(0.0 <= r["test_acc"] <= 1.0 for r in records)
 
 
 def test_ray_backend_matches_local(tmp_path):

@@ -1,0 +1,17 @@
+"""Local augmentation for graph neural networks (LAGNN, Liu et al., ICML 2022).
+
+- :class:`LocalAugmenter`: a conditional VAE of neighbour features given the
+  centre node's features, trained on every edge; ``transform`` samples new
+  feature matrices; ``save`` / ``load`` keep the trained generator.
+- :class:`LAGNN`: any GCN / SAGE / GAT (graphbias or PyG) backbone with parallel
+  first layers over original and generated features.
+- :class:`LAGNNClassifier`: the estimator, a drop-in for
+  :class:`graphbias.nn.NodeClassifier`.
+"""
+from .augmenter import ConditionedGenerator, LocalAugmenter
+from .classifier import LAGNNClassifier
+from .generator import ConditionalVAE, train_generator
+from .models import BACKBONES, LAGNN, consistency_loss
+
+__all__ = ["LocalAugmenter", "ConditionedGenerator", "LAGNNClassifier", "LAGNN",
+           "ConditionalVAE", "train_generator", "consistency_loss", "BACKBONES"]
