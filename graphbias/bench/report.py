@@ -65,14 +65,16 @@ def plot_suite(suite: str, rows: list[dict[str, Any]], path: Path) -> Path:
             std = [index.get((d, method), {}).get(metric, {}).get("std", 0.0)
                    for d in datasets]
             ax.bar(np.arange(len(datasets)) + (j - (len(methods) - 1) / 2) * width,
-                   mean, width, yerr=std, label=method, capsize=2)
+                   mean, width, yerr=std, label=method, capsize=2,
+                   color=plt.cm.tab20(j % 20) if len(methods) > 10 else None)
         ax.set_xticks(np.arange(len(datasets)), datasets, rotation=20, ha="right")
         ax.set_title(metric)
-    axes[0][0].legend(fontsize="small", ncol=1 + len(methods) // 8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=min(len(methods), 4), fontsize="small", frameon=False)
     fig.suptitle(f"suite {suite}")
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
