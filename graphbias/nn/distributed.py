@@ -17,7 +17,7 @@ each process loads the graph and calls ``fit`` with ``distributed=True``.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from ..ops.csr import CSR
 from .functional import Features
 
 __all__ = ["partition_nodes", "halo_partition", "local_partition", "HaloPartition",
-           "rows_of", "world", "all_reduce_sum"]
+           "rows_of", "world", "all_reduce_sum", "fit_on_processes"]
 
 
 class HaloPartition(NamedTuple):
@@ -131,3 +131,44 @@ def local_partition(graph: Graph, num_hops: int, rank: int, world_size: int,
     """This process's halo partition (parts from :func:`partition_nodes` by default)."""
     part = partition_nodes(graph, world_size) if part is None else part
     return halo_partition(graph, (part == rank).nonzero().view(-1), num_hops)
+
+
+def _fit_worker(rank: int, size: int, init: str, out: str, estimator: Any,
+                args: tuple, kwargs: dict, threads: int) -> None:
+    import pickle
+
+    import torch.distributed as dist
+
+    torch.set_num_threads(threads)
+    dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank,
+                            world_size=size)
+    try:
+        fitted = estimator.set_params(distributed=True).fit(*args, **kwargs)
+        if rank == 0:
+            with open(out, "wb") as f:
+                pickle.dump(fitted, f)
+    finally:
+        dist.destroy_process_group()
+
+
+def fit_on_processes(estimator: Any, *args: Any, nprocs: int = 2,
+                     threads: Optional[int] = None, **kwargs: Any) -> Any:
+    """Fits ``estimator`` (with ``distributed=True``) in ``nprocs`` gloo processes on
+    this machine and returns the fitted estimator of rank 0 (all ranks end equal).
+
+    ``args`` / ``kwargs`` go to ``fit`` in every process; ``threads`` per process
+    defaults to the cores divided by ``nprocs``. Across machines use ``torchrun``.
+    """
+    import os
+    import pickle
+    import tempfile
+
+    import torch.multiprocessing as mp
+
+    threads = threads or max(1, (os.cpu_count() or 1) // nprocs)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "fitted.pkl")
+        mp.spawn(_fit_worker, args=(nprocs, os.path.join(tmp, "init"), out, estimator,
+                                    args, kwargs, threads), nprocs=nprocs)
+        with open(out, "rb") as f:
+            return pickle.load(f)

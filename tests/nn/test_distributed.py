@@ -1,14 +1,10 @@
-import pickle
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from graphbias.data.synthetic import sbm
 from graphbias.nn import GNN, NodeClassifier
-from graphbias.nn.distributed import (halo_partition, local_partition, partition_nodes,
-                                      rows_of)
+from graphbias.nn.distributed import (fit_on_processes, halo_partition, local_partition,
+                                      partition_nodes, rows_of)
 
 PARAMS = dict(conv="gcn", dropout=0.0, max_epochs=40, patience=10, random_state=3)
 
@@ -38,36 +34,22 @@ def test_halo_is_the_l_hop_in_neighbourhood():
     assert set(view.nodes.tolist()) == sources | {0} and view.num_owned == 1
 
 
-def _worker(rank, world_size, init_file, out_file):
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                            world_size=world_size)
-    try:
-        torch.set_num_threads(1)
-        g = _graph()
-        clf = NodeClassifier(distributed=True, **PARAMS).fit(
-            g.x, g.y, graph=g, train_mask=g.train_mask, val_mask=g.val_mask)
-        if rank == 0:
-            with open(out_file, "wb") as f:
-                pickle.dump(clf, f)
-    finally:
-        dist.destroy_process_group()
-
-
-def test_two_process_training_matches_one_process(tmp_path):
-    out_file = tmp_path / "clf.pkl"
-    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(out_file)), nprocs=2)
-    with open(out_file, "rb") as f:
-        distributed = pickle.load(f)
+def test_two_process_training_matches_one_process():
     g = _graph()
+    distributed = fit_on_processes(NodeClassifier(**PARAMS), g.x, g.y, graph=g,
+                                   train_mask=g.train_mask, val_mask=g.val_mask,
+                                   nprocs=2, threads=1)
     single = NodeClassifier(**PARAMS).fit(g.x, g.y, graph=g, train_mask=g.train_mask,
                                           val_mask=g.val_mask)
+    assert distributed.distributed and not single.distributed
     assert distributed.n_epochs_ == single.n_epochs_
     assert distributed.best_epoch_ == single.best_epoch_
     for a, b in zip(distributed.module_.parameters(), single.module_.parameters()):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(torch.tensor(distributed.loss_curve_),
                                torch.tensor(single.loss_curve_), atol=1e-5, rtol=1e-4)
-    assert (distributed.predict(g.x, graph=g) == single.predict(g.x, graph=g)).all()
+    assert (distributed.set_params(distributed=False).predict(g.x, graph=g)
+            == single.predict(g.x, graph=g)).all()
 
 
 def test_distributed_without_process_group_is_a_clear_error():
