@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..base import torch_seed
+from ..base import EarlyStopping, torch_seed
 from ..data import Graph
 from ..nn import GNN
 
@@ -46,7 +46,7 @@ def fit_gnn(x: Tensor, graph: Graph, loss: Loss, mask: Tensor, *, out_channels: 
         if model is None:
             model = GNN(x.size(1), hidden, out_channels, num_layers, "gcn", dropout)
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        best, state = float("inf"), None
+        best = EarlyStopping(patience=None)
         for _ in range(epochs):
             model.train()
             opt.zero_grad()
@@ -57,11 +57,8 @@ def fit_gnn(x: Tensor, graph: Graph, loss: Loss, mask: Tensor, *, out_channels: 
                 model.eval()
                 with torch.no_grad():
                     value = float(loss(model(x, graph), val_mask))
-                if value < best:
-                    best = value
-                    state = {k: v.clone() for k, v in model.state_dict().items()}
-        if state is not None:
-            model.load_state_dict(state)
+                best.step(-value, value, model)     # higher score = lower loss
+        best.restore(model)
     return model.eval()
 
 

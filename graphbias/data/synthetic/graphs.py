@@ -179,6 +179,15 @@ def _graph(edge_index: np.ndarray, x: np.ndarray, y: np.ndarray, num_classes: in
                  y=torch.from_numpy(y.astype(np.int64)), name=name, **masks)
 
 
+def class_features(y: np.ndarray, num_classes: int, num_features: int, signal: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    r"""Gaussian features around a random class mean of norm ``signal``:
+    :math:`x_v = s\,\mu_{y_v} + \varepsilon_v`, :math:`\varepsilon_v \sim \mathcal N(0, I)`."""
+    means = rng.standard_normal((num_classes, num_features))
+    means *= signal / np.linalg.norm(means, axis=1, keepdims=True)
+    return means[y] + rng.standard_normal((y.size, num_features))
+
+
 def _featured_labels(edge_index: np.ndarray, n: int, num_classes: int,
                      num_features: int, feature_noise: float,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -236,9 +245,7 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     np.fill_diagonal(prob, p_in)
     edge_index = _block_edges(sizes, prob, rng)
     y = np.repeat(np.arange(k), sizes)
-    means = rng.standard_normal((k, num_features))
-    means *= feature_signal / np.linalg.norm(means, axis=1, keepdims=True)
-    x = means[y] + rng.standard_normal((y.size, num_features))
+    x = class_features(y, k, num_features, feature_signal, rng)
     return _graph(edge_index, x, y, k, (train_per_class, num_val, num_test), rng, "sbm")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..datasets import write_ogb_node
 from ..graph import Graph
 from ..transforms import to_undirected
-from .graphs import sbm
+from .graphs import class_features, sbm
 
 __all__ = ["write_synthetic_ogb"]
 
@@ -84,7 +84,5 @@ def _geometric(n: int, avg_degree: float, num_classes: int, num_features: int,
     side = int(np.ceil(np.sqrt(num_classes)))
     cell = np.minimum((points * side).astype(np.int64), side - 1)
     y = (cell[:, 0] * side + cell[:, 1]) % num_classes
-    means = rng.standard_normal((num_classes, num_features))
-    means *= signal / np.linalg.norm(means, axis=1, keepdims=True)
-    x = (means[y] + rng.standard_normal((n, num_features))).astype(np.float32)
+    x = class_features(y, num_classes, num_features, signal, rng).astype(np.float32)
     return to_undirected(Graph(edges, n, x=x, y=y))
