@@ -143,7 +143,7 @@ class LAGNN(torch.nn.Module):
             self._activate(self._call(conv, dropout(xk, self.dropout, self.training), graph))
             for conv, xk in zip(self.branches, inputs)], dim=1)
         for i, layer in enumerate(self.layers):
-            h = self._call(layer, F.dropout(h, self.dropout, self.training), graph)
+            h = self._call(layer, dropout(h, self.dropout, self.training), graph)
             if i < len(self.layers) - 1:
                 h = self._activate(h)
         return h

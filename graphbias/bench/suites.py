@@ -20,7 +20,8 @@ from ..data.synthetic import karate_club, sbm
 from ..data.transforms import normalize_features
 from ..nn import NodeClassifier
 
-__all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite", "ops_suite"]
+__all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite", "ops_suite",
+           "real_node_datasets"]
 
 
 @dataclass
@@ -45,17 +46,27 @@ def _node_datasets(root: Optional[Path], quick: bool) -> dict[str, Callable[[], 
                            feature_signal=0.4, seed=0),
         "karate": karate_club,
     }
-    if root is not None and find_planetoid(root, "cora") is not None:
+    datasets.update(real_node_datasets(root))
+    return datasets
+
+
+def real_node_datasets(root: Optional[Path]) -> dict[str, Callable[[], Graph]]:
+    """Loaders of the node datasets under ``root``: Cora (public split,
+    row-normalised features) when the Planetoid files are there, and every
+    OGB-format node dataset (its own split)."""
+    datasets: dict[str, Callable[[], Graph]] = {}
+    if root is None:
+        return datasets
+    if find_planetoid(root, "cora") is not None:
         def cora() -> Graph:
             g = load_planetoid(root, "cora")
             return g.replace(x=normalize_features(g.x))
         datasets["cora"] = cora
-    if root is not None:
-        for found in available_datasets(root):
-            if found["kind"] == "ogb-node":
-                folder = Path(found["path"])
-                datasets[found["name"]] = (lambda f=folder: load_ogb_node(f.parent, f.name
-                                                                          .replace("_", "-")))
+    for found in available_datasets(root):
+        if found["kind"] == "ogb-node":
+            folder = Path(found["path"])
+            datasets[found["name"]] = (lambda f=folder: load_ogb_node(f.parent, f.name
+                                                                      .replace("_", "-")))
     return datasets
 
 
@@ -139,4 +150,5 @@ SUITES: dict[str, SuiteFn] = {
     "causal": _capability_suite("causal_suite"),
     "stream": _capability_suite("stream_suite"),
     "compile": _capability_suite("compile_suite"),
+    "lagnn": _capability_suite("lagnn_suite"),
 }

@@ -1,0 +1,31 @@
+import math
+
+from graphbias.bench.lagnn_suite import lowdegree_sbm, suite
+from graphbias.bench.suites import SUITES
+
+
+def test_registered_and_cells(planetoid_root):
+    assert "lagnn" in SUITES
+    cells = suite(planetoid_root, seeds=2, quick=True)
+    keys = [(c.dataset, c.method, c.seed) for c in cells]
+    assert len(keys) == len(set(keys))
+    assert {m for d, m, _ in keys if d == "cora"} == {"gcn", "la-gcn", "gat", "la-gat"}
+    assert {m for d, m, _ in keys if d == "sbm-lowdeg"} == {"gcn", "la-gcn"}
+    assert {c.dataset for c in suite(None, seeds=1, quick=True)} == {"sbm-lowdeg"}
+
+
+def test_lowdegree_sbm_has_many_low_degree_nodes():
+    g = lowdegree_sbm()
+    degree = g.in_degree().numpy()
+    assert g.num_nodes == 2000 and 2.5 < degree.mean() < 3.5
+    assert (degree <= 2).mean() > 0.3
+
+
+def test_quick_sbm_cells_run_and_report_degree_buckets():
+    cells = {c.method: c for c in suite(None, seeds=1, quick=True)}
+    plain, la = cells["gcn"].run(), cells["la-gcn"].run()
+    for out in (plain, la):
+        assert 0.0 <= out["test_acc"] <= 1.0
+        assert {"acc_deg<=2", "acc_deg3-5", "acc_deg6-10", "acc_deg>10"} <= set(out)
+        assert not math.isnan(out["acc_deg<=2"])
+    assert plain["generator_seconds"] == 0.0 < la["generator_seconds"] < la["seconds"]
