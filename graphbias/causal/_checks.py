@@ -15,8 +15,9 @@ __all__ = ["check_effect_inputs", "check_covariates", "neighbour_means"]
 
 def check_covariates(X: Any, graph: Any, n_features: Optional[int] = None
                      ) -> tuple[np.ndarray, Graph]:
-    """``X`` as float64 ``[n, d]`` (finite) and the graph with one node per row."""
-    X = check_array(X, dtype=np.float64, ensure_2d=True)
+    """``X`` as float64 ``[n, d]`` (finite, writable: torch shares its memory) and
+    the graph with one node per row."""
+    X = np.require(check_array(X, dtype=np.float64, ensure_2d=True), requirements="W")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"X has {X.shape[1]} columns, the learner was fitted on {n_features}")
     return X, resolve_graph_input(X, graph, n_rows=X.shape[0])
@@ -29,8 +30,8 @@ def check_effect_inputs(Y: Any, T: Any, X: Any, graph: Any, W: Any = None
     and graph; errors say what is wrong and where."""
     X, g = check_covariates(X, graph)
     n = X.shape[0]
-    Y = np.asarray(Y, dtype=np.float64).reshape(-1)
-    T = np.asarray(T, dtype=np.float64).reshape(-1)
+    Y = np.require(np.asarray(Y, dtype=np.float64).reshape(-1), requirements="W")
+    T = np.require(np.asarray(T, dtype=np.float64).reshape(-1), requirements="W")
     for name, v in (("Y", Y), ("T", T)):
         if v.shape[0] != n:
             raise ValueError(f"{name} has {v.shape[0]} entries but X has {n} rows")

@@ -166,6 +166,23 @@ def test_classifier_pickles(graph):
                                   clf.predict_proba(graph.x, graph=graph))
 
 
+def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
+    from graphbias.augment.augmenter import ConditionedGenerator
+
+    calls = []
+    draw = ConditionedGenerator.draw
+    monkeypatch.setattr(ConditionedGenerator, "draw",
+                        lambda self, n=1, gen=None: calls.append(n) or draw(self, n, gen))
+    kw = dict(graph=graph, train_mask=graph.train_mask, val_mask=graph.val_mask)
+    clf = _small_clf(sample_pool=6, n_generated=2, max_epochs=10).fit(graph.x, graph.y, **kw)
+    # the fixed validation samples, then one pool of 6: never a draw per epoch
+    assert calls == [2] * clf.n_samples + [6]
+    assert 0 <= clf.score(graph.x, graph.y, graph=graph) <= 1
+    calls.clear()
+    _small_clf(n_generated=2, max_epochs=10, patience=None).fit(graph.x, graph.y, **kw)
+    assert len(calls) == clf.n_samples + 10 * clf.n_samples
+
+
 def test_prefitted_augmenter_is_reused(graph):
     aug = LocalAugmenter(epochs=1, hidden_size=16, random_state=0).fit(graph)
     clf = LAGNNClassifier(max_epochs=3, augmenter=aug, random_state=0).fit(
@@ -178,6 +195,7 @@ def test_prefitted_augmenter_is_reused(graph):
     ({"n_samples": 0}, "n_samples"), ({"num_layers": 1}, "num_layers"),
     ({"temperature": 0}, "temperature"), ({"consistency_weight": -1}, "consistency_weight"),
     ({"augmenter": "cvae"}, "augmenter"), ({"heads": 0}, "heads"),
+    ({"sample_pool": 1, "n_generated": 2}, "sample_pool"), ({"sample_pool": 2.5}, "sample_pool"),
 ])
 def test_classifier_bad_params(graph, params, match):
     with pytest.raises(ValueError, match=match):
