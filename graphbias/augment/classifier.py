@@ -82,8 +82,8 @@ class LAGNNClassifier(NodeClassifier):
                  heads: Optional[int] = None, dropout: Optional[float] = None,
                  lr: Optional[float] = None, weight_decay: float = 5e-4,
                  temperature: float = 0.5, consistency_weight: float = 1.0,
-                 augmenter: Optional[LocalAugmenter] = None, max_epochs: int = 500,
-                 patience: Optional[int] = 100, early_stopping: bool = True,
+                 augmenter: Optional[LocalAugmenter] = None, max_epochs: int = 2000,
+                 patience: Optional[int] = 300, early_stopping: bool = True,
                  validation_fraction: float = 0.1, random_state: Any = None,
                  verbose: bool = False) -> None:
         self.backbone = backbone

@@ -174,3 +174,22 @@ def test_karate_club():
 def test_bad_parameters_raise(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+def test_sbm_bag_of_words_features():
+    g = sbm([200] * 3, 0.02, 0.002, num_features=300, feature_signal=0.5, features="bow",
+            words_per_node=8, seed=0)
+    x, y = g.x.numpy(), g.y.numpy()
+    assert set(np.unique(x)) == {0.0, 1.0}
+    assert 5 < x.sum(1).mean() <= 8 and x.sum(1).min() >= 1
+    # each class's most frequent word is far more frequent there than elsewhere
+    for c in range(3):
+        w = x[y == c].mean(0).argmax()
+        assert x[y == c, w].mean() > 3 * x[y != c, w].mean()
+    noise = sbm([200] * 3, 0.02, 0.002, num_features=300, feature_signal=0.0,
+                features="bow", seed=0).x.numpy()
+    assert noise.mean(0).max() < 0.15   # no topic: words spread uniformly
+    with pytest.raises(ValueError, match="features must be"):
+        sbm([10, 10], 0.1, 0.1, features="tfidf")
+    with pytest.raises(ValueError, match="feature_signal"):
+        sbm([10, 10], 0.1, 0.1, features="bow", feature_signal=2.0)

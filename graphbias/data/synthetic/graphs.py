@@ -188,6 +188,27 @@ def class_features(y: np.ndarray, num_classes: int, num_features: int, signal: f
     return means[y] + rng.standard_normal((y.size, num_features))
 
 
+def class_bow_features(y: np.ndarray, num_classes: int, num_features: int, signal: float,
+                       words_per_node: float, rng: np.random.Generator) -> np.ndarray:
+    r"""Binary bag-of-words features, as in citation graphs: class :math:`c` has a
+    topic, a sparse distribution over the ``num_features`` words drawn from
+    :math:`\mathrm{Dirichlet}(0.05)`; node :math:`v` draws
+    :math:`1 + \mathrm{Poisson}(\text{words\_per\_node} - 1)` words, each from its
+    class topic with probability ``signal`` and uniformly otherwise, and
+    :math:`x_{vw} = 1` for the words drawn."""
+    topics = rng.dirichlet(np.full(num_features, 0.05), size=num_classes)
+    counts = 1 + rng.poisson(max(words_per_node - 1.0, 0.0), size=y.size)
+    owner = np.repeat(np.arange(y.size), counts)
+    from_topic = rng.random(owner.size) < signal
+    cdf = np.cumsum(topics, axis=1)
+    topic_words = np.minimum((cdf[y[owner]] < rng.random((owner.size, 1))).sum(1),
+                             num_features - 1)
+    words = np.where(from_topic, topic_words, rng.integers(0, num_features, owner.size))
+    x = np.zeros((y.size, num_features), dtype=np.float32)
+    x[owner, words] = 1.0
+    return x
+
+
 def _featured_labels(edge_index: np.ndarray, n: int, num_classes: int,
                      num_features: int, feature_noise: float,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -205,6 +226,7 @@ def _featured_labels(edge_index: np.ndarray, n: int, num_classes: int,
 # ---------------------------------------------------------------- generators
 def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
         num_features: int = 16, feature_signal: float = 1.0,
+        features: str = "gaussian", words_per_node: float = 10.0,
         train_per_class: int = 20, num_val: Optional[int] = None,
         num_test: Optional[int] = None,
         seed: int | np.random.Generator | None = None) -> Graph:
@@ -215,13 +237,18 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     inside a block and ``p_out`` across blocks. Features are Gaussian around a
     class mean: :math:`x_v = s\,\mu_{y_v} + \varepsilon_v`, with :math:`\mu_c` a
     random unit vector, :math:`s` = ``feature_signal`` and
-    :math:`\varepsilon_v \sim \mathcal N(0, I)`.
+    :math:`\varepsilon_v \sim \mathcal N(0, I)`. With ``features="bow"`` they are
+    binary bags of words instead (:func:`class_bow_features`).
 
     Args:
         block_sizes: number of nodes in each block (all positive).
         p_in, p_out: edge probabilities within and between blocks.
-        num_features: feature dimension.
-        feature_signal: norm of the class means (0 gives pure noise features).
+        num_features: feature dimension (vocabulary size for ``"bow"``).
+        feature_signal: ``"gaussian"``: norm of the class means (0 gives pure noise
+            features); ``"bow"``: probability in [0, 1] that a word comes from the
+            class topic.
+        features: ``"gaussian"`` or ``"bow"``.
+        words_per_node: ``"bow"`` only: mean number of words drawn per node.
         train_per_class, num_val, num_test: split sizes (see the module docstring).
         seed: an int, a ``numpy.random.Generator`` or ``None``.
 
@@ -237,7 +264,12 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     sizes = sizes.astype(np.int64)
     p_in, p_out = _probability("p_in", p_in), _probability("p_out", p_out)
     num_features = _int("num_features", num_features, 1)
-    feature_signal = _nonnegative("feature_signal", feature_signal)
+    if features not in ("gaussian", "bow"):
+        raise ValueError(f"features must be 'gaussian' or 'bow', got {features!r}")
+    feature_signal = (_probability if features == "bow" else _nonnegative)(
+        "feature_signal", feature_signal)
+    if features == "bow" and not words_per_node >= 1:
+        raise ValueError(f"words_per_node must be >= 1, got {words_per_node!r}")
     _check_split(train_per_class, num_val, num_test)
     rng = np.random.default_rng(seed)
     k = sizes.size
@@ -245,7 +277,8 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     np.fill_diagonal(prob, p_in)
     edge_index = _block_edges(sizes, prob, rng)
     y = np.repeat(np.arange(k), sizes)
-    x = class_features(y, k, num_features, feature_signal, rng)
+    x = class_features(y, k, num_features, feature_signal, rng) if features == "gaussian" \
+        else class_bow_features(y, k, num_features, feature_signal, words_per_node, rng)
     return _graph(edge_index, x, y, k, (train_per_class, num_val, num_test), rng, "sbm")
 
 
