@@ -120,6 +120,54 @@ def test_gpvar_noise_free_prediction_gives_optimal_mae():
     assert np.abs(clean).max() <= 1.0 and data.values.std() > 0.4
 
 
+def test_gpvar_graph_is_tsl_triangle_line():
+    g = triangle_communities(2)
+    assert g.num_nodes == 12 and g.num_edges == 2 * (2 * 9 + 1)
+    degree = np.bincount(g.edge_index[1].numpy(), minlength=12)
+    assert degree.tolist() == [2, 4, 2, 4, 4, 3, 3, 4, 2, 4, 4, 2]
+
+
+def test_gpvar_filter_lag_order():
+    # theta = [[0, 1]] : x_t = tanh(x_{t-1}) + noise (column 2 is the newest lag)
+    data, clean = gpvar(200, theta=[[0.0, 1.0]], sigma=0.1, seed=0)
+    x = data.values[:, :, 0]
+    np.testing.assert_allclose(clean[1:, :, 0], np.tanh(x[:-1]), atol=1e-5)
+
+
+def test_gpvar_optimal_forecast_beats_noise_free_iteration():
+    from graphbias.data.synthetic.gpvar import optimal_forecast
+
+    data, clean = gpvar(1500, seed=2)
+    starts = np.arange(0, 1400, 7)
+    opt = optimal_forecast(data, starts, window=6, horizon=3, samples=400, seed=0)
+    truth = np.stack([data.values[starts + 6 + h] for h in range(3)], 1)
+    mae = np.abs(opt - truth).mean(axis=(0, 2, 3))
+    assert mae[0] == pytest.approx(np.abs(clean[starts + 6] - truth[:, 0]).mean(), rel=1e-5)
+    assert mae[0] < mae[1] < mae[2]
+    # iterate the noise-free map (a plug-in forecast): no better than the median
+    ops_x = data.values[..., 0].astype(np.float64)
+    plug = []
+    for s in starts:
+        hist = [ops_x[s + 4], ops_x[s + 5]]
+        for _ in range(3):
+            nxt = gpvar_step(hist, data.graph)
+            plug.append(nxt)
+            hist = [hist[1], nxt]
+    plug = np.array(plug).reshape(len(starts), 3, -1)
+    plug_mae = np.abs(plug - truth[..., 0]).mean(axis=(0, 2))
+    assert mae[1] <= plug_mae[1] + 1e-3 and mae[2] <= plug_mae[2] + 1e-3
+
+
+def gpvar_step(hist, graph):
+    """One noise-free step of the default filter from ``[x_{t-2}, x_{t-1}]``."""
+    from graphbias.data.synthetic.gpvar import gcn_shift
+
+    S = gcn_shift(graph)
+    older, newer = hist
+    z = 5 * older + 2 * newer - 4 * S @ older + 6 * S @ newer - S @ S @ older
+    return np.tanh(z)
+
+
 def test_los_loop_loader(traffic_root, tmp_path):
     data = load_los_loop(traffic_root)
     assert data.values.shape == (2016, 207, 1) and data.graph.num_nodes == 207
