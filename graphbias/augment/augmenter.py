@@ -44,6 +44,19 @@ def _is_row_stochastic(x: Tensor) -> bool:
         bool(((sums[nonzero] - 1).abs() <= _ROW_SUM_TOL).all())
 
 
+def _is_normalised_binary(x: Tensor) -> bool:
+    """Rows of a binary matrix scaled to sum to one: every non-zero entry of a row
+    equals one over the row's number of non-zeros (row-normalised bag-of-words)."""
+    nonzero = x != 0
+    counts = nonzero.sum(1, keepdim=True).clamp_min(1).to(x.dtype)
+    return bool(((x * counts - 1).abs()[nonzero] <= _ROW_SUM_TOL * counts.expand_as(x)[nonzero])
+                .all())
+
+
+def _support(x: Tensor) -> Tensor:
+    return (x != 0).to(x.dtype)
+
+
 class ConditionedGenerator:
     """A fitted generator bound to one feature matrix: :meth:`draw` returns new
     neighbour-feature matrices without recomputing the condition term."""
@@ -52,7 +65,7 @@ class ConditionedGenerator:
         self.augmenter = augmenter
         model = augmenter.generator_
         with torch.no_grad():
-            self.condition = model.condition(x)
+            self.condition = model.condition(_support(x) if augmenter.binary_ else x)
         self.num_nodes = x.size(0)
 
     def draw(self, n_samples: int = 1,
@@ -87,12 +100,20 @@ class LocalAugmenter(BaseEstimator):
         normalize: ``"row"`` rescales each generated row to sum to one (as the
             paper does for row-normalised bag-of-words), ``"none"``, or ``"auto"``:
             ``"row"`` when the training features are non-negative rows summing to one.
-        epochs, batch_size, lr: Adam over mini-batches of (neighbour, centre) pairs.
+            When those rows are a normalised binary matrix (every non-zero of a row
+            equal), the generator learns and is conditioned on the binary words
+            present (``x != 0``), as LAGNN trains on the raw bag-of-words: on the
+            normalised values (targets of about ``1 / words``) the CVAE collapses
+            to the average row and ignores the centre node.
+        epochs, batch_size, lr: Adam over mini-batches of (neighbour, centre) pairs
+            (paper: 10, 64, 0.01; larger batches take fewer steps and can leave
+            the generator at the average row).
         random_state: seed of initialisation and shuffling.
         verbose: print the loss of each epoch.
 
     Fitted attributes: ``generator_`` (the :class:`ConditionalVAE`), ``loss_``,
-    ``normalize_``, ``n_features_in_``, ``loss_curve_``, ``fit_seconds_``.
+    ``normalize_``, ``binary_`` (learns the support of normalised binary rows),
+    ``n_features_in_``, ``loss_curve_``, ``fit_seconds_``.
 
     >>> from graphbias.data.synthetic import sbm
     >>> g = sbm([30, 30], 0.2, 0.02, num_features=8, seed=0)
@@ -104,7 +125,7 @@ class LocalAugmenter(BaseEstimator):
     """
 
     def __init__(self, latent_size: int = 10, hidden_size: int = 256, loss: str = "auto",
-                 normalize: str = "auto", epochs: int = 10, batch_size: int = 256,
+                 normalize: str = "auto", epochs: int = 10, batch_size: int = 64,
                  lr: float = 0.01, random_state: Any = None, verbose: bool = False) -> None:
         self.latent_size = latent_size
         self.hidden_size = hidden_size
@@ -151,6 +172,9 @@ class LocalAugmenter(BaseEstimator):
             self.normalize_ = "row" if _is_row_stochastic(feats) else "none"
         if self.normalize_ == "row" and self.loss_ != "bce":
             raise ValueError("normalize='row' needs loss='bce' (non-negative outputs)")
+        self.binary_ = self.normalize_ == "row" and _is_normalised_binary(feats)
+        if self.binary_:
+            feats = _support(feats)
         self.n_features_in_ = feats.size(1)
         with torch_seed(seed_from(self.random_state)):
             self.generator_ = ConditionalVAE(self.n_features_in_, self.latent_size,
@@ -192,7 +216,7 @@ class LocalAugmenter(BaseEstimator):
         if not isinstance(params["random_state"], (int, type(None))):
             params["random_state"] = None
         config = {"format": _FORMAT, "version": 1, "params": params,
-                  "loss": self.loss_, "normalize": self.normalize_,
+                  "loss": self.loss_, "normalize": self.normalize_, "binary": self.binary_,
                   "n_features_in": int(self.n_features_in_),
                   "loss_curve": self.loss_curve_, "fit_seconds": self.fit_seconds_}
         torch.save({"config": json.dumps(config),
@@ -214,6 +238,7 @@ class LocalAugmenter(BaseEstimator):
                              f"(format {config.get('format')!r})")
         aug = cls(**config["params"])
         aug.loss_, aug.normalize_ = config["loss"], config["normalize"]
+        aug.binary_ = bool(config.get("binary", False))
         aug.n_features_in_ = config["n_features_in"]
         aug.loss_curve_, aug.fit_seconds_ = config["loss_curve"], config["fit_seconds"]
         aug.generator_ = ConditionalVAE(aug.n_features_in_, aug.latent_size,

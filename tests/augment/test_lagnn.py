@@ -216,3 +216,32 @@ def test_predict_before_fit(graph):
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         LAGNNClassifier().predict(graph.x, graph=graph)
+
+
+def test_generator_learns_class_topics_of_normalised_bag_of_words():
+    """On row-normalised bag-of-words the generator learns the words present, so its
+    samples carry the centre's class (no labels used); a collapsed generator would
+    produce the average row for every node."""
+    from sklearn.linear_model import LogisticRegression
+
+    from graphbias.data.synthetic import sbm
+    from graphbias.data.transforms import normalize_features
+
+    g = sbm([120] * 4, 0.03, 0.002, num_features=200, feature_signal=0.3, features="bow",
+            words_per_node=6, seed=0)
+    g = g.replace(x=normalize_features(g.x))
+    aug = LocalAugmenter(epochs=10, random_state=0).fit(g)
+    assert aug.binary_ and aug.normalize_ == "row" and aug.loss_ == "bce"
+    gen = aug.transform(g, n_samples=1, random_state=0)[0]
+    assert torch.allclose(gen.sum(1), torch.ones(g.num_nodes), atol=1e-4)
+    feats = (gen - gen.mean(0)).numpy()
+    y, train, test = g.y.numpy(), g.train_mask.numpy(), g.test_mask.numpy()
+    acc = LogisticRegression(max_iter=2000, C=10).fit(feats[train], y[train]).score(
+        feats[test], y[test])
+    assert acc > 0.5   # chance: 0.25
+
+
+def test_general_row_stochastic_features_are_not_binarised(graph):
+    x = torch.softmax(torch.as_tensor(graph.x, dtype=torch.float32), dim=1)
+    aug = LocalAugmenter(epochs=1, hidden_size=16, random_state=0).fit(graph, x=x)
+    assert aug.normalize_ == "row" and not aug.binary_
