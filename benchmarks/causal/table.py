@@ -1,15 +1,21 @@
 """Markdown table of mean PEHE per method, paired t-test p-values against gnn-gnn.
 
 Usage: python benchmarks/causal/table.py benchmarks/causal/results.jsonl
+       python benchmarks/causal/table.py benchmarks/causal/full    (a bench --out folder)
 """
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from scipy.stats import ttest_rel
 
-rows = [json.loads(line) for line in open(sys.argv[1])]
+source = Path(sys.argv[1])
+if source.is_dir():
+    rows = [json.loads(p.read_text()) for p in sorted(source.glob("cells/causal/*.json"))]
+else:
+    rows = [json.loads(line) for line in source.open()]
 pehe = defaultdict(dict)
 for r in rows:
     pehe[(r["dataset"], r["method"])][r["seed"]] = r["pehe"]
