@@ -17,8 +17,9 @@ for r in rows:
     by[(r["dataset"], r["method"])][r["seed"]] = r
 for dataset in sorted({r["dataset"] for r in rows}):
     methods = [m for m in ("gcn", "la-gcn", "gat", "la-gat") if (dataset, m) in by]
-    buckets = [k for k in by[(dataset, methods[0])][min(by[(dataset, methods[0])])]
-               if k.startswith("acc_deg")]
+    first = by[(dataset, methods[0])]
+    buckets = [k for k in first[min(first)] if k.startswith("acc_deg")
+               and not all(np.isnan(r[k]) for r in first.values())]   # empty buckets
     head = ["method", "seeds", "test acc. (%)", "vs backbone", "median run (s)",
             "generator share"] + [k.replace("acc_deg", "deg ") for k in buckets]
     print(f"\n**{dataset}**\n\n| " + " | ".join(head) + " |\n|" + "---|" * len(head))
