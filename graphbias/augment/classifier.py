@@ -131,9 +131,7 @@ class LAGNNClassifier(NodeClassifier):
                 or self.sample_pool < self.n_generated):
             raise ValueError(f"sample_pool must be None or an integer >= n_generated "
                              f"({self.n_generated}), got {self.sample_pool!r}")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+        self._check_validation_fraction()
 
     def _settings(self) -> tuple[int, float, float, int]:
         name = self.backbone if isinstance(self.backbone, str) else (
