@@ -68,17 +68,19 @@ class ConditionedGenerator:
             self.condition = model.condition(_support(x) if augmenter.binary_ else x)
         self.num_nodes = x.size(0)
 
-    def draw(self, n_samples: int = 1,
-             generator: Optional[torch.Generator] = None) -> list[Tensor]:
+    def draw(self, n_samples: int = 1, generator: Optional[torch.Generator] = None,
+             rows: Optional[Tensor] = None) -> list[Tensor]:
         """``n_samples`` matrices ``[N, F]``, each from fresh latent codes
         :math:`\\mathbf{z} \\sim \\mathcal N(0, I)` (``generator``: torch's global
-        one when None)."""
+        one when None). With ``rows`` only those rows are decoded (``[len(rows), F]``),
+        equal to the same rows of a full draw from the same random state."""
         model = self.augmenter.generator_
+        condition = self.condition if rows is None else self.condition[rows]
         out = []
         with torch.no_grad():
             for _ in range(n_samples):
                 z = torch.randn(self.num_nodes, model.latent_size, generator=generator)
-                x = model.generate(z, self.condition)
+                x = model.generate(z if rows is None else z[rows], condition)
                 if self.augmenter.normalize_ == "row":
                     sums = x.sum(1, keepdim=True)
                     x = x / torch.where(sums == 0, torch.ones_like(sums), sums)

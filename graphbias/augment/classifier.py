@@ -63,6 +63,13 @@ class LAGNNClassifier(NodeClassifier):
             fitted it is used as is.
         num_layers, weight_decay, max_epochs, patience, early_stopping,
         validation_fraction, random_state, verbose: as for ``NodeClassifier``.
+        distributed: train data-parallel over graph partitions in the initialised
+            ``torch.distributed`` process group, as ``NodeClassifier(distributed=True)``:
+            process 0 fits the generator and sends it to the others, each process
+            decodes generated features for its own halo only and all end with the
+            same weights, equal to one-process training up to float rounding when
+            ``dropout=0`` and ``sample_pool`` is set (fresh draws and dropout masks
+            differ per process).
 
     Fitted attributes besides ``NodeClassifier``'s: ``augmenter_``,
     ``generator_seconds_`` (0 for a fitted ``augmenter``), ``fit_seconds_``.
@@ -85,7 +92,7 @@ class LAGNNClassifier(NodeClassifier):
                  augmenter: Optional[LocalAugmenter] = None, max_epochs: int = 2000,
                  patience: Optional[int] = 300, early_stopping: bool = True,
                  validation_fraction: float = 0.1, random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, distributed: bool = False) -> None:
         self.backbone = backbone
         self.n_samples = n_samples
         self.n_generated = n_generated
@@ -105,10 +112,12 @@ class LAGNNClassifier(NodeClassifier):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.distributed = distributed
 
     # ------------------------------------------------------------ validation
     def _check_params(self) -> None:
         resolve_backbone(self.backbone)
+        self._check_distributed()
         for name in ("n_samples", "n_generated", "max_epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -155,7 +164,7 @@ class LAGNNClassifier(NodeClassifier):
             aug = LocalAugmenter() if self.augmenter is None else clone(self.augmenter)
             if aug.random_state is None:
                 aug.set_params(random_state=seed)
-            self.augmenter_ = aug.fit(g, x=_dense(x))
+            self.augmenter_ = self._fit_augmenter(aug, g, x)
             self.generator_seconds_ = self.augmenter_.fit_seconds_
         self.inference_seed_ = seed
         hidden, drop, lr, heads = self._settings()
@@ -168,18 +177,29 @@ class LAGNNClassifier(NodeClassifier):
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
+    def _fit_augmenter(self, aug: LocalAugmenter, g: Graph, x: Features) -> LocalAugmenter:
+        """Fits the generator; distributed, process 0 fits it and sends it to all."""
+        if not self.distributed:
+            return aug.fit(g, x=_dense(x))
+        from ..nn.distributed import broadcast_object, world
+
+        return broadcast_object(aug.fit(g, x=_dense(x)) if world()[0] == 0 else None)
+
     def _sampler(self, x: Features) -> ConditionedGenerator:
         return self.augmenter_.conditioned(_dense(x))
 
-    def _fixed_samples(self, sampler: ConditionedGenerator) -> list[list[torch.Tensor]]:
+    def _fixed_samples(self, sampler: ConditionedGenerator,
+                       rows: Optional[torch.Tensor] = None) -> list[list[torch.Tensor]]:
         gen = torch.Generator().manual_seed(self.inference_seed_)
-        return [sampler.draw(self.n_generated, gen) for _ in range(self.n_samples)]
+        return [sampler.draw(self.n_generated, gen, rows) for _ in range(self.n_samples)]
 
-    def _training_draws(self, sampler: ConditionedGenerator) -> Callable[[], list[torch.Tensor]]:
-        """A function returning the generated matrices of one training pass."""
+    def _training_draws(self, sampler: ConditionedGenerator, rows: Optional[torch.Tensor]
+                        ) -> Callable[[], list[torch.Tensor]]:
+        """A function returning the generated matrices (``rows`` of them) of one
+        training pass."""
         if self.sample_pool is None:
-            return lambda: sampler.draw(self.n_generated)
-        pool = sampler.draw(int(self.sample_pool))
+            return lambda: sampler.draw(self.n_generated, rows=rows)
+        pool = sampler.draw(int(self.sample_pool), rows=rows)
         return lambda: [pool[i] for i in torch.randperm(len(pool))[:self.n_generated]]
 
     def _mean_log_proba(self, x: Features, g: Graph,
@@ -195,29 +215,42 @@ class LAGNNClassifier(NodeClassifier):
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         stopper = EarlyStopping(self.patience if val is not None else None)
         sampler = self._sampler(x)
-        fixed = self._fixed_samples(sampler) if val is not None else []
-        draw = self._training_draws(sampler)
+        size, total, step_model, rows, owned = 1, 0.0, _Passes(model), None, None
+        if self.distributed:
+            shard = self._go_distributed(x, g, y, train, val, step_model)
+            x, g, y, train, val = shard.x, shard.graph, shard.y, shard.train, shard.val
+            size, total, step_model = shard.size, shard.total, shard.model
+            rows, owned = shard.nodes, shard.owned
+        fixed = self._fixed_samples(sampler, rows) if val is not None else []
+        draw = self._training_draws(sampler, rows)
         y_train = y[train]
         self.loss_curve_: list[float] = []
         for _ in trange(self.max_epochs, disable=not self.verbose, desc="epochs"):
-            model.train()
+            step_model.train()
             opt.zero_grad()
-            log_probs = [F.log_softmax(model(x, draw(), g), dim=1)
-                         for _ in range(self.n_samples)]
-            loss = torch.stack([F.nll_loss(lp[train], y_train) for lp in log_probs]).mean()
+            logits = step_model(x, [draw() for _ in range(self.n_samples)], g)
+            loss = torch.stack([self._step_loss(z[train], y_train, total, size)
+                                for z in logits]).mean()
             if self.n_samples > 1 and self.consistency_weight > 0:
-                loss = loss + self.consistency_weight * consistency_loss(
-                    [lp.exp() for lp in log_probs], self.temperature)
+                probs = [torch.softmax(z, dim=1) for z in logits]
+                if owned is None:
+                    consistency = consistency_loss(probs, self.temperature)
+                else:  # this part's share of the mean over all nodes, as _step_loss
+                    consistency = consistency_loss(probs, self.temperature, "none")[
+                        owned].sum() * (size / sampler.num_nodes)
+                loss = loss + self.consistency_weight * consistency
             loss.backward()
             opt.step()
-            self.loss_curve_.append(float(loss.detach()))
+            self.loss_curve_.append(self._reduced_loss(loss, total, size))
             if val is None:
                 continue
             model.eval()
             with torch.no_grad():
                 log_p = self._mean_log_proba(x, g, fixed)[val]
-                val_loss = float(F.nll_loss(log_p, y[val]))
-                val_acc = float((log_p.argmax(1) == y[val]).float().mean())
+                val_loss = float(F.nll_loss(log_p, y[val], reduction="sum"))
+                val_hits = float((log_p.argmax(1) == y[val]).sum())
+            val_loss, val_acc = self._reduced_validation(val_loss, val_hits,
+                                                         float(val.sum()), total)
             # lowest validation loss first, then highest accuracy
             if stopper.step(-val_loss, -val_acc, model):
                 break
@@ -237,6 +270,20 @@ class LAGNNClassifier(NodeClassifier):
         self.module_.eval()
         with torch.no_grad():
             return self._mean_log_proba(x, g, self._fixed_samples(self._sampler(x)))
+
+
+class _Passes(torch.nn.Module):
+    """The LA-GNN on several sets of generated matrices in one call, so that a
+    training step is one forward and one backward (as ``DistributedDataParallel``
+    expects)."""
+
+    def __init__(self, net: LAGNN) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Features, draws: list[list[torch.Tensor]], g: Graph
+                ) -> list[torch.Tensor]:
+        return [self.net(x, d, g) for d in draws]
 
 
 def _dense(x: Features) -> torch.Tensor:

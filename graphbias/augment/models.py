@@ -57,7 +57,8 @@ def is_attention(cls: type) -> bool:
     return "heads" in inspect.signature(cls.__init__).parameters
 
 
-def consistency_loss(probs: Sequence[Tensor], temperature: float) -> Tensor:
+def consistency_loss(probs: Sequence[Tensor], temperature: float,
+                     reduction: str = "mean") -> Tensor:
     r"""Consistency of ``S`` predictions :math:`P_s` with their sharpened mean,
 
     .. math::
@@ -67,11 +68,15 @@ def consistency_loss(probs: Sequence[Tensor], temperature: float) -> Tensor:
         \lVert P_s - \tilde P \rVert_F^2,
 
     with :math:`\tilde P` held constant (no gradient), as in GRAND and LAGNN.
+    ``reduction="none"`` returns the ``[N]`` per-node terms instead of their mean.
     """
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     mean = torch.stack(list(probs)).mean(0)
     sharp = mean.pow(1.0 / temperature)
     sharp = (sharp / sharp.sum(1, keepdim=True)).detach()
-    return torch.stack([(p - sharp).pow(2).sum(1).mean() for p in probs]).mean()
+    per_node = torch.stack([(p - sharp).pow(2).sum(1) for p in probs]).mean(0)
+    return per_node.mean() if reduction == "mean" else per_node
 
 
 class LAGNN(torch.nn.Module):

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import EarlyStopping, seed_from, torch_seed
 from ..data.temporal import SpatioTemporalData, Split, StandardScaler
+from ..nn.diffusion_conv import NORMALIZATIONS
 from .baselines import VAR, HistoricalAverage, LastValue
 from .metrics import forecast_metrics, masked_mae
 from .gwnet import GraphWaveNet
@@ -29,13 +30,18 @@ class STGNNForecaster(BaseEstimator):
     (time-then-space: GRU encoder + diffusion convolutions), ``"gru"`` (the same
     network with no graph: the graph-free baseline), and the training-free
     baselines ``"last"``, ``"ha"`` (historical average) and ``"var"``.
+    ``normalization`` picks the graph operators of every graph convolution:
+    DCRNN's forward and backward random walks (``"random_walk"``) or the symmetric
+    GCN shift with self-loops (``"gcn"``); see :class:`~graphbias.nn.DiffusionConv`.
 
     ``fit(data)`` splits the series chronologically into train / val / test
     (``val_fraction``, ``test_fraction``); the test part is not used. The input
     scaler is fit on the training part only. Inputs per node are the scaled values,
     the mask and, when the data has timestamps, time-of-day / day-of-week
     covariates. The loss is the masked MAE in original units; training stops early
-    when the validation MAE has not improved for ``patience`` epochs.
+    when the validation MAE has not improved for ``patience`` epochs; with
+    ``lr_patience`` the learning rate is halved each time it has not improved for
+    that many epochs (``ReduceLROnPlateau``), which lets long runs settle.
 
     ``score`` returns the masked MAE (lower is better) on a part of the data.
 
@@ -49,9 +55,11 @@ class STGNNForecaster(BaseEstimator):
     """
 
     def __init__(self, model: str = "dcrnn", window: int = 12, horizon: int = 12, *,
-                 hidden: int = 32, n_layers: int = 1, k: int = 2, lr: float = 0.01,
+                 hidden: int = 32, n_layers: int = 1, k: int = 2,
+                 normalization: str = "random_walk", lr: float = 0.01,
                  weight_decay: float = 0.0, batch_size: int = 64, max_epochs: int = 100,
-                 patience: Optional[int] = 10, stride: int = 1, delay: int = 0,
+                 patience: Optional[int] = 10, lr_patience: Optional[int] = None,
+                 stride: int = 1, delay: int = 0,
                  val_fraction: float = 0.1, test_fraction: float = 0.2,
                  mask_nan: bool = False, verbose: bool = False,
                  random_state: Any = None) -> None:
@@ -61,11 +69,13 @@ class STGNNForecaster(BaseEstimator):
         self.hidden = hidden
         self.n_layers = n_layers
         self.k = k
+        self.normalization = normalization
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
+        self.lr_patience = lr_patience
         self.stride = stride
         self.delay = delay
         self.val_fraction = val_fraction
@@ -104,12 +114,14 @@ class STGNNForecaster(BaseEstimator):
     def _build(self, in_channels: int) -> torch.nn.Module:
         F, H = self.n_features_, self.horizon
         if self.model == "dcrnn":
-            return DCRNN(in_channels, F, H, self.hidden, self.n_layers, self.k)
+            return DCRNN(in_channels, F, H, self.hidden, self.n_layers, self.k,
+                         normalization=self.normalization)
         if self.model == "gwnet":
             return GraphWaveNet(in_channels, F, H, self.n_nodes_, self.window, self.hidden,
-                                self.k)
+                                self.k, normalization=self.normalization)
         return TimeThenSpace(in_channels, F, H, self.hidden, max(self.n_layers, 1), self.k,
-                             graph_free=self.model == "gru")
+                             graph_free=self.model == "gru",
+                             normalization=self.normalization)
 
     def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.scaler_.inverse_transform(self.network_(inputs, self.graph_))
@@ -120,6 +132,13 @@ class STGNNForecaster(BaseEstimator):
         if self.model not in MODELS and self.model not in BASELINES:
             raise ValueError(f"model must be one of {MODELS + tuple(BASELINES)}, "
                              f"got {self.model!r}")
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
+                             f"got {self.normalization!r}")
+        if self.lr_patience is not None and not (
+                isinstance(self.lr_patience, (int, np.integer)) and self.lr_patience >= 1):
+            raise ValueError(f"lr_patience must be None or a positive integer, "
+                             f"got {self.lr_patience!r}")
         for attr in ("n_nodes_", "n_features_"):
             self.__dict__.pop(attr, None)
         d = self._data(data, graph)
@@ -144,6 +163,9 @@ class STGNNForecaster(BaseEstimator):
             opt = torch.optim.Adam(self.network_.parameters(), lr=self.lr,
                                    weight_decay=self.weight_decay)
             stopper = EarlyStopping(self.patience if split.val.size else None)
+            plateau = None if self.lr_patience is None else (
+                torch.optim.lr_scheduler.ReduceLROnPlateau(
+                    opt, factor=0.5, patience=self.lr_patience))
             epochs = range(self.max_epochs)
             if self.verbose:
                 from tqdm.auto import tqdm
@@ -152,6 +174,8 @@ class STGNNForecaster(BaseEstimator):
                 loss = self._epoch(d, split.train, opt, rng)
                 val = (self._mae(d, split.val) if split.val.size else -loss)
                 self.history_.append({"loss": loss, "val_mae": val})
+                if plateau is not None:
+                    plateau.step(val)
                 if self.verbose:
                     epochs.set_postfix(loss=f"{loss:.4f}", val_mae=f"{val:.4f}")
                 if stopper.step(-val, loss, self.network_):

@@ -29,7 +29,8 @@ class GraphWaveNet(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int, num_nodes: int,
-                 window: int, hidden: int = 32, k: int = 2, embedding: int = 10) -> None:
+                 window: int, hidden: int = 32, k: int = 2, embedding: int = 10,
+                 normalization: str = "random_walk") -> None:
         super().__init__()
         self.horizon, self.out_channels, self.k = horizon, out_channels, k
         self.dilations: list[int] = []
@@ -41,7 +42,8 @@ class GraphWaveNet(torch.nn.Module):
             torch.nn.Conv2d(hidden, 2 * hidden, (1, 2), dilation=(1, d)) for d in self.dilations)
         self.skips = torch.nn.ModuleList(torch.nn.Linear(hidden, hidden) for _ in self.dilations)
         self.graph_convs = torch.nn.ModuleList(
-            DiffusionConv(hidden, hidden, k) for _ in self.dilations)
+            DiffusionConv(hidden, hidden, k, normalization=normalization)
+            for _ in self.dilations)
         self.adaptive = torch.nn.ModuleList(
             torch.nn.Linear(k * hidden, hidden, bias=False) for _ in self.dilations)
         self.source = torch.nn.Parameter(torch.randn(num_nodes, embedding))

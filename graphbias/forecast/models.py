@@ -35,12 +35,14 @@ class TimeThenSpace(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int, hidden: int = 32,
-                 n_layers: int = 2, k: int = 2, graph_free: bool = False) -> None:
+                 n_layers: int = 2, k: int = 2, graph_free: bool = False,
+                 normalization: str = "random_walk") -> None:
         super().__init__()
         self.horizon, self.out_channels, self.graph_free = horizon, out_channels, graph_free
         self.rnn = torch.nn.GRU(in_channels, hidden, batch_first=True)
         self.space = torch.nn.ModuleList(
-            torch.nn.Linear(hidden, hidden) if graph_free else DiffusionConv(hidden, hidden, k)
+            torch.nn.Linear(hidden, hidden) if graph_free
+            else DiffusionConv(hidden, hidden, k, normalization=normalization)
             for _ in range(n_layers))
         self.readout = torch.nn.Linear(hidden, horizon * out_channels)
 
@@ -65,13 +67,15 @@ class DCRNN(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int, hidden: int = 32,
-                 n_layers: int = 1, k: int = 2) -> None:
+                 n_layers: int = 1, k: int = 2, normalization: str = "random_walk") -> None:
         super().__init__()
         self.horizon, self.out_channels = horizon, out_channels
         self.encoder = torch.nn.ModuleList(
-            GraphGRUCell(in_channels if i == 0 else hidden, hidden, k) for i in range(n_layers))
+            GraphGRUCell(in_channels if i == 0 else hidden, hidden, k,
+                         normalization=normalization) for i in range(n_layers))
         self.decoder = torch.nn.ModuleList(
-            GraphGRUCell(out_channels if i == 0 else hidden, hidden, k) for i in range(n_layers))
+            GraphGRUCell(out_channels if i == 0 else hidden, hidden, k,
+                         normalization=normalization) for i in range(n_layers))
         self.readout = torch.nn.Linear(hidden, out_channels)
 
     @staticmethod

@@ -6,7 +6,11 @@ r"""DCRNN's bidirectional diffusion convolution on :func:`graphbias.ops.spmm`.
     \quad P_f = D_O^{-1} W,\; P_b = D_I^{-1} W^\top,
 
 with :math:`W_{ij}` the weight of edge :math:`i \to j` (the :math:`k = 0` terms
-share one weight). Inputs may carry extra batch dimensions after the node axis.
+share one weight). With ``normalization="gcn"`` the two random walks are replaced by
+the one symmetric operator :math:`S = \hat D^{-1/2}(A + I)\hat D^{-1/2}` of GCN, so the
+layer is the polynomial filter :math:`\sum_{k=0}^{K} S^k X \Theta_k` (for undirected
+graphs whose dynamics are written in that shift, as GP-VAR). Inputs may carry extra
+batch dimensions after the node axis.
 """
 from __future__ import annotations
 
@@ -16,10 +20,13 @@ import torch
 from torch import Tensor
 
 from ..data.graph import Graph, as_graph
+from ..data.transforms import gcn_norm
 from ..ops import CSR, spmm
 from .linear import Linear
 
-__all__ = ["DiffusionConv", "random_walk_transitions"]
+__all__ = ["DiffusionConv", "random_walk_transitions", "diffusion_supports", "NORMALIZATIONS"]
+
+NORMALIZATIONS = ("random_walk", "gcn")
 
 
 def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
@@ -41,6 +48,17 @@ def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
     return g.cached(("random_walk_transitions", dtype), build)
 
 
+def diffusion_supports(graph: Any, normalization: str = "random_walk",
+                       dtype: torch.dtype = torch.float32) -> tuple[CSR, ...]:
+    """The operators a :class:`DiffusionConv` diffuses along: the two random walks
+    (``"random_walk"``) or the GCN-normalised adjacency with self-loops (``"gcn"``)."""
+    if normalization == "gcn":
+        return (gcn_norm(as_graph(graph), dtype=dtype),)
+    if normalization == "random_walk":
+        return random_walk_transitions(graph, dtype)
+    raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+
+
 class DiffusionConv(torch.nn.Module):
     """Bidirectional ``K``-hop diffusion convolution (Li et al., DCRNN, 2018).
 
@@ -54,17 +72,22 @@ class DiffusionConv(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, k: int = 2,
-                 bias: bool = True) -> None:
+                 bias: bool = True, normalization: str = "random_walk") -> None:
         super().__init__()
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
+                             f"got {normalization!r}")
         self.in_channels, self.out_channels, self.k = in_channels, out_channels, k
-        self.lin = Linear((1 + 2 * k) * in_channels, out_channels, bias=bias)
+        self.normalization = normalization
+        walks = 2 if normalization == "random_walk" else 1
+        self.lin = Linear((1 + walks * k) * in_channels, out_channels, bias=bias)
 
     def forward(self, x: Tensor, graph: Any) -> Tensor:
         terms = [x]
         if self.k:
-            for p in random_walk_transitions(graph, x.dtype):
+            for p in diffusion_supports(graph, self.normalization, x.dtype):
                 h = x
                 for _ in range(self.k):
                     h = spmm(p, h.reshape(h.size(0), -1)).view_as(x)
@@ -72,4 +95,5 @@ class DiffusionConv(torch.nn.Module):
         return self.lin(torch.cat(terms, -1))
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, k={self.k}"
+        return (f"{self.in_channels}, {self.out_channels}, k={self.k}, "
+                f"normalization={self.normalization!r}")

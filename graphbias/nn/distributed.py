@@ -29,7 +29,7 @@ from ..ops.csr import CSR
 from .functional import Features
 
 __all__ = ["partition_nodes", "halo_partition", "local_partition", "HaloPartition",
-           "rows_of", "world", "all_reduce_sum", "fit_on_processes"]
+           "rows_of", "world", "all_reduce_sum", "broadcast_object", "fit_on_processes"]
 
 
 class HaloPartition(NamedTuple):
@@ -124,6 +124,15 @@ def all_reduce_sum(*values: float) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64)
     dist.all_reduce(t)
     return t.tolist()
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """``obj`` of process ``src``, sent to every process (pickled)."""
+    import torch.distributed as dist
+
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]
 
 
 def local_partition(graph: Graph, num_hops: int, rank: int, world_size: int,

@@ -23,7 +23,8 @@ class GraphGRUCell(torch.nn.Module):
     """``forward(x, h, graph)`` with ``x: [N, ..., in_channels]`` and ``h`` of the same
     leading shape with ``hidden_channels`` (None = zeros); returns the new ``h``.
 
-    ``conv(in, out)`` builds each gate's graph convolution (default: diffusion, ``k``).
+    ``conv(in, out)`` builds each gate's graph convolution (default: diffusion, ``k``
+    hops, ``normalization`` as in :class:`~graphbias.nn.DiffusionConv`).
 
     >>> import torch
     >>> from graphbias.data import Graph
@@ -33,9 +34,10 @@ class GraphGRUCell(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, k: int = 2,
-                 conv: Optional[Callable[[int, int], torch.nn.Module]] = None) -> None:
+                 conv: Optional[Callable[[int, int], torch.nn.Module]] = None,
+                 normalization: str = "random_walk") -> None:
         super().__init__()
-        make = conv or (lambda i, o: DiffusionConv(i, o, k=k))
+        make = conv or (lambda i, o: DiffusionConv(i, o, k=k, normalization=normalization))
         self.hidden_channels = hidden_channels
         self.gates = make(in_channels + hidden_channels, 2 * hidden_channels)
         self.candidate = make(in_channels + hidden_channels, hidden_channels)

@@ -1,7 +1,7 @@
 """A scikit-learn node classifier on a GCN, GraphSAGE or GAT backbone."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -22,6 +22,24 @@ __all__ = ["NodeClassifier"]
 # Per-backbone defaults from the papers (Kipf & Welling 2017, Hamilton et al. 2017,
 # Velickovic et al. 2018): hidden size, dropout, learning rate.
 _DEFAULTS = {"gcn": (16, 0.5, 0.01), "sage": (16, 0.5, 0.01), "gat": (8, 0.6, 0.005)}
+
+
+class Shard(NamedTuple):
+    """One process's part of distributed training: the halo view (``x``, ``graph``,
+    ``y``, the ``train`` / ``val`` masks restricted to owned nodes), ``nodes`` (global
+    id of each local node), ``owned`` (local mask), the world ``size``, ``total``
+    training nodes over all processes and the ``DistributedDataParallel`` model."""
+
+    x: Features
+    graph: Graph
+    y: torch.Tensor
+    train: torch.Tensor
+    val: Optional[torch.Tensor]
+    nodes: torch.Tensor
+    owned: torch.Tensor
+    size: int
+    total: float
+    model: torch.nn.Module
 
 
 class NodeClassifier(ClassifierMixin, BaseEstimator):
@@ -94,15 +112,18 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {self.conv!r}")
-        if self.distributed:
-            from .distributed import world
-
-            world()
+        self._check_distributed()
         for name in ("num_layers", "heads", "max_epochs"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self._check_validation_fraction()
+
+    def _check_distributed(self) -> None:
+        if self.distributed:
+            from .distributed import world
+
+            world()
 
     def _check_validation_fraction(self) -> None:
         if not 0.0 < self.validation_fraction < 1.0:
@@ -165,16 +186,43 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             train, val = self._split_validation(train, codes, seed)
         return x, g, torch.as_tensor(codes), train, val, seed
 
-    def _partition(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
-                   val: Optional[torch.Tensor]) -> tuple:
-        """This process's halo view of the data (see :mod:`graphbias.nn.distributed`)."""
-        from .distributed import local_partition, rows_of, world
+    def _go_distributed(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
+                        val: Optional[torch.Tensor],
+                        module: Optional[torch.nn.Module] = None) -> "Shard":
+        """This process's halo view of the data (see :mod:`graphbias.nn.distributed`)
+        and ``module`` (default ``module_``) wrapped in ``DistributedDataParallel``."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        from .distributed import all_reduce_sum, local_partition, rows_of, world
 
         rank, size = world()
         part = local_partition(g, self.num_layers, rank, size)
         owned = part.owned_mask()
         keep = lambda m: None if m is None else m[part.nodes] & owned  # noqa: E731
-        return rows_of(x, part.nodes), part.graph, y[part.nodes], keep(train), keep(val)
+        train = keep(train)
+        return Shard(rows_of(x, part.nodes), part.graph, y[part.nodes], train, keep(val),
+                     part.nodes, owned, size, all_reduce_sum(float(train.sum()))[0],
+                     DistributedDataParallel(module or self.module_))
+
+    def _reduced_validation(self, val_loss: float, val_hits: float, count: float,
+                            total: float) -> tuple[float, float]:
+        """Mean validation loss and accuracy, summed over processes when distributed
+        (``total`` > 0); the inputs are this process's sums and node count."""
+        if total:
+            from .distributed import all_reduce_sum
+
+            val_loss, val_hits, count = all_reduce_sum(val_loss, val_hits, count)
+        return val_loss / count, val_hits / count
+
+    @staticmethod
+    def _reduced_loss(loss: torch.Tensor, total: float, size: int) -> float:
+        """The full-batch training loss: the processes' scaled losses averaged when
+        distributed (``total`` > 0)."""
+        if not total:
+            return float(loss.detach())
+        from .distributed import all_reduce_sum
+
+        return all_reduce_sum(float(loss.detach()) / size)[0]
 
     def _step_loss(self, logits: torch.Tensor, y: torch.Tensor, total: float,
                    size: int) -> torch.Tensor:
@@ -205,17 +253,11 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         model = self.module_
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         stopper = EarlyStopping(self.patience if val is not None else None)
-        size, total = 1, 0.0
-        step_model: torch.nn.Module = model
+        size, total, step_model = 1, 0.0, model
         if self.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
-            from .distributed import all_reduce_sum, world
-
-            x, g, y, train, val = self._partition(x, g, y, train, val)
-            size = world()[1]
-            total = all_reduce_sum(float(train.sum()))[0]
-            step_model = DistributedDataParallel(model)
+            shard = self._go_distributed(x, g, y, train, val)
+            x, g, y, train, val = shard.x, shard.graph, shard.y, shard.train, shard.val
+            size, total, step_model = shard.size, shard.total, shard.model
         y_train, y_val = y[train], (None if val is None else y[val])
         self.loss_curve_: list[float] = []
         for _ in trange(self.max_epochs, disable=not self.verbose, desc="epochs"):
@@ -224,8 +266,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             loss = self._step_loss(step_model(x, g)[train], y_train, total, size)
             loss.backward()
             opt.step()
-            self.loss_curve_.append(float(loss.detach()) if not total else
-                                    all_reduce_sum(float(loss.detach()) / size)[0])
+            self.loss_curve_.append(self._reduced_loss(loss, total, size))
             if val is None:
                 continue
             model.eval()
@@ -233,10 +274,9 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
                 logits = model(x, g)[val]
                 val_loss = float(F.cross_entropy(logits, y_val, reduction="sum"))
                 val_hits = float((logits.argmax(1) == y_val).sum())
-            count = float(y_val.numel())
-            if total:
-                val_loss, val_hits, count = all_reduce_sum(val_loss, val_hits, count)
-            if stopper.step(val_hits / count, val_loss / count, model):
+            val_loss, val_acc = self._reduced_validation(val_loss, val_hits,
+                                                         float(y_val.numel()), total)
+            if stopper.step(val_acc, val_loss, model):
                 break
         stopper.restore(model)
         model.eval()

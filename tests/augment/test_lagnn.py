@@ -172,7 +172,8 @@ def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
     calls = []
     draw = ConditionedGenerator.draw
     monkeypatch.setattr(ConditionedGenerator, "draw",
-                        lambda self, n=1, gen=None: calls.append(n) or draw(self, n, gen))
+                        lambda self, n=1, gen=None, rows=None: calls.append(n)
+                        or draw(self, n, gen, rows))
     kw = dict(graph=graph, train_mask=graph.train_mask, val_mask=graph.val_mask)
     clf = _small_clf(sample_pool=6, n_generated=2, max_epochs=10).fit(graph.x, graph.y, **kw)
     # the fixed validation samples, then one pool of 6: never a draw per epoch

@@ -46,6 +46,27 @@ def test_diffusion_conv_matches_dense_reference_and_gradients():
     assert torch.allclose(g1, g2, atol=1e-4)
 
 
+def test_gcn_normalization_is_a_polynomial_of_the_gcn_shift():
+    from graphbias.data.synthetic.gpvar import gcn_shift, triangle_communities
+
+    graph = triangle_communities(2)
+    torch.manual_seed(0)
+    conv = DiffusionConv(3, 4, k=2, normalization="gcn")
+    x = torch.randn(graph.num_nodes, 2, 3)
+    s = torch.as_tensor(gcn_shift(graph), dtype=torch.float32)
+    sx = torch.einsum("ij,j...->i...", s, x)
+    ref = conv.lin(torch.cat([x, sx, torch.einsum("ij,j...->i...", s, sx)], -1))
+    assert torch.allclose(conv(x, graph), ref, atol=1e-5)
+    assert "normalization='gcn'" in repr(conv)
+
+
+def test_unknown_normalization_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        DiffusionConv(3, 4, normalization="sym")
+
+
 def test_graph_gru_cell_matches_manual_gru_equations():
     graph = weighted_graph()
     torch.manual_seed(0)
