@@ -12,10 +12,11 @@ import numpy as np
 
 from .results import read_cells, summarise, write_tables
 
-__all__ = ["format_metric", "write_report", "plot_suite"]
+__all__ = ["format_metric", "write_report", "plot_suite", "plotted_metrics"]
 
 _NOT_PLOTTED = {"wall_s", "seed"}
 _MAX_PANELS = 6
+_BOOKKEEPING = ("epochs", "seconds")
 
 
 def format_metric(metric: str, value: dict[str, float]) -> str:
@@ -31,6 +32,19 @@ def _metrics(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({k for r in rows for k, v in r.items() if isinstance(v, dict)})
 
 
+def plotted_metrics(rows: list[dict[str, Any]]) -> list[str]:
+    """At most six metrics with a finite value: headline ones (``test_*``, ``*acc``)
+    first, bookkeeping (epochs, seconds) last, alphabetical within each group."""
+    def rank(metric: str) -> int:
+        if metric.startswith("test_") or metric.endswith("acc"):
+            return 0
+        return 2 if any(b in metric for b in _BOOKKEEPING) else 1
+
+    finite = [m for m in _metrics(rows) if m not in _NOT_PLOTTED
+              and any(np.isfinite(r[m]["mean"]) for r in rows if m in r)]
+    return sorted(finite, key=rank)[:_MAX_PANELS] or ["wall_s"]
+
+
 def _markdown_table(rows: list[dict[str, Any]]) -> list[str]:
     metrics = _metrics(rows)
     head = ["dataset", "method", "runs"] + metrics
@@ -43,15 +57,14 @@ def _markdown_table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def plot_suite(suite: str, rows: list[dict[str, Any]], path: Path) -> Path:
-    """Grouped bars (mean ± std over seeds) of each metric: datasets on the x axis,
-    one bar per method."""
+    """Grouped bars (mean ± std over seeds) of each of :func:`plotted_metrics`:
+    datasets on the x axis, one bar per method."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [m for m in _metrics(rows) if m not in _NOT_PLOTTED][:_MAX_PANELS]
-    metrics = metrics or ["wall_s"]
+    metrics = plotted_metrics(rows)
     datasets = sorted({r["dataset"] for r in rows})
     methods = sorted({r["method"] for r in rows})
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8),

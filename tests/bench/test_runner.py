@@ -120,3 +120,14 @@ def test_ray_backend_matches_local(tmp_path):
         ray.shutdown()
     assert _stable(remote) == _stable(local)
     assert json.loads((tmp_path / "ray" / "machine.json").read_text())["cores"] >= 1
+
+
+def test_plotted_metrics_put_headline_first_and_skip_empty_ones():
+    from graphbias.bench.report import plotted_metrics
+
+    nan = {"mean": float("nan"), "std": 0.0}
+    one = {"mean": 1.0, "std": 0.0}
+    rows = [{"dataset": "d", "method": "m", "runs": 1, "epochs": one, "seconds": one,
+             "mae@3": one, "test_mae": one, "acc_deg>10": nan, "wall_s": one},
+            {"dataset": "e", "method": "m", "runs": 1, "test_acc": one}]
+    assert plotted_metrics(rows) == ["test_acc", "test_mae", "mae@3", "epochs", "seconds"]
