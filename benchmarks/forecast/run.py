@@ -15,6 +15,7 @@ from graphbias.bench.forecast_suite import suite
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", type=Path, default=Path("../shared/data"))
 parser.add_argument("--seeds", type=int, default=3)
+parser.add_argument("--first-seed", type=int, default=0, help="skip the seeds below")
 parser.add_argument("--only", default=None, help="dataset name to run (gpvar, los-loop)")
 parser.add_argument("--methods", default=None, help="comma-separated methods")
 args = parser.parse_args()
@@ -24,6 +25,8 @@ for cell in suite(args.root, args.seeds, quick=False):
     if args.only and cell.dataset != args.only:
         continue
     if args.methods and cell.method not in args.methods.split(","):
+        continue
+    if cell.seed < args.first_seed:
         continue
     metrics = cell.run()
     row = {**cell.key(), **metrics, "machine": platform.processor() or platform.machine(),
