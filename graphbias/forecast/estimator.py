@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import EarlyStopping, seed_from, torch_seed
 from ..data.temporal import SpatioTemporalData, Split, StandardScaler
-from ..nn.diffusion_conv import NORMALIZATIONS
+from ..nn.diffusion_conv import check_normalization
 from .baselines import VAR, HistoricalAverage, LastValue
 from .metrics import forecast_metrics, masked_mae
 from .gwnet import GraphWaveNet
@@ -132,9 +132,7 @@ class STGNNForecaster(BaseEstimator):
         if self.model not in MODELS and self.model not in BASELINES:
             raise ValueError(f"model must be one of {MODELS + tuple(BASELINES)}, "
                              f"got {self.model!r}")
-        if self.normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
-                             f"got {self.normalization!r}")
+        check_normalization(self.normalization)
         if self.lr_patience is not None and not (
                 isinstance(self.lr_patience, (int, np.integer)) and self.lr_patience >= 1):
             raise ValueError(f"lr_patience must be None or a positive integer, "

@@ -24,9 +24,17 @@ from ..data.transforms import gcn_norm
 from ..ops import CSR, spmm
 from .linear import Linear
 
-__all__ = ["DiffusionConv", "random_walk_transitions", "diffusion_supports", "NORMALIZATIONS"]
+__all__ = ["DiffusionConv", "random_walk_transitions", "diffusion_supports",
+           "check_normalization", "NORMALIZATIONS"]
 
 NORMALIZATIONS = ("random_walk", "gcn")
+
+
+def check_normalization(normalization: str) -> None:
+    """Raises ``ValueError`` unless ``normalization`` is one of :data:`NORMALIZATIONS`."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
+                         f"got {normalization!r}")
 
 
 def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
@@ -52,11 +60,10 @@ def diffusion_supports(graph: Any, normalization: str = "random_walk",
                        dtype: torch.dtype = torch.float32) -> tuple[CSR, ...]:
     """The operators a :class:`DiffusionConv` diffuses along: the two random walks
     (``"random_walk"``) or the GCN-normalised adjacency with self-loops (``"gcn"``)."""
+    check_normalization(normalization)
     if normalization == "gcn":
         return (gcn_norm(as_graph(graph), dtype=dtype),)
-    if normalization == "random_walk":
-        return random_walk_transitions(graph, dtype)
-    raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
+    return random_walk_transitions(graph, dtype)
 
 
 class DiffusionConv(torch.nn.Module):
@@ -76,9 +83,7 @@ class DiffusionConv(torch.nn.Module):
         super().__init__()
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, "
-                             f"got {normalization!r}")
+        check_normalization(normalization)
         self.in_channels, self.out_channels, self.k = in_channels, out_channels, k
         self.normalization = normalization
         walks = 2 if normalization == "random_walk" else 1
