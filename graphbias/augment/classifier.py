@@ -215,12 +215,8 @@ class LAGNNClassifier(NodeClassifier):
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         stopper = EarlyStopping(self.patience if val is not None else None)
         sampler = self._sampler(x)
-        size, total, step_model, rows, owned = 1, 0.0, _Passes(model), None, None
-        if self.distributed:
-            shard = self._go_distributed(x, g, y, train, val, step_model)
-            x, g, y, train, val = shard.x, shard.graph, shard.y, shard.train, shard.val
-            size, total, step_model = shard.size, shard.total, shard.model
-            rows, owned = shard.nodes, shard.owned
+        x, g, y, train, val, rows, owned, size, total, step_model = self._shard(
+            x, g, y, train, val, _Passes(model))
         fixed = self._fixed_samples(sampler, rows) if val is not None else []
         draw = self._training_draws(sampler, rows)
         y_train = y[train]

@@ -28,15 +28,16 @@ class Shard(NamedTuple):
     """One process's part of distributed training: the halo view (``x``, ``graph``,
     ``y``, the ``train`` / ``val`` masks restricted to owned nodes), ``nodes`` (global
     id of each local node), ``owned`` (local mask), the world ``size``, ``total``
-    training nodes over all processes and the ``DistributedDataParallel`` model."""
+    training nodes over all processes and the ``DistributedDataParallel`` model.
+    In one process: the data as given, ``None``, ``None``, 1, 0 and the model."""
 
     x: Features
     graph: Graph
     y: torch.Tensor
     train: torch.Tensor
     val: Optional[torch.Tensor]
-    nodes: torch.Tensor
-    owned: torch.Tensor
+    nodes: Optional[torch.Tensor]
+    owned: Optional[torch.Tensor]
     size: int
     total: float
     model: torch.nn.Module
@@ -186,11 +187,16 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
             train, val = self._split_validation(train, codes, seed)
         return x, g, torch.as_tensor(codes), train, val, seed
 
-    def _go_distributed(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
-                        val: Optional[torch.Tensor],
-                        module: Optional[torch.nn.Module] = None) -> "Shard":
-        """This process's halo view of the data (see :mod:`graphbias.nn.distributed`)
-        and ``module`` (default ``module_``) wrapped in ``DistributedDataParallel``."""
+    def _shard(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
+               val: Optional[torch.Tensor], module: Optional[torch.nn.Module] = None
+               ) -> "Shard":
+        """What this process trains on: with ``distributed``, its halo view of the
+        data (see :mod:`graphbias.nn.distributed`) and ``module`` (default
+        ``module_``) wrapped in ``DistributedDataParallel``; otherwise everything
+        as given (world size 1, ``total`` 0, no ``nodes`` / ``owned``)."""
+        module = module or self.module_
+        if not self.distributed:
+            return Shard(x, g, y, train, val, None, None, 1, 0.0, module)
         from torch.nn.parallel import DistributedDataParallel
 
         from .distributed import all_reduce_sum, local_partition, rows_of, world
@@ -202,7 +208,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         train = keep(train)
         return Shard(rows_of(x, part.nodes), part.graph, y[part.nodes], train, keep(val),
                      part.nodes, owned, size, all_reduce_sum(float(train.sum()))[0],
-                     DistributedDataParallel(module or self.module_))
+                     DistributedDataParallel(module))
 
     def _reduced_validation(self, val_loss: float, val_hits: float, count: float,
                             total: float) -> tuple[float, float]:
@@ -253,11 +259,7 @@ class NodeClassifier(ClassifierMixin, BaseEstimator):
         model = self.module_
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
         stopper = EarlyStopping(self.patience if val is not None else None)
-        size, total, step_model = 1, 0.0, model
-        if self.distributed:
-            shard = self._go_distributed(x, g, y, train, val)
-            x, g, y, train, val = shard.x, shard.graph, shard.y, shard.train, shard.val
-            size, total, step_model = shard.size, shard.total, shard.model
+        x, g, y, train, val, _, _, size, total, step_model = self._shard(x, g, y, train, val)
         y_train, y_val = y[train], (None if val is None else y[val])
         self.loss_curve_: list[float] = []
         for _ in trange(self.max_epochs, disable=not self.verbose, desc="epochs"):
