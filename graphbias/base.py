@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
+from types import SimpleNamespace
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -16,10 +18,11 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_random_state
 
+from ._validation import resolve_device, validate_params
 from .data.graph import Graph, as_graph
 
-__all__ = ["torch_seed", "seed_from", "resolve_graph_input", "node_mask",
-           "EarlyStopping"]
+__all__ = ["torch_seed", "seed_from", "resolve_graph_input", "predict_graph", "node_mask",
+           "ISOLATED", "EstimatorMixin", "to_device", "to_scipy_or_array"]
 
 
 def seed_from(random_state: Any) -> int:
@@ -37,17 +40,43 @@ def torch_seed(seed: int) -> Iterator[None]:
         yield
 
 
+#: ``graph=ISOLATED`` asks a node-level estimator for graph-free prediction:
+#: every row an isolated node, explicitly.
+ISOLATED = "isolated"
+
+
 def resolve_graph_input(X: Any, graph: Any, *, n_rows: int) -> Graph:
-    """The graph for ``n_rows`` nodes: ``graph`` read by :func:`as_graph`, or, when
-    ``graph`` is None, ``n_rows`` isolated nodes (a GNN then acts on each row alone,
-    like an MLP). The node count must equal the number of rows of ``X``."""
-    if graph is None:
+    """The graph for ``n_rows`` nodes read by :func:`as_graph`; ``None`` or
+    :data:`ISOLATED` give ``n_rows`` isolated nodes (a GNN then acts on each row
+    alone, like an MLP). The node count must equal the number of rows of ``X``."""
+    if graph is None or (isinstance(graph, str) and graph == ISOLATED):
         return Graph(torch.empty(2, 0, dtype=torch.long), n_rows)
     g = as_graph(graph)
     if g.num_nodes != n_rows:
         raise ValueError(f"X has {n_rows} rows but the graph has {g.num_nodes} nodes: "
                          "node-level estimators take one row of X per node")
     return g
+
+
+def predict_graph(fit_graph: Optional[Graph], graph: Any, *, n_rows: int) -> Graph:
+    """The graph a fitted node-level estimator predicts on.
+
+    ``graph`` when given. Without one, the graph of ``fit`` (``fit_graph``) when it
+    has ``n_rows`` nodes, and a ``ValueError`` when it has not: a graph is never
+    silently replaced by isolated nodes. ``graph=ISOLATED`` (``"isolated"``) asks
+    for graph-free prediction explicitly; a model fitted without a graph predicts
+    without one.
+    """
+    if graph is not None:
+        return resolve_graph_input(None, graph, n_rows=n_rows)
+    if fit_graph is None:
+        return resolve_graph_input(None, None, n_rows=n_rows)
+    if fit_graph.num_nodes != n_rows:
+        raise ValueError(
+            f"the model was fitted on a graph of {fit_graph.num_nodes} nodes but X has "
+            f"{n_rows} rows and no graph was given: pass graph=... (one node per row), "
+            f"or graph={ISOLATED!r} to predict every row as an isolated node")
+    return fit_graph
 
 
 def node_mask(name: str, mask: Any, num_nodes: int) -> Optional[torch.Tensor]:
@@ -79,28 +108,70 @@ def to_scipy_or_array(X: Any) -> Any:
     return X
 
 
-class EarlyStopping:
-    """Keeps the best state seen by a validation score and says when to stop.
+def to_device(obj: Any, device: Any, *, copy_modules: bool = False) -> Any:
+    """``obj`` with every torch module, tensor and :class:`Graph` in it (through
+    lists, tuples and dicts) on ``device``; with ``copy_modules`` a module on
+    another device is copied rather than moved, so the original is untouched."""
+    if isinstance(obj, torch.nn.Module):
+        tensors = list(obj.parameters()) + list(obj.buffers())
+        if all(t.device == torch.device(device) for t in tensors):
+            return obj
+        return (copy.deepcopy(obj) if copy_modules else obj).to(device)
+    if isinstance(obj, (torch.Tensor, Graph)):
+        return obj.to(device)
+    if isinstance(obj, list):
+        return [to_device(v, device, copy_modules=copy_modules) for v in obj]
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(to_device(v, device, copy_modules=copy_modules) for v in obj)
+    if isinstance(obj, dict):
+        return {k: to_device(v, device, copy_modules=copy_modules) for k, v in obj.items()}
+    return obj
 
-    ``step(score, loss, module)`` records a new epoch (higher score is better, ties
-    broken by lower loss) and returns True once ``patience`` epochs have passed
-    without improvement.
+
+class EstimatorMixin:
+    """What every graphbias estimator shares beyond ``BaseEstimator``.
+
+    - :meth:`_begin_fit`: drops all fitted state, i.e. every attribute ending in
+      ``_`` (a refit after ``set_params`` keeps nothing stale), validates every parameter through
+      :func:`graphbias._validation.validate_params` and, for estimators with a
+      ``device`` parameter, sets ``device_``.
+    - Pickling: torch state is stored on the CPU, so a model fitted on a GPU loads
+      on a CPU-only machine; on loading it returns to ``device_`` when that device
+      exists, else stays on the CPU (with a warning) and ``device_`` says so.
     """
 
-    def __init__(self, patience: Optional[int]) -> None:
-        self.patience = patience
-        self.best: tuple[float, float] = (-np.inf, np.inf)
-        self.best_epoch = -1
-        self.best_state: Optional[dict] = None
-        self.epoch = -1
+    #: deprecated constructor names -> their new names (see ``validate_params``)
+    _aliases: dict[str, str] = {}
 
-    def step(self, score: float, loss: float, module: torch.nn.Module) -> bool:
-        self.epoch += 1
-        if score > self.best[0] or (score == self.best[0] and loss < self.best[1]):
-            self.best, self.best_epoch = (score, loss), self.epoch
-            self.best_state = copy.deepcopy(module.state_dict())
-        return self.patience is not None and self.epoch - self.best_epoch >= self.patience
+    def _reset(self) -> None:
+        """Deletes the fitted state: every attribute whose name ends in ``_``
+        (public ``coef_`` and private ``_cache_`` alike) that is not a parameter.
+        Other attributes (scikit-learn's request and callback configuration) stay."""
+        params = set(self.get_params(deep=False))
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__") and name not in params:
+                delattr(self, name)
 
-    def restore(self, module: torch.nn.Module) -> None:
-        if self.best_state is not None:
-            module.load_state_dict(self.best_state)
+    def _begin_fit(self) -> SimpleNamespace:
+        self._reset()
+        params = validate_params(self, self._aliases)
+        if hasattr(params, "device"):
+            self.device_ = resolve_device(params.device)
+        return params
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()  # type: ignore[misc]
+        return {k: to_device(v, "cpu", copy_modules=True) for k, v in state.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)  # type: ignore[misc]
+        device = getattr(self, "device_", None)
+        if device is None or device.type == "cpu":
+            return
+        if device.type == "cuda" and torch.cuda.is_available():
+            for k, v in list(vars(self).items()):
+                setattr(self, k, to_device(v, device))
+        else:
+            warnings.warn(f"{type(self).__name__} was fitted on {device}, which this "
+                          "machine lacks: it was loaded on the CPU", UserWarning)
+            self.device_ = torch.device("cpu")

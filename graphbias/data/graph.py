@@ -252,10 +252,17 @@ class Graph:
         return Graph(ei, n, **fields)
 
     def to(self, device: Any) -> "Graph":
+        """The graph on ``device``: itself when already there, else a copy whose
+        cached structures (CSR, normalisations) are moved along."""
+        if self.device == torch.device(device):
+            return self
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Graph(move(self.edge_index), self.num_nodes, x=move(self.x),
-                     edge_weight=move(self.edge_weight), y=move(self.y),
-                     name=self.name, **{m: move(getattr(self, m)) for m in _MASKS})
+        out = Graph(move(self.edge_index), self.num_nodes, x=move(self.x),
+                    edge_weight=move(self.edge_weight), y=move(self.y),
+                    name=self.name, **{m: move(getattr(self, m)) for m in _MASKS})
+        out._cache = {k: v.to(device) for k, v in self._cache.items()
+                      if isinstance(v, (Tensor, CSR))}
+        return out
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..data import Graph
@@ -29,7 +30,8 @@ from ..ops.csr import CSR
 from .functional import Features
 
 __all__ = ["partition_nodes", "halo_partition", "local_partition", "HaloPartition",
-           "rows_of", "world", "all_reduce_sum", "broadcast_object", "fit_on_processes"]
+           "rows_of", "world", "all_reduce_sum", "broadcast_object", "fit_on_processes",
+           "Shard", "shard", "shared_loss", "reduced_loss", "reduced_validation"]
 
 
 class HaloPartition(NamedTuple):
@@ -140,6 +142,67 @@ def local_partition(graph: Graph, num_hops: int, rank: int, world_size: int,
     """This process's halo partition (parts from :func:`partition_nodes` by default)."""
     part = partition_nodes(graph, world_size) if part is None else part
     return halo_partition(graph, (part == rank).nonzero().view(-1), num_hops)
+
+
+class Shard(NamedTuple):
+    """One process's part of data-parallel node-level training: the halo view
+    (``x``, ``graph``, ``y``, the ``train`` / ``val`` masks restricted to owned
+    nodes), ``nodes`` (global id of each local node), ``owned`` (local mask), the
+    world ``size``, ``total`` training nodes over all processes and the module to
+    step (``DistributedDataParallel``). In one process: the data as given,
+    ``None``, ``None``, 1, 0 and the module itself."""
+
+    x: Features
+    graph: Graph
+    y: Tensor
+    train: Tensor
+    val: Optional[Tensor]
+    nodes: Optional[Tensor]
+    owned: Optional[Tensor]
+    size: int
+    total: float
+    model: torch.nn.Module
+
+
+def shard(x: Features, graph: Graph, y: Tensor, train: Tensor, val: Optional[Tensor],
+          module: torch.nn.Module, num_hops: int, distributed: bool) -> Shard:
+    """What this process trains on: with ``distributed``, its ``num_hops`` halo view
+    of the data and ``module`` wrapped in ``DistributedDataParallel``; otherwise
+    everything as given (world size 1, ``total`` 0, no ``nodes`` / ``owned``)."""
+    if not distributed:
+        return Shard(x, graph, y, train, val, None, None, 1, 0.0, module)
+    from torch.nn.parallel import DistributedDataParallel
+
+    rank, size = world()
+    part = local_partition(graph, num_hops, rank, size)
+    owned = part.owned_mask()
+    keep = lambda m: None if m is None else m[part.nodes] & owned  # noqa: E731
+    train = keep(train)
+    return Shard(rows_of(x, part.nodes), part.graph, y[part.nodes], train, keep(val),
+                 part.nodes, owned, size, all_reduce_sum(float(train.sum()))[0],
+                 DistributedDataParallel(module))
+
+
+def shared_loss(logits: Tensor, y: Tensor, total: float, size: int) -> Tensor:
+    """Mean cross-entropy; distributed (``total`` > 0): this part's share scaled so
+    that the average of the processes' gradients is the full-batch gradient."""
+    if total == 0:
+        return F.cross_entropy(logits, y)
+    return F.cross_entropy(logits, y, reduction="sum") * (size / total)
+
+
+def reduced_loss(loss: float, size: int) -> float:
+    """The full-batch training loss: the processes' scaled losses averaged."""
+    return all_reduce_sum(loss / size)[0]
+
+
+def reduced_validation(val_loss: float, val_hits: float, count: float,
+                       distributed: bool) -> dict[str, float]:
+    """Mean validation loss and accuracy from this process's sums and node count,
+    summed over the processes when ``distributed``."""
+    if distributed:
+        val_loss, val_hits, count = all_reduce_sum(val_loss, val_hits, count)
+    return {"val_loss": val_loss / count, "val_acc": val_hits / count}
 
 
 def _fit_worker(rank: int, size: int, init: str, out: str, estimator: Any,

@@ -1,7 +1,7 @@
 """Compressed sparse row structure shared by the graph layer and the kernels."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
@@ -185,6 +185,16 @@ class CSR:
 
     def to_dense(self) -> Tensor:
         return self.to_torch().to_dense()
+
+    def to(self, device: Any) -> "CSR":
+        """The same matrix on ``device`` (itself when already there; caches are
+        rebuilt on the new device when needed)."""
+        device = torch.device(device)
+        if self.device == device:
+            return self
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return CSR(self.indptr.to(device), self.indices.to(device), self.shape,
+                   move(self.values), move(self.perm))
 
     def __repr__(self) -> str:
         weighted = "weighted" if self.values is not None else "unweighted"
