@@ -80,7 +80,12 @@ def predict_graph(fit_graph: Optional[Graph], graph: Any, *, n_rows: int) -> Gra
 
 
 def node_mask(name: str, mask: Any, num_nodes: int) -> Optional[torch.Tensor]:
-    """A boolean node mask from a boolean array or an array of node ids."""
+    """A boolean node mask from a boolean array or an array of node ids.
+
+    An integer array of length ``num_nodes`` holding only 0 and 1 is read as a
+    mask (as ids it would repeat nodes); where that is ambiguous (two nodes or
+    fewer) it is refused. Ids must be distinct and in range.
+    """
     if mask is None:
         return None
     m = torch.as_tensor(np.asarray(mask))
@@ -88,10 +93,18 @@ def node_mask(name: str, mask: Any, num_nodes: int) -> Optional[torch.Tensor]:
         if m.shape != (num_nodes,):
             raise ValueError(f"{name} must have shape ({num_nodes},), got {tuple(m.shape)}")
         return m
-    if m.dtype.is_floating_point or m.dim() != 1:
-        raise ValueError(f"{name} must be a boolean mask or a 1-D array of node ids")
+    if m.dtype.is_floating_point or m.is_complex() or m.dim() != 1:
+        raise ValueError(f"{name} must be a boolean mask or a 1-D array of node ids, "
+                         f"got {m.dtype} of shape {tuple(m.shape)}")
+    if m.numel() == num_nodes and m.numel() and bool(((m == 0) | (m == 1)).all()):
+        if num_nodes <= 2:
+            raise ValueError(f"{name} holds only 0 and 1 for a graph of {num_nodes} "
+                             "nodes: pass a boolean mask or node ids, the two read alike")
+        return m.bool()
     if m.numel() and (int(m.min()) < 0 or int(m.max()) >= num_nodes):
         raise ValueError(f"{name} has node ids outside [0, {num_nodes})")
+    if m.unique().numel() != m.numel():
+        raise ValueError(f"{name} lists a node id more than once")
     out = torch.zeros(num_nodes, dtype=torch.bool)
     out[m.long()] = True
     return out

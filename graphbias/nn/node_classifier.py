@@ -1,6 +1,7 @@
 """A scikit-learn node classifier on a GCN, GraphSAGE or GAT backbone."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Optional
 
 import numpy as np
@@ -302,6 +303,12 @@ class NodeClassifier(EstimatorMixin, ClassifierMixin, BaseEstimator):
             val = g.val_mask
         seed = seed_from(p.random_state)
         if val is not None:
+            if not bool(val.any()):
+                raise ValueError("val_mask selects no node")
+            both = int((val & train).sum())
+            if both:
+                warnings.warn(f"{both} nodes are in both train_mask and val_mask: "
+                              "validation then measures training accuracy", UserWarning)
             known = np.isin(y[val.numpy()], self.classes_)
             if not known.all():
                 raise ValueError("val_mask holds nodes whose labels never occur in training")

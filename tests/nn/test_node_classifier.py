@@ -102,3 +102,101 @@ def test_predict_needs_fit_and_same_width(graph):
 @parametrize_with_checks([NodeClassifier(max_epochs=60, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_prediction_without_graph_reuses_the_fit_graph(graph):
+    g = graph
+    clf = NodeClassifier(random_state=0, max_epochs=60).fit(g.x, g.y, graph=g)
+    assert np.array_equal(clf.predict(g.x), clf.predict(g.x, graph=g))
+    isolated = clf.predict_proba(g.x, graph="isolated")
+    assert not np.allclose(isolated, clf.predict_proba(g.x))
+    with pytest.raises(ValueError, match="fitted on a graph of 180 nodes"):
+        clf.predict(g.x[:50])
+
+
+def test_pipeline_score_keeps_the_graph(graph):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    g = graph
+    pipe = make_pipeline(StandardScaler(), NodeClassifier(random_state=0, max_epochs=80))
+    pipe.fit(g.x.numpy(), g.y.numpy(), nodeclassifier__graph=g)
+    accuracy = (pipe.predict(g.x.numpy()) == g.y.numpy()).mean()
+    assert pipe.score(g.x.numpy(), g.y.numpy()) == pytest.approx(accuracy)
+    graph_free = NodeClassifier().set_params(**pipe[-1].get_params())
+    graph_free.fit(StandardScaler().fit_transform(g.x.numpy()), g.y.numpy())
+    assert accuracy > graph_free.score(StandardScaler().fit_transform(g.x.numpy()),
+                                       g.y.numpy()) + 0.05
+
+
+def test_cross_validation_over_node_ids(graph):
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    g = graph
+    ids = np.arange(g.num_nodes).reshape(-1, 1)
+    scores = cross_val_score(NodeClassifier(node_ids=True, random_state=0, max_epochs=60),
+                             ids, g.y.numpy(), cv=3, params={"graph": g})
+    assert scores.shape == (3,) and scores.min() > 0.8
+    search = GridSearchCV(NodeClassifier(node_ids=True, random_state=0, max_epochs=60),
+                          {"conv": ["gcn", "sage"], "hidden_channels": [4, 16]}, cv=3)
+    search.fit(ids, g.y.numpy(), graph=g)
+    assert search.best_score_ > 0.8
+    clf = search.best_estimator_
+    assert clf.predict(ids[:5]).shape == (5,)
+    full = NodeClassifier(node_ids=False).set_params(
+        **{k: v for k, v in clf.get_params().items() if k != "node_ids"})
+    assert clf.n_features_in_ == g.num_features == full.fit(g.x, g.y, graph=g).n_features_in_
+
+
+@pytest.mark.parametrize("X, kwargs, match", [
+    (np.array([[0.5], [1.0]]), {}, "integer node ids"),
+    (np.array([[0], [0]]), {}, "more than once"),
+    (np.array([[0], [999]]), {}, "outside"),
+    (np.arange(10).reshape(-1, 1), {"train_mask": np.ones(180, bool)}, "do not apply"),
+])
+def test_node_ids_bad_input(graph, X, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        NodeClassifier(node_ids=True, max_epochs=2).fit(X, np.zeros(len(X)), graph=graph,
+                                                         **kwargs)
+
+
+def test_node_ids_need_a_graph_with_features(graph):
+    with pytest.raises(ValueError, match="needs graph"):
+        NodeClassifier(node_ids=True).fit(np.arange(5).reshape(-1, 1), np.zeros(5))
+
+
+def test_integer_masks(graph):
+    g = graph
+    as_ints = g.train_mask.numpy().astype(int)
+    a = NodeClassifier(random_state=0, max_epochs=20).fit(g.x, g.y, graph=g,
+                                                          train_mask=as_ints)
+    b = NodeClassifier(random_state=0, max_epochs=20).fit(g.x, g.y, graph=g,
+                                                          train_mask=g.train_mask)
+    assert np.array_equal(a.predict_proba(g.x), b.predict_proba(g.x))
+    with pytest.raises(ValueError, match="selects no node"):
+        NodeClassifier(max_epochs=2).fit(g.x, g.y, graph=g, val_mask=np.zeros(180, bool))
+    with pytest.warns(UserWarning, match="both train_mask and val_mask"):
+        NodeClassifier(max_epochs=2).fit(g.x, g.y, graph=g, train_mask=g.train_mask,
+                                         val_mask=g.train_mask)
+
+
+def test_refit_keeps_nothing_stale(graph):
+    g = graph
+    clf = NodeClassifier(random_state=0, max_epochs=30).fit(g.x, g.y, graph=g)
+    clf.set_params(conv="sage").fit(g.x[:, :4], g.y)
+    assert clf.graph_ is None and clf.n_features_in_ == 4
+    assert clf.predict(g.x[:, :4]).shape == (180,)
+    fresh = NodeClassifier(random_state=0, max_epochs=30, conv="sage").fit(g.x[:, :4], g.y)
+    assert np.array_equal(clf.predict_proba(g.x[:, :4]), fresh.predict_proba(g.x[:, :4]))
+
+
+def test_history_records_every_epoch(graph):
+    g = graph
+    clf = NodeClassifier(random_state=0, max_epochs=200, patience=5).fit(g.x, g.y, graph=g)
+    assert len(clf.history_) == clf.n_epochs_ < 200
+    assert set(clf.history_[0]) == {"epoch", "train_loss", "val_loss", "val_acc", "lr",
+                                    "seconds"}
+    best = clf.history_[clf.best_epoch_]["val_acc"]
+    assert best == clf.best_score_ == max(r["val_acc"] for r in clf.history_)
+    with pytest.warns(FutureWarning, match="loss_curve_ was renamed history_"):
+        assert clf.loss_curve_ == [r["train_loss"] for r in clf.history_]
