@@ -1,0 +1,239 @@
+"""The estimator contract of DESIGN.md, checked on every public estimator.
+
+Each estimator has a :class:`Case`: how to build it small, fit it, predict with and
+without its graph, and a pair of fits whose scores are known to be ordered. The
+checks are the same for all: clone and parameter round trip, every parameter
+validated at fit (a bad value for each raises ``ValueError``), pickle round trip,
+refit after ``set_params`` keeps nothing stale, same ``random_state`` gives the same
+result, prediction without the graph reuses it or raises, ``score`` is
+greater-is-better, ``device="cpu"`` works (and ``"cuda"`` where available).
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import pickle
+import pkgutil
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import BaseEstimator, clone
+
+import graphbias
+from graphbias._validation import DEPRECATED
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+
+
+@dataclass
+class Case:
+    """How the contract checks drive one estimator."""
+
+    make: Callable[..., Any]                       # make(**params) -> small estimator
+    data: Callable[[], Any]                        # cached data for fit / predict
+    fit: Callable[[Any, Any], Any]                 # fit(est, data) -> est
+    predict: Callable[[Any, Any], Any]             # predictions (with the graph)
+    refit: dict                                    # set_params for the refit check
+    predict_without_graph: Optional[Callable[[Any, Any], Any]] = None
+    mismatched: Optional[Callable[[Any, Any], Any]] = None   # must raise ValueError
+    better_worse: Optional[Callable[[Any], tuple[float, float]]] = None
+    random: bool = True                            # has a random_state
+    skip: dict = field(default_factory=dict)       # check name -> reason
+
+
+def _same(a: Any, b: Any) -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, (list, tuple)) and a and not np.isscalar(a[0]):
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            _same(u, v)
+    else:
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+# ----------------------------------------------------------------- node models
+@functools.cache
+def _sbm():
+    from graphbias.data.synthetic import sbm
+
+    return sbm([40, 40, 40], 0.15, 0.01, num_features=6, feature_signal=0.4, seed=0)
+
+
+def _node_fit(est, g):
+    return est.fit(g.x, g.y, graph=g, train_mask=g.train_mask, val_mask=g.val_mask)
+
+
+def _node_better_worse(make):
+    g = _sbm()
+    good = _node_fit(make(max_epochs=60), g)
+    bad = _node_fit(make(max_epochs=1, lr=1e-6), g)
+    return good.score(g.x, g.y, mask=g.test_mask), bad.score(g.x, g.y, mask=g.test_mask)
+
+
+def _node_case(make: Callable[..., Any], refit: dict) -> Case:
+    return Case(
+        make=make, data=_sbm, fit=_node_fit, refit=refit,
+        predict=lambda est, g: est.predict_proba(g.x, graph=g),
+        predict_without_graph=lambda est, g: est.predict_proba(g.x),
+        mismatched=lambda est, g: est.predict(g.x[:10]),
+        better_worse=lambda: _node_better_worse(make))
+
+
+def _node_classifier(**params):
+    from graphbias.nn import NodeClassifier
+
+    return NodeClassifier(**{"max_epochs": 15, "random_state": 0, **params})
+
+
+CASES: dict[str, Case] = {
+    "NodeClassifier": _node_case(_node_classifier, {"conv": "sage", "hidden_channels": 4}),
+}
+
+# Estimators whose inputs do not fit scikit-learn's generic checks (X, y arrays),
+# and why; NodeClassifier and LAGNNClassifier run parametrize_with_checks in their
+# own test modules.
+SKLEARN_CHECKS = {"NodeClassifier": "tests/nn/test_node_classifier.py"}
+
+
+# ------------------------------------------------------------------- discovery
+def _public_estimators() -> dict[str, type]:
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(graphbias.__path__, "graphbias."):
+        if ".bench" in info.name or info.name.endswith("_C"):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name, None)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator) \
+                    and not name.startswith("_"):
+                found[obj.__name__] = obj
+    return found
+
+
+def test_every_public_estimator_has_a_contract_case():
+    missing = set(_public_estimators()) - set(CASES)
+    assert not missing, f"no contract case for {sorted(missing)}"
+    assert set(SKLEARN_CHECKS) <= set(CASES)
+
+
+NAMES = sorted(CASES)
+
+
+def _fitted(name: str, **params) -> Any:
+    case = CASES[name]
+    return case.fit(case.make(**params), case.data())
+
+
+def _bad_values(spec: list) -> list:
+    """Values that none of the constraints in ``spec`` accepts."""
+    candidates = [object(), "no-such-option", -1, -0.5, 10**9 + 0.5, np.nan, True]
+    return [v for v in candidates
+            if not any((c is None and v is None) or (c is not None and c.accepts(v))
+                       for c in spec)]
+
+
+# ---------------------------------------------------------------------- checks
+@pytest.mark.parametrize("name", NAMES)
+def test_clone_and_parameter_round_trip(name):
+    est = CASES[name].make()
+    params = est.get_params()
+    copy = clone(est)
+    assert copy is not est and copy.get_params().keys() == params.keys()
+    assert copy.set_params(**params) is copy
+    signature = inspect.signature(type(est).__init__).parameters
+    assert all(k in signature for k in params), "get_params names constructor arguments"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_parameter_is_validated_at_fit(name):
+    case = CASES[name]
+    est = case.make()
+    constraints = type(est)._parameter_constraints
+    aliases = getattr(type(est), "_aliases", {})
+    params = est.get_params(deep=False)
+    assert set(params) == set(constraints) | set(aliases)
+    assert all(params[old] == DEPRECATED for old in aliases)
+    for pname, spec in constraints.items():
+        for value in _bad_values(spec):
+            with pytest.raises(ValueError, match=pname):
+                case.fit(case.make(**{pname: value}), case.data())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_returns_self_and_predict_needs_fit(name):
+    from sklearn.exceptions import NotFittedError
+
+    case = CASES[name]
+    est = case.make()
+    with pytest.raises(NotFittedError):
+        case.predict(est, case.data())
+    assert case.fit(est, case.data()) is est
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pickle_round_trip_predicts_the_same(name):
+    case = CASES[name]
+    est = _fitted(name)
+    _same(case.predict(pickle.loads(pickle.dumps(est)), case.data()),
+          case.predict(est, case.data()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_refit_after_set_params_keeps_nothing_stale(name):
+    case = CASES[name]
+    est = _fitted(name)
+    est.set_params(**case.refit)
+    case.fit(est, case.data())
+    fresh = _fitted(name, **case.refit)
+    _same(case.predict(est, case.data()), case.predict(fresh, case.data()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_random_state_same_result(name):
+    case = CASES[name]
+    _same(case.predict(_fitted(name), case.data()), case.predict(_fitted(name), case.data()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prediction_without_the_graph_reuses_it_or_raises(name):
+    case = CASES[name]
+    if case.predict_without_graph is None:
+        pytest.skip(case.skip.get("graph", "takes no separate graph at prediction"))
+    est = _fitted(name)
+    _same(case.predict_without_graph(est, case.data()), case.predict(est, case.data()))
+    with pytest.raises(ValueError):
+        case.mismatched(est, case.data())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_score_is_greater_is_better(name):
+    case = CASES[name]
+    if case.better_worse is None:
+        pytest.skip(case.skip.get("score", "has no score"))
+    good, bad = case.better_worse()
+    assert good > bad
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+def test_device(name, device):
+    case = CASES[name]
+    if "device" not in case.make().get_params():
+        pytest.skip("not a torch estimator")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        est = _fitted(name, device=device)
+    assert est.device_.type == device
+    out = case.predict(est, case.data())
+    if device == "cuda":
+        cpu = case.predict(_fitted(name, device="cpu"), case.data())
+        np.testing.assert_allclose(np.asarray(out, dtype=float),
+                                   np.asarray(cpu, dtype=float), atol=1e-3)
