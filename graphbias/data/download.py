@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Union
 
-from .datasets import _OGB_NODE, _OGB_URL, _ogb_dirname
+from .datasets.ogb import _OGB_NODE, _OGB_URL, _ogb_dirname
 
 __all__ = ["download_ogb_node", "download_command"]
 
