@@ -1,6 +1,8 @@
 """Heterogeneous treatment effects on networks: the Graph R-Learner, baselines and a
-DoWhy bridge (EconML's API: ``fit(Y, T, *, X, graph)``, ``effect``,
-``effect_interval``, ``ate_``, ``score``)."""
+DoWhy bridge, with EconML's API: ``fit(Y, T, *, X, graph, W=None)``, ``effect(X, *,
+T0, T1, graph)``, ``const_marginal_effect``, ``effect_interval``, ``ate``,
+``ate_interval``, ``ate_`` and ``score`` (the negated R-loss, greater is better).
+Prediction without ``graph=`` reuses the graph of ``fit``."""
 from .baselines import EconMLLearner, GNNSLearner, GNNTLearner
 from .rlearner import FINAL_STAGES, NUISANCES, GraphRLearner
 

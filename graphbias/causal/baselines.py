@@ -7,108 +7,264 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from ..base import seed_from, torch_seed
+from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, RandomState, Real,
+                           deprecated_attribute)
+from ..base import EstimatorMixin, seed_from, torch_seed
+from ..data import Graph
 from ..nn import GNN
-from ._checks import check_covariates, check_effect_inputs, neighbour_means
-from .gnn_fit import fit_gnn, mse_on
+from ._checks import NetworkEffectMixin, neighbour_means
+from ._masked import fit_masked, gcn, mse_on
 
 __all__ = ["GNNTLearner", "GNNSLearner", "EconMLLearner"]
 
 
-class _GNNMetaLearner(BaseEstimator):
-    """Shared parameters and input handling of the GNN meta-learners."""
+class _GNNMetaLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
+    """Parameters, validation and fitting of the GNN meta-learners."""
 
-    def __init__(self, hidden: int = 32, epochs: int = 200, lr: float = 0.01,
-                 random_state: Any = None) -> None:
-        self.hidden = hidden
-        self.epochs = epochs
+    _parameter_constraints = {
+        "hidden_channels": [Integer(1)],
+        "max_epochs": [Integer(1)],
+        "lr": [Real(0, None, closed="neither")],
+        "random_state": [RandomState()],
+        "device": [Device()],
+    }
+    _aliases = {"hidden": "hidden_channels", "epochs": "max_epochs"}
+
+    def __init__(self, hidden_channels: int = 32, max_epochs: int = 200, lr: float = 0.01,
+                 random_state: Any = None, device: Any = "cpu", hidden: Any = DEPRECATED,
+                 epochs: Any = DEPRECATED) -> None:
+        self.hidden_channels = hidden_channels
+        self.max_epochs = max_epochs
         self.lr = lr
         self.random_state = random_state
-
-    def _fit_outcome(self, x: torch.Tensor, graph: Any, y: np.ndarray,
-                     mask: np.ndarray, seed: int) -> Any:
-        return fit_gnn(x, graph, mse_on(torch.from_numpy(y).float()),
-                       torch.from_numpy(mask), hidden=self.hidden, epochs=self.epochs,
-                       lr=self.lr, seed=seed)
+        self.device = device
+        self.hidden = hidden
+        self.epochs = epochs
 
     def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None) -> Any:
-        Y, T, X, _, g = check_effect_inputs(Y, T, X, graph)
-        self.n_features_in_ = X.shape[1]
-        self._fit_models(Y, T, X, g, seed_from(self.random_state))
-        self.ate_ = float(self.effect(X, graph=g).mean())
+        """Trains the outcome model(s).
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_nodes,)
+            Outcomes (finite).
+        T : array-like of shape (n_nodes,)
+            Binary treatments (0/1, both present).
+        X : array-like of shape (n_nodes, n_features)
+            Covariates, one row per node.
+        graph : graph-like, optional
+            Anything :func:`graphbias.as_graph` reads (``None``: isolated nodes).
+
+        Returns
+        -------
+        self
+        """
+        p = self._begin_fit()
+        Y, T, X, _, g = self._fit_inputs(Y, T, X, graph)
+        dev = self.device_
+        self._fit_models(_tensor(X, dev), g.to(dev), _tensor(Y, dev), T, p,
+                         seed_from(p.random_state))
+        self.ate_ = self.ate(X, graph=g)
         return self
+
+    def _fit_models(self, x: torch.Tensor, g: Graph, y: torch.Tensor, T: np.ndarray,
+                    p: Any, seed: int) -> None:
+        raise NotImplementedError  # pragma: no cover - every learner implements it
+
+    def _inputs(self, X: np.ndarray, g: Graph) -> tuple[torch.Tensor, Graph]:
+        return _tensor(X, self.device_), g.to(self.device_)
+
+
+def _tensor(a: np.ndarray, device: Any) -> torch.Tensor:
+    return torch.from_numpy(a).float().to(device)
+
+
+def _numpy(out: torch.Tensor) -> np.ndarray:
+    return out[:, 0].cpu().double().numpy()
 
 
 class GNNTLearner(_GNNMetaLearner):
-    r"""Two outcome GCNs, :math:`\hat\tau = \hat\mu_1(x, G) - \hat\mu_0(x, G)`, each
-    trained on the treated or the control nodes' outcomes (full graph for messages).
+    r"""The GNN T-learner: two outcome GCNs,
+    :math:`\hat\tau = \hat\mu_1(x, G) - \hat\mu_0(x, G)`, each trained on the
+    treated or the control nodes' outcomes (the full graph passes messages).
 
+    Parameters
+    ----------
+    hidden_channels : int, default=32
+        Hidden width of the two-layer GCNs.
+    max_epochs : int, default=200
+        Full-batch Adam epochs of each GCN.
+    lr : float, default=0.01
+        Adam's learning rate.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisations.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
+    hidden, epochs : deprecated
+        Old names of ``hidden_channels`` and ``max_epochs``.
+
+    Attributes
+    ----------
+    models_ : list of GNN
+        :math:`\hat\mu_0` and :math:`\hat\mu_1`.
+    ate_ : float
+        The average effect over the training nodes.
+    graph_ : Graph or None
+        The graph of ``fit`` (reused by prediction without ``graph=``).
+    n_features_in_ : int
+        Number of covariates.
+    device_ : torch.device
+        Where the GCNs live.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic.network_causal import network_causal
     >>> d = network_causal("ba", 200, effect="constant", seed=0)
-    >>> GNNTLearner(epochs=50, random_state=0).fit(d.Y, d.T, X=d.X, graph=d.graph).effect(
-    ...     d.X, graph=d.graph).shape
+    >>> est = GNNTLearner(max_epochs=50, random_state=0)
+    >>> est.fit(d.Y, d.T, X=d.X, graph=d.graph).effect(d.X).shape
     (200,)
     """
 
-    def _fit_models(self, Y, T, X, g, seed) -> None:
-        x = torch.from_numpy(X).float()
-        self.models_ = [self._fit_outcome(x, g, Y, T == t, seed + t) for t in (0, 1)]
+    def _fit_models(self, x, g, y, T, p, seed) -> None:
+        self.models_ = []
+        for t in (0, 1):
+            module = gcn(x.size(1), p.hidden_channels, seed=seed + t, device=self.device_)
+            mask = torch.from_numpy(T == t).to(self.device_)
+            fit_masked(module, (x, g), mse_on(y, mask), max_epochs=p.max_epochs, lr=p.lr)
+            self.models_.append(module)
 
-    def effect(self, X: Any, *, graph: Any = None) -> np.ndarray:
-        check_is_fitted(self, "models_")
-        X, g = check_covariates(X, graph, self.n_features_in_)
-        x = torch.from_numpy(X).float()
+    def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
+        x, g = self._inputs(X, g)
         with torch.no_grad():
-            mu0, mu1 = (m(x, g)[:, 0].double().numpy() for m in self.models_)
+            mu0, mu1 = (_numpy(m(x, g)) for m in self.models_)
         return mu1 - mu0
 
 
 class _TreatmentHead(torch.nn.Module):
-    """A GCN embedding of ``x`` whose output head also reads the node's own treatment
-    (the treatment is not passed to neighbours, so setting it is a per-node change)."""
+    """A GCN embedding ``h`` of ``x`` whose output head also reads the node's own
+    treatment ``t``, :math:`\\mu = w^\\top [h, t h, t] + b` (the treatment is not passed
+    to neighbours, so setting it is a per-node change)."""
 
-    def __init__(self, in_channels: int, hidden: int) -> None:
+    def __init__(self, in_channels: int, hidden_channels: int) -> None:
         super().__init__()
-        self.body = GNN(in_channels, hidden, hidden, 2, "gcn", 0.0)
-        self.head = torch.nn.Linear(2 * hidden + 1, 1)
-        self.t = torch.zeros(0)
+        self.body = GNN(in_channels, hidden_channels, hidden_channels, 2, "gcn", 0.0)
+        self.head = torch.nn.Linear(2 * hidden_channels + 1, 1)
 
-    def forward(self, x: torch.Tensor, graph: Any) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, graph: Any, t: torch.Tensor) -> torch.Tensor:
         h = torch.relu(self.body(x, graph))
-        t = self.t.view(-1, 1)
+        t = t.view(-1, 1)
         return self.head(torch.cat([h, t * h, t], 1))
 
 
 class GNNSLearner(_GNNMetaLearner):
-    r"""One outcome model :math:`\mu(h(x, G), t)` with a GCN embedding ``h`` and the
-    node's own treatment in the head: :math:`\hat\tau = \hat\mu(h, 1) - \hat\mu(h, 0)`."""
+    r"""The GNN S-learner: one outcome model :math:`\mu(h(x, G), t)` with a GCN
+    embedding ``h`` and the node's own treatment in the head,
+    :math:`\hat\tau = \hat\mu(h, 1) - \hat\mu(h, 0)`.
 
-    def _fit_models(self, Y, T, X, g, seed) -> None:
-        x = torch.from_numpy(X).float()
+    Parameters
+    ----------
+    hidden_channels : int, default=32
+        Width of the GCN embedding.
+    max_epochs : int, default=200
+        Full-batch Adam epochs.
+    lr : float, default=0.01
+        Adam's learning rate.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
+    hidden, epochs : deprecated
+        Old names of ``hidden_channels`` and ``max_epochs``.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The outcome model (``model_`` is its deprecated alias).
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``lr``, ``seconds``.
+    n_epochs_, best_epoch_ : int
+        Epochs run, and the epoch whose weights the model holds (the last).
+    ate_ : float
+        The average effect over the training nodes.
+    graph_ : Graph or None
+        The graph of ``fit`` (reused by prediction without ``graph=``).
+    n_features_in_ : int
+        Number of covariates.
+    device_ : torch.device
+        Where the model lives.
+
+    Examples
+    --------
+    >>> from graphbias.data.synthetic.network_causal import network_causal
+    >>> d = network_causal("ba", 200, effect="constant", seed=0)
+    >>> est = GNNSLearner(max_epochs=50, random_state=0).fit(d.Y, d.T, X=d.X, graph=d.graph)
+    >>> est.effect(d.X).shape, len(est.history_)
+    ((200,), 50)
+    """
+
+    model_ = deprecated_attribute("model_", "module_")
+
+    def _fit_models(self, x, g, y, T, p, seed) -> None:
         with torch_seed(seed):
-            model = _TreatmentHead(X.shape[1], self.hidden)
-        model.t = torch.from_numpy(T).float()
-        self.model_ = fit_gnn(x, g, mse_on(torch.from_numpy(Y).float()),
-                              torch.ones(len(Y), dtype=torch.bool), epochs=self.epochs,
-                              lr=self.lr, seed=seed, model=model)
+            module = _TreatmentHead(x.size(1), p.hidden_channels)
+        self.module_ = module.to(self.device_)
+        t = _tensor(T, self.device_)
+        every = torch.ones(len(T), dtype=torch.bool, device=self.device_)
+        result = fit_masked(self.module_, (x, g, t), mse_on(y, every),
+                            max_epochs=p.max_epochs, lr=p.lr)
+        self.history_ = result.history
+        self.n_epochs_, self.best_epoch_ = result.n_epochs, result.best_epoch
 
-    def effect(self, X: Any, *, graph: Any = None) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X, g = check_covariates(X, graph, self.n_features_in_)
-        x, out = torch.from_numpy(X).float(), []
+    def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
+        x, g = self._inputs(X, g)
         with torch.no_grad():
-            for t in (0.0, 1.0):
-                self.model_.t = torch.full((len(X),), t)
-                out.append(self.model_(x, g)[:, 0].double().numpy())
-        return out[1] - out[0]
+            mu0, mu1 = (_numpy(self.module_(x, g, torch.full((len(X),), t,
+                                                                device=self.device_)))
+                        for t in (0.0, 1.0))
+        return mu1 - mu0
 
 
-class EconMLLearner(BaseEstimator):
-    """EconML's ``CausalForestDML`` (``kind="forest"``) or ``NonParamDML`` with a
-    random-forest final stage (``kind="nonparam"``), called through econml, on X or,
-    with ``neighbours=True``, on X plus the mean of each node's neighbours' X."""
+class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
+    """EconML's ``CausalForestDML`` or ``NonParamDML`` on X, or on X plus the mean of
+    each node's neighbours' X.
+
+    Parameters
+    ----------
+    kind : {"forest", "nonparam"}, default="forest"
+        ``"forest"``: ``CausalForestDML``; ``"nonparam"``: ``NonParamDML`` with a
+        random-forest final stage. Nuisances are random forests (100 trees, at least
+        5 nodes per leaf).
+    neighbours : bool, default=False
+        Append the mean of each node's in-neighbours' covariates to ``X``.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the forests and EconML's cross-fitting.
+
+    Attributes
+    ----------
+    estimator_ : econml estimator
+        The fitted EconML model.
+    ate_ : float
+        The average effect over the training nodes.
+    graph_ : Graph or None
+        The graph of ``fit`` (reused by prediction without ``graph=``).
+    n_features_in_ : int
+        Number of covariates.
+
+    Examples
+    --------
+    >>> from graphbias.data.synthetic.network_causal import network_causal
+    >>> d = network_causal("ba", 200, effect="constant", seed=0)
+    >>> est = EconMLLearner("forest", neighbours=True, random_state=0)
+    >>> est.fit(d.Y, d.T, X=d.X, graph=d.graph).effect(d.X).shape
+    (200,)
+    """
+
+    _parameter_constraints = {
+        "kind": [Options("forest", "nonparam")],
+        "neighbours": [Boolean()],
+        "random_state": [RandomState()],
+    }
 
     def __init__(self, kind: str = "forest", neighbours: bool = False,
                  random_state: Any = None) -> None:
@@ -116,19 +272,36 @@ class EconMLLearner(BaseEstimator):
         self.neighbours = neighbours
         self.random_state = random_state
 
-    def _features(self, X: np.ndarray, g: Any) -> np.ndarray:
-        return np.hstack([X, neighbour_means(X, g)]) if self.neighbours else X
+    def _features(self, X: np.ndarray, g: Graph) -> np.ndarray:
+        return np.hstack([X, neighbour_means(X, g)]) if self._neighbours_ else X
 
     def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None) -> "EconMLLearner":
-        from econml.dml import CausalForestDML, NonParamDML
-        from sklearn.ensemble import (RandomForestClassifier, RandomForestRegressor)
+        """Fits the EconML model on ``X`` (plus neighbour means).
 
-        if self.kind not in ("forest", "nonparam"):
-            raise ValueError(f"kind must be 'forest' or 'nonparam', got {self.kind!r}")
-        Y, T, X, _, g = check_effect_inputs(Y, T, X, graph)
-        seed = seed_from(self.random_state)
+        Parameters
+        ----------
+        Y : array-like of shape (n_nodes,)
+            Outcomes (finite).
+        T : array-like of shape (n_nodes,)
+            Binary treatments (0/1, both present).
+        X : array-like of shape (n_nodes, n_features)
+            Covariates, one row per node.
+        graph : graph-like, optional
+            Anything :func:`graphbias.as_graph` reads (``None``: isolated nodes).
+
+        Returns
+        -------
+        self
+        """
+        from econml.dml import CausalForestDML, NonParamDML
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+        p = self._begin_fit()
+        Y, T, X, _, g = self._fit_inputs(Y, T, X, graph)
+        self._neighbours_ = p.neighbours
+        seed = seed_from(p.random_state)
         forest = dict(n_estimators=100, min_samples_leaf=5, random_state=seed)
-        if self.kind == "forest":
+        if p.kind == "forest":
             est = CausalForestDML(model_y=RandomForestRegressor(**forest),
                                   model_t=RandomForestClassifier(**forest),
                                   discrete_treatment=True, random_state=seed)
@@ -137,12 +310,9 @@ class EconMLLearner(BaseEstimator):
                               model_t=RandomForestClassifier(**forest),
                               model_final=RandomForestRegressor(**forest),
                               discrete_treatment=True, random_state=seed)
-        self.n_features_in_ = X.shape[1]
         self.estimator_ = est.fit(Y, T, X=self._features(X, g))
-        self.ate_ = float(self.effect(X, graph=g).mean())
+        self.ate_ = self.ate(X, graph=g)
         return self
 
-    def effect(self, X: Any, *, graph: Any = None) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        X, g = check_covariates(X, graph, self.n_features_in_)
+    def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
         return np.asarray(self.estimator_.effect(self._features(X, g))).reshape(-1)

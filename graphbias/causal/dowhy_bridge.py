@@ -25,7 +25,34 @@ METHOD = "backdoor.graphbias.causal.dowhy_bridge.GraphRLearnerEstimator"
 
 def causal_model(Y: Any, T: Any, X: Any, graph: Any = None) -> Any:
     """A ``dowhy.CausalModel`` with treatment ``T``, outcome ``Y`` and covariates
-    ``x0 .. x{d-1}`` as common causes (and effect modifiers)."""
+    ``x0 .. x{d-1}`` as common causes (and effect modifiers), one row per node.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_nodes,)
+        Outcomes.
+    T : array-like of shape (n_nodes,)
+        Binary treatments.
+    X : array-like of shape (n_nodes, n_features)
+        Covariates.
+    graph : graph-like, optional
+        Not read: the graph travels to the estimator in ``method_params``
+        (``{"fit_params": {"graph": graph}}``); accepted so that the four inputs of
+        a network study are passed together.
+
+    Returns
+    -------
+    dowhy.CausalModel
+
+    Examples
+    --------
+    >>> from graphbias.data.synthetic.network_causal import network_causal
+    >>> d = network_causal("ba", 100, seed=0)
+    >>> model = causal_model(d.Y, d.T, d.X, d.graph)
+    >>> sorted(model.identify_effect(proceed_when_unidentifiable=True)
+    ...        .get_adjustment_set())[:3]
+    ['x0', 'x1', 'x2']
+    """
     import pandas as pd
     from dowhy import CausalModel
 
@@ -46,11 +73,58 @@ def _estimator_base() -> type:
 
 class GraphRLearnerEstimator(_estimator_base()):  # type: ignore[misc]
     """A DoWhy ``CausalEstimator`` that fits a :class:`GraphRLearner` on the identified
-    adjustment set. ``fit_params``: ``graph`` (required) and optionally ``learner``
-    (an unfitted GraphRLearner; default ``GraphRLearner()``)."""
+    adjustment set (DoWhy loads it by the path :data:`METHOD`).
+
+    ``method_params={"fit_params": {...}}`` passes ``graph`` (required: the graph of
+    the data frame's rows) and optionally ``learner`` (an unfitted
+    :class:`GraphRLearner`; default ``GraphRLearner()``). The estimate is the mean of
+    the learner's effects over the rows; their per-node values are its
+    ``cate_estimates``.
+
+    Attributes
+    ----------
+    learner_ : GraphRLearner
+        The fitted learner.
+
+    Examples
+    --------
+    >>> import logging, warnings
+    >>> from graphbias.causal import GraphRLearner
+    >>> from graphbias.data.synthetic.network_causal import network_causal
+    >>> d = network_causal("ba", 200, effect="constant", treatment_strength=0.5, seed=0)
+    >>> model = causal_model(d.Y, d.T, d.X, d.graph)
+    >>> estimand = model.identify_effect(proceed_when_unidentifiable=True)
+    >>> learner = GraphRLearner(final="linear", max_epochs=40, random_state=0)
+    >>> logging.disable(logging.WARNING)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     estimate = model.estimate_effect(
+    ...         estimand, method_name=METHOD,
+    ...         method_params={"fit_params": {"graph": d.graph, "learner": learner}})
+    >>> logging.disable(logging.NOTSET)
+    >>> 1.0 < estimate.value < 3.0           # the true effect is 2
+    True
+    """
 
     def fit(self, data: Any, effect_modifier_names: Optional[list] = None,
             graph: Any = None, learner: Any = None, **_: Any) -> "GraphRLearnerEstimator":
+        """Fits the learner on the adjustment set of ``data`` (DoWhy calls it).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per node of ``graph``, in order.
+        effect_modifier_names : list of str, optional
+            Passed on to DoWhy.
+        graph : graph-like
+            The graph of the rows (required).
+        learner : GraphRLearner, optional
+            The learner to fit (default ``GraphRLearner()``).
+
+        Returns
+        -------
+        self
+        """
         from .rlearner import GraphRLearner
 
         if graph is None:
@@ -69,6 +143,22 @@ class GraphRLearnerEstimator(_estimator_base()):  # type: ignore[misc]
 
     def estimate_effect(self, data: Any, treatment_value: Any = 1, control_value: Any = 0,
                         target_units: Any = None, **_: Any) -> Any:
+        """The mean effect over the rows of ``data`` (DoWhy calls it).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per node of the fit graph.
+        treatment_value, control_value : int, default=1 and 0
+            Recorded on the estimate (the treatment is binary).
+        target_units : optional
+            Recorded on the estimate.
+
+        Returns
+        -------
+        dowhy.causal_estimator.CausalEstimate
+            ``value`` the average effect, ``cate_estimates`` the per-node effects.
+        """
         from dowhy.causal_estimator import CausalEstimate
 
         self._target_units = target_units
@@ -85,5 +175,15 @@ class GraphRLearnerEstimator(_estimator_base()):  # type: ignore[misc]
         return estimate
 
     def construct_symbolic_estimator(self, estimand: Any) -> str:
+        """The estimator's formula as DoWhy prints it.
+
+        Parameters
+        ----------
+        estimand : dowhy.causal_identifier.IdentifiedEstimand
+
+        Returns
+        -------
+        str
+        """
         return ("R-loss: mean((Y - m(X, G) - (T - e(X, G)) * tau(X, G))^2), "
                 f"cross-fitted m, e; adjustment set {sorted(estimand.get_adjustment_set())}")
