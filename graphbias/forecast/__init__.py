@@ -1,12 +1,12 @@
 """Spatiotemporal GNN forecasters: time-then-space and time-and-space (DCRNN,
-Graph WaveNet) models,
-baselines, masked metrics and the :class:`STGNNForecaster` estimator."""
+Graph WaveNet) models, training-free baselines, masked metrics and the
+:class:`STGNNForecaster` estimator (``score`` is the negated masked MAE)."""
 from .baselines import VAR, HistoricalAverage, LastValue
 from .estimator import BASELINES, MODELS, STGNNForecaster
 from .gwnet import GraphWaveNet
 from .metrics import forecast_metrics, masked_mae, masked_mape, masked_rmse
 from .models import DCRNN, TimeThenSpace
 
-__all__ = ["STGNNForecaster", "MODELS", "BASELINES", "DCRNN", "GraphWaveNet", "TimeThenSpace", "LastValue",
-           "HistoricalAverage", "VAR", "forecast_metrics", "masked_mae", "masked_rmse",
-           "masked_mape"]
+__all__ = ["STGNNForecaster", "MODELS", "BASELINES", "DCRNN", "GraphWaveNet",
+           "TimeThenSpace", "LastValue", "HistoricalAverage", "VAR", "forecast_metrics",
+           "masked_mae", "masked_rmse", "masked_mape"]

@@ -1,73 +1,218 @@
-"""Scikit-learn style spatiotemporal forecaster."""
+"""Scikit-learn style spatiotemporal forecaster.
+
+:data:`MODELS` names the trained networks, :data:`BASELINES` the training-free
+baselines :class:`STGNNForecaster` accepts as ``model``.
+"""
 from __future__ import annotations
 
-from typing import Any, Optional
+import copy
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import EarlyStopping, seed_from, torch_seed
+from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, RandomState, Real,
+                           deprecated_attribute, validate_params)
+from ..base import EstimatorMixin, seed_from, torch_seed
+from ..data.graph import Graph
 from ..data.temporal import SpatioTemporalData, Split, StandardScaler
-from ..nn.diffusion_conv import check_normalization
+from ..nn.diffusion_conv import NORMALIZATIONS
+from ..nn.training import EarlyStopping, TrainingResult, fit_module
 from .baselines import VAR, HistoricalAverage, LastValue
-from .metrics import forecast_metrics, masked_mae
 from .gwnet import GraphWaveNet
+from .metrics import forecast_metrics, masked_mae
 from .models import DCRNN, TimeThenSpace
 
 __all__ = ["STGNNForecaster", "MODELS", "BASELINES"]
 
+#: the trained networks
 MODELS = ("dcrnn", "gwnet", "tts", "gru")
+#: the training-free baselines, by name
 BASELINES = {"last": LastValue, "ha": HistoricalAverage, "var": VAR}
 
+#: gradient norm every training step is clipped to
+CLIP_GRAD_NORM = 5.0
 
-class STGNNForecaster(BaseEstimator):
-    """Graph neural network forecaster: ``window`` past steps in, ``horizon`` out.
 
-    Models: ``"dcrnn"`` (diffusion-convolutional GRU encoder-decoder), ``"gwnet"``
-    (Graph WaveNet: gated dilated TCN + graph convolution + adaptive adjacency), ``"tts"``
-    (time-then-space: GRU encoder + diffusion convolutions), ``"gru"`` (the same
-    network with no graph: the graph-free baseline), and the training-free
-    baselines ``"last"``, ``"ha"`` (historical average) and ``"var"``.
-    ``normalization`` picks the graph operators of every graph convolution:
-    DCRNN's forward and backward random walks (``"random_walk"``) or the symmetric
-    GCN shift with self-loops (``"gcn"``); see :class:`~graphbias.nn.DiffusionConv`.
+class STGNNForecaster(EstimatorMixin, BaseEstimator):
+    r"""Graph neural network forecaster: ``window`` past steps in, ``horizon`` out.
 
-    ``fit(data)`` splits the series chronologically into train / val / test
-    (``val_fraction``, ``test_fraction``); the test part is not used. The input
-    scaler is fit on the training part only. Inputs per node are the scaled values,
-    the mask and, when the data has timestamps, time-of-day / day-of-week
-    covariates. The loss is the masked MAE in original units; training stops early
-    when the validation MAE has not improved for ``patience`` epochs; with
-    ``lr_patience`` the learning rate is halved each time it has not improved for
-    that many epochs (``ReduceLROnPlateau``), which lets long runs settle.
+    Models: ``"dcrnn"`` (:class:`DCRNN`, diffusion-convolutional GRU
+    encoder-decoder), ``"gwnet"`` (:class:`GraphWaveNet`: gated dilated TCN + graph
+    convolution + adaptive adjacency), ``"tts"`` (:class:`TimeThenSpace`: GRU
+    encoder + diffusion convolutions), ``"gru"`` (the same network with no graph:
+    the graph-free baseline), and the training-free baselines ``"last"``, ``"ha"``
+    (historical average) and ``"var"``. ``normalization`` picks the graph
+    operators of every graph convolution: DCRNN's forward and backward random walks
+    (``"random_walk"``) or the symmetric GCN shift with self-loops (``"gcn"``); see
+    :class:`~graphbias.nn.DiffusionConv`.
 
-    ``score`` returns the masked MAE (lower is better) on a part of the data.
+    ``fit(data)`` splits the series chronologically into train / validation / test
+    windows (``validation_fraction``, ``test_fraction``; :meth:`split_windows`);
+    the test part is not used. The input scaler is fit on the training part only.
+    Inputs per node are the scaled values, the mask and, when the data has
+    timestamps, time-of-day / day-of-week covariates. The loss is the masked MAE in
+    original units,
 
-    >>> import numpy as np
+    .. math::
+
+        \mathcal L = \frac{1}{|M|} \sum_{(s, h, i, f) \in M}
+        \big|\hat y_{s,h,i,f} - y_{s,h,i,f}\big|,
+
+    over the observed targets :math:`M` of a mini-batch of windows, minimised by
+    Adam with the gradient norm clipped to 5. Training keeps the weights of the
+    epoch with the lowest validation MAE (ties: lower training loss) and stops
+    after ``patience`` epochs without improvement; without validation windows
+    (``validation_fraction=0``) the training loss is monitored instead. With
+    ``lr_patience`` the learning rate is halved each time the monitored metric has
+    not improved for that many epochs, which lets long runs settle.
+
+    ``score`` is the **negated** masked MAE, so greater is better and
+    ``GridSearchCV`` / ``cross_val_score`` choose the model with the lower error.
+
+    A model fitted on a graph predicts data given without one (plain values, or a
+    :class:`~graphbias.data.SpatioTemporalData` without graph) on the graph of
+    ``fit`` when the node count matches, and raises otherwise; it never predicts
+    graph-free silently. A graph given at prediction is used.
+
+    Parameters
+    ----------
+    model : {"dcrnn", "gwnet", "tts", "gru", "last", "ha", "var"}, default="dcrnn"
+        The network or baseline.
+    window : int, default=12
+        Input steps.
+    horizon : int, default=12
+        Steps forecast.
+    hidden_channels : int, default=32
+        Hidden width of the network.
+    num_layers : int, default=1
+        Stacked DCGRU cells (``"dcrnn"``) or graph convolutions after the GRU
+        (``"tts"``, ``"gru"``); Graph WaveNet's depth follows from ``window``.
+    k : int, default=2
+        Diffusion hops of every graph convolution (>= 1 for ``"gwnet"``).
+    normalization : {"random_walk", "gcn"}, default="random_walk"
+        Graph operators of the convolutions.
+    lr : float, default=0.01
+        Adam's learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty (Adam).
+    batch_size : int, default=64
+        Training windows per step (prediction gathers 4 x as many per pass).
+    max_epochs : int, default=100
+        Training epochs at most.
+    patience : int or None, default=10
+        Stop after that many epochs without improvement of the monitored metric
+        (``None``: run every epoch, keep the best).
+    lr_patience : int or None, default=None
+        Halve the learning rate after that many epochs without improvement.
+    stride : int, default=1
+        Steps between consecutive window starts.
+    delay : int, default=0
+        Steps skipped between the inputs and the first target.
+    validation_fraction : float, default=0.1
+        Share of the time steps (after the training part) whose windows validate;
+        in [0, 1), with ``validation_fraction + test_fraction < 1``.
+    test_fraction : float, default=0.2
+        Share of the last time steps held out for :meth:`evaluate` and
+        :meth:`score`; in [0, 1).
+    mask_nan : bool, default=False
+        Read NaN in plain arrays as missing.
+    verbose : bool, default=False
+        Show a progress bar with the training loss and the monitored metric.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and the order of the training windows.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+    hidden, n_layers, val_fraction : optional
+        Deprecated names of ``hidden_channels``, ``num_layers`` and
+        ``validation_fraction`` (``FutureWarning``; removed in the next release).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (absent for the baselines).
+    baseline_ : LastValue, HistoricalAverage or VAR
+        The fitted baseline (absent for the networks).
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``val_mae`` (with
+        validation windows), ``lr``, ``seconds``; empty for the baselines.
+    n_epochs_ : int
+        Epochs run (0 for the baselines).
+    best_epoch_ : int or None
+        The epoch whose weights the network holds (``None`` for the baselines).
+    scaler_ : StandardScaler
+        Input scaler fit on the training steps.
+    graph_ : Graph or None
+        The graph of ``fit``, on ``device_``.
+    n_nodes_ : int
+        Nodes of the series.
+    n_features_in_ : int
+        Features per node (F of ``T x N x F``).
+    use_covariates_ : bool
+        Whether time covariates are inputs (the data of ``fit`` had timestamps).
+    device_ : torch.device
+        Where the network and its inputs live.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic.gpvar import gpvar
     >>> data, _ = gpvar(300, seed=0)
-    >>> f = STGNNForecaster("tts", window=4, horizon=2, hidden=8, max_epochs=2,
+    >>> f = STGNNForecaster("tts", window=4, horizon=2, hidden_channels=8, max_epochs=2,
     ...                     random_state=0).fit(data)
     >>> f.predict(data).shape
     (2, 30, 1)
+    >>> f.n_epochs_, sorted(f.history_[0])
+    (2, ['epoch', 'lr', 'seconds', 'train_loss', 'val_mae'])
+    >>> bool(f.score(data) < 0)      # the negated test MAE
+    True
     """
 
+    _parameter_constraints = {
+        "model": [Options(*MODELS, *BASELINES)],
+        "window": [Integer(1)],
+        "horizon": [Integer(1)],
+        "hidden_channels": [Integer(1)],
+        "num_layers": [Integer(1)],
+        "k": [Integer(0)],
+        "normalization": [Options(*NORMALIZATIONS)],
+        "lr": [Real(0, None, closed="neither")],
+        "weight_decay": [Real(0)],
+        "batch_size": [Integer(1)],
+        "max_epochs": [Integer(1)],
+        "patience": [Integer(1), None],
+        "lr_patience": [Integer(1), None],
+        "stride": [Integer(1)],
+        "delay": [Integer(0)],
+        "validation_fraction": [Real(0, 1, closed="left")],
+        "test_fraction": [Real(0, 1, closed="left")],
+        "mask_nan": [Boolean()],
+        "verbose": [Boolean()],
+        "random_state": [RandomState()],
+        "device": [Device()],
+    }
+    _aliases = {"hidden": "hidden_channels", "n_layers": "num_layers",
+                "val_fraction": "validation_fraction"}
+
+    network_ = deprecated_attribute("network_", "module_")
+    n_features_ = deprecated_attribute("n_features_", "n_features_in_")
+
     def __init__(self, model: str = "dcrnn", window: int = 12, horizon: int = 12, *,
-                 hidden: int = 32, n_layers: int = 1, k: int = 2,
+                 hidden_channels: int = 32, num_layers: int = 1, k: int = 2,
                  normalization: str = "random_walk", lr: float = 0.01,
                  weight_decay: float = 0.0, batch_size: int = 64, max_epochs: int = 100,
                  patience: Optional[int] = 10, lr_patience: Optional[int] = None,
-                 stride: int = 1, delay: int = 0,
-                 val_fraction: float = 0.1, test_fraction: float = 0.2,
-                 mask_nan: bool = False, verbose: bool = False,
-                 random_state: Any = None) -> None:
+                 stride: int = 1, delay: int = 0, validation_fraction: float = 0.1,
+                 test_fraction: float = 0.2, mask_nan: bool = False, verbose: bool = False,
+                 random_state: Any = None, device: Any = "cpu", hidden: Any = DEPRECATED,
+                 n_layers: Any = DEPRECATED, val_fraction: Any = DEPRECATED) -> None:
         self.model = model
         self.window = window
         self.horizon = horizon
-        self.hidden = hidden
-        self.n_layers = n_layers
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
         self.k = k
         self.normalization = normalization
         self.lr = lr
@@ -78,199 +223,384 @@ class STGNNForecaster(BaseEstimator):
         self.lr_patience = lr_patience
         self.stride = stride
         self.delay = delay
-        self.val_fraction = val_fraction
+        self.validation_fraction = validation_fraction
         self.test_fraction = test_fraction
         self.mask_nan = mask_nan
         self.verbose = verbose
         self.random_state = random_state
+        self.device = device
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.val_fraction = val_fraction
+
+    # ------------------------------------------------------------- settings
+    def _begin_fit(self) -> SimpleNamespace:
+        p = super()._begin_fit()
+        if p.validation_fraction + p.test_fraction >= 1:
+            raise ValueError(f"{type(self).__name__}: validation_fraction + test_fraction "
+                             f"must be < 1, got {p.validation_fraction} + {p.test_fraction}")
+        if p.model == "gwnet" and p.k < 1:
+            raise ValueError(f"{type(self).__name__}: model='gwnet' needs k >= 1, got {p.k}")
+        self._params_ = p
+        return p
+
+    def _settings(self) -> SimpleNamespace:
+        """The parameters of ``fit`` once fitted, else the validated constructor
+        parameters."""
+        if hasattr(self, "_params_"):
+            return self._params_
+        return validate_params(self, self._aliases)
 
     # ------------------------------------------------------------------ input
-    def _data(self, data: Any, graph: Any) -> SpatioTemporalData:
+    def _as_data(self, data: Any, graph: Any) -> SpatioTemporalData:
         if isinstance(data, SpatioTemporalData):
             if graph is not None:
                 raise ValueError("pass the graph inside SpatioTemporalData or with "
                                  "plain arrays, not both")
             out = data
         else:
-            out = SpatioTemporalData(data, graph, mask_nan=self.mask_nan)
+            out = SpatioTemporalData(data, graph, mask_nan=self._settings().mask_nan)
         if not out.is_static:
-            raise ValueError("STGNNForecaster needs a static graph; got one graph per step")
-        if hasattr(self, "n_nodes_") and (out.num_nodes, out.num_features) != (
-                self.n_nodes_, self.n_features_):
-            raise ValueError(f"the data has {out.num_nodes} nodes x {out.num_features} "
-                             f"features, the model was fit on {self.n_nodes_} x "
-                             f"{self.n_features_}")
+            raise ValueError(f"{type(self).__name__} needs a static graph; got one graph "
+                             "per step")
         return out
+
+    def _data(self, data: Any, graph: Any) -> SpatioTemporalData:
+        """``data`` for a fitted model: its nodes and features checked against
+        ``fit``, and the graph of ``fit`` when it comes without one."""
+        d = self._as_data(data, graph)
+        fitted = (self.n_nodes_, self.n_features_in_)
+        if (d.num_nodes, d.num_features) != fitted:
+            hint = "" if d.graph is not None or self.graph_ is None else (
+                "; data without a graph is predicted on the graph of fit, which needs "
+                "the same nodes")
+            raise ValueError(f"the data has {d.num_nodes} nodes x {d.num_features} "
+                             f"features, the model was fit on {fitted[0]} x {fitted[1]}"
+                             f"{hint}")
+        if d.graph is None and self.graph_ is not None:
+            d = _with_graph(d, self.graph_)
+        return d
 
     def _inputs(self, data: SpatioTemporalData, starts: np.ndarray
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x, y, mx, my, cov = data.gather(starts, self.window, self.horizon, self.delay)
-        z = torch.where(mx, self.scaler_.transform(x), torch.zeros(()))
+        """Model inputs ``[B, W, N, C]``, targets and their mask, on ``device_``."""
+        p, dev = self._params_, self.device_
+        x, y, mx, my, cov = data.gather(starts, p.window, p.horizon, p.delay)
+        x, mx = x.to(dev), mx.to(dev)
+        z = torch.where(mx, self.scaler_.transform(x), x.new_zeros(()))
         parts = [z, mx.float()]
         if self.use_covariates_:
-            parts.append(cov[:, :, None, :].expand(-1, -1, x.size(2), -1))
-        return torch.cat(parts, -1), y, my
+            parts.append(cov.to(dev)[:, :, None, :].expand(-1, -1, x.size(2), -1))
+        return torch.cat(parts, -1), y.to(dev), my.to(dev)
 
-    def _build(self, in_channels: int) -> torch.nn.Module:
-        F, H = self.n_features_, self.horizon
-        if self.model == "dcrnn":
-            return DCRNN(in_channels, F, H, self.hidden, self.n_layers, self.k,
-                         normalization=self.normalization)
-        if self.model == "gwnet":
-            return GraphWaveNet(in_channels, F, H, self.n_nodes_, self.window, self.hidden,
-                                self.k, normalization=self.normalization)
-        return TimeThenSpace(in_channels, F, H, self.hidden, max(self.n_layers, 1), self.k,
-                             graph_free=self.model == "gru",
-                             normalization=self.normalization)
+    def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
+        F, H = self.n_features_in_, p.horizon
+        conv = dict(k=p.k, normalization=p.normalization)
+        if p.model == "dcrnn":
+            return DCRNN(in_channels, F, H, p.hidden_channels, p.num_layers, **conv)
+        if p.model == "gwnet":
+            return GraphWaveNet(in_channels, F, H, self.n_nodes_, p.window, p.hidden_channels,
+                                **conv)
+        return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
+                             graph_free=p.model == "gru", **conv)
 
-    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.scaler_.inverse_transform(self.network_(inputs, self.graph_))
+    def _forward(self, inputs: torch.Tensor, graph: Optional[Graph]) -> torch.Tensor:
+        return self.scaler_.inverse_transform(self.module_(inputs, graph))
 
     # -------------------------------------------------------------------- fit
-    def fit(self, data: Any, graph: Any = None) -> "STGNNForecaster":
-        """Fits on ``data`` (SpatioTemporalData, or ``T x N (x F)`` values + ``graph``)."""
-        if self.model not in MODELS and self.model not in BASELINES:
-            raise ValueError(f"model must be one of {MODELS + tuple(BASELINES)}, "
-                             f"got {self.model!r}")
-        check_normalization(self.normalization)
-        if self.lr_patience is not None and not (
-                isinstance(self.lr_patience, (int, np.integer)) and self.lr_patience >= 1):
-            raise ValueError(f"lr_patience must be None or a positive integer, "
-                             f"got {self.lr_patience!r}")
-        for attr in ("n_nodes_", "n_features_"):
-            self.__dict__.pop(attr, None)
-        d = self._data(data, graph)
-        split = self._split(d)
-        self.n_nodes_, self.n_features_ = d.num_nodes, d.num_features
-        self.history_: list[dict[str, float]] = []
-        if self.model in BASELINES:
-            self.baseline_ = BASELINES[self.model]().fit(d, split.train_steps)
-            self.n_epochs_ = 0
-            return self
-        if d.graph is None and self.model != "gru":
-            raise ValueError(f"model {self.model!r} needs a graph; use model='gru' "
+    def fit(self, data: Any, y: None = None, *, graph: Any = None) -> "STGNNForecaster":
+        """Fits on the training windows of ``data`` (from a clean state).
+
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series; plain values take their graph from ``graph``.
+        y : None
+            Unused: the targets are the series' own future steps.
+        graph : graph-like, optional
+            Anything :func:`graphbias.as_graph` reads, for plain values; required
+            except for ``"gru"`` and the baselines.
+
+        Returns
+        -------
+        self : STGNNForecaster
+        """
+        p = self._begin_fit()
+        _check_no_target(y)
+        d = self._as_data(data, graph)
+        split = self.split_windows(d)
+        if d.graph is None and p.model not in ("gru", *BASELINES):
+            raise ValueError(f"model {p.model!r} needs a graph; use model='gru' "
                              "for graph-free forecasting")
-        self.graph_ = d.graph
-        self.scaler_ = StandardScaler().fit(d, split.train_steps)
-        self.use_covariates_ = d.covariates is not None
-        seed = seed_from(self.random_state)
-        rng = np.random.default_rng(seed)
-        in_channels = 2 * d.num_features + (d.covariates.shape[1] if self.use_covariates_ else 0)
-        with torch_seed(seed):
-            self.network_ = self._build(in_channels)
-            opt = torch.optim.Adam(self.network_.parameters(), lr=self.lr,
-                                   weight_decay=self.weight_decay)
-            stopper = EarlyStopping(self.patience if split.val.size else None)
-            plateau = None if self.lr_patience is None else (
-                torch.optim.lr_scheduler.ReduceLROnPlateau(
-                    opt, factor=0.5, patience=self.lr_patience))
-            epochs = range(self.max_epochs)
-            if self.verbose:
-                from tqdm.auto import tqdm
-                epochs = tqdm(epochs, desc=f"{self.model}", unit="epoch")
-            for _ in epochs:
-                loss = self._epoch(d, split.train, opt, rng)
-                val = (self._mae(d, split.val) if split.val.size else -loss)
-                self.history_.append({"loss": loss, "val_mae": val})
-                if plateau is not None:
-                    plateau.step(val)
-                if self.verbose:
-                    epochs.set_postfix(loss=f"{loss:.4f}", val_mae=f"{val:.4f}")
-                if stopper.step(-val, loss, self.network_):
-                    break
-            stopper.restore(self.network_)
-        self.n_epochs_ = len(self.history_)
-        self.network_.eval()
+        self.n_nodes_, self.n_features_in_ = d.num_nodes, d.num_features
+        self.graph_ = None if d.graph is None else d.graph.to(self.device_)
+        if p.model in BASELINES:
+            self.baseline_ = BASELINES[p.model]().fit(d, split.train_steps)
+            self.history_, self.best_epoch_, self.n_epochs_ = [], None, 0
+            return self
+        self._train(_with_graph(d, self.graph_), split, p)
         return self
 
-    def _split(self, d: SpatioTemporalData) -> Split:
-        return d.split(self.window, self.horizon, self.val_fraction, self.test_fraction,
-                       self.stride, self.delay)
+    def _train(self, d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> None:
+        self.scaler_ = StandardScaler().fit(d, split.train_steps)
+        self.use_covariates_ = d.covariates is not None
+        in_channels = 2 * d.num_features + (d.covariates.shape[1] if self.use_covariates_
+                                            else 0)
+        seed = seed_from(p.random_state)
+        rng = np.random.default_rng(seed)
+        with torch_seed(seed):
+            self.module_ = self._build(in_channels, p).to(self.device_)
+            opt = torch.optim.Adam(self.module_.parameters(), lr=p.lr,
+                                   weight_decay=p.weight_decay)
+            has_val = split.val.size > 0
+            stopping = (EarlyStopping("val_mae", "min", p.patience,
+                                      tiebreak=("train_loss", "min")) if has_val
+                        else EarlyStopping("train_loss", "min", p.patience))
+            result = fit_module(
+                self.module_, opt, self._step(d), max_epochs=p.max_epochs,
+                batches=_shuffled_batches(split.train, p.batch_size, rng),
+                validate=(lambda: {"val_mae": self._mae(d, split.val)}) if has_val else None,
+                stopping=stopping, lr_patience=p.lr_patience, clip_grad_norm=CLIP_GRAD_NORM,
+                verbose=p.verbose, desc=p.model)
+        self._fit_result(result)
 
-    def _epoch(self, d: SpatioTemporalData, starts: np.ndarray, opt: Any,
-               rng: np.random.Generator) -> float:
-        self.network_.train()
-        order = rng.permutation(starts)
-        total = 0.0
-        for i in range(0, len(order), self.batch_size):
-            inputs, y, my = self._inputs(d, order[i:i + self.batch_size])
-            pred = self._forward(inputs)
+    def _step(self, d: SpatioTemporalData) -> Callable[[np.ndarray], tuple[torch.Tensor, int]]:
+        """One training step: the masked MAE of a batch of window starts, weighted by
+        the batch size."""
+        def step(starts: np.ndarray) -> tuple[torch.Tensor, int]:
+            inputs, y, my = self._inputs(d, starts)
+            pred = self._forward(inputs, self.graph_)
             loss = (pred - y).abs()[my].mean() if my.any() else pred.sum() * 0.0
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.network_.parameters(), 5.0)
-            opt.step()
-            total += float(loss.detach()) * len(inputs)
-        return total / len(order)
+            return loss, len(starts)
+        return step
+
+    def _fit_result(self, result: TrainingResult) -> None:
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        self.n_epochs_ = result.n_epochs
+
+    def split_windows(self, data: Any) -> Split:
+        """The chronological train / validation / test split of ``data``'s windows.
+
+        Uses the parameters of ``fit`` once fitted (else the constructor's):
+        ``window``, ``horizon``, ``stride``, ``delay``, ``validation_fraction`` and
+        ``test_fraction``. A window belongs to the part holding all its targets.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series.
+
+        Returns
+        -------
+        Split
+            Window starts of each part (``split.train``, ``split.val``,
+            ``split.test``) and the time steps of each part.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> split = STGNNForecaster(window=4, horizon=2).split_windows(np.zeros((50, 3)))
+        >>> len(split.train), len(split.val), len(split.test), split.test_steps
+        (30, 4, 9, (40, 50))
+        """
+        p = self._settings()
+        return self._as_data(data, None).split(p.window, p.horizon, p.validation_fraction,
+                                               p.test_fraction, p.stride, p.delay)
 
     def _mae(self, d: SpatioTemporalData, starts: np.ndarray) -> float:
-        _, y, _, my, _ = d.gather(starts, self.window, self.horizon, self.delay)
+        p = self._params_
+        _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
         return masked_mae(self._forecast_windows(d, starts), y.numpy(), my.numpy())
 
     # ---------------------------------------------------------------- predict
     def _forecast_windows(self, d: SpatioTemporalData, starts: np.ndarray) -> np.ndarray:
+        """Forecasts ``[S, H, N, F]`` (CPU numpy) of the windows at ``starts``."""
+        p = self._params_
         if hasattr(self, "baseline_"):
-            return self.baseline_.forecast(d, starts, self.window, self.horizon, self.delay)
-        self.network_.eval()
+            return self.baseline_.forecast(d, starts, p.window, p.horizon, p.delay)
+        graph = d.graph if d.graph is None or d.graph is self.graph_ else \
+            d.graph.to(self.device_)
+        self.module_.eval()
+        chunk = 4 * p.batch_size
         outs = []
         with torch.no_grad():
-            for i in range(0, len(starts), 4 * self.batch_size):
-                outs.append(self._forward(self._inputs(d, starts[i:i + 4 * self.batch_size])[0]))
+            for i in range(0, len(starts), chunk):
+                inputs = self._inputs(d, starts[i:i + chunk])[0]
+                outs.append(self._forward(inputs, graph).cpu())
         return torch.cat(outs).numpy()
 
-    def predict_windows(self, data: Any, starts: Any, graph: Any = None) -> np.ndarray:
-        """Forecasts ``[S, H, N, F]`` for the windows starting at ``starts``."""
-        check_is_fitted(self, "n_nodes_")
-        d = self._data(data, graph)
+    def predict_windows(self, data: Any, starts: Any, *, graph: Any = None) -> np.ndarray:
+        """Forecasts of the windows starting at ``starts``, in original units.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series (with the nodes and features of ``fit``).
+        starts : array-like of int
+            Window starts in ``[0, T - window - delay - horizon]``.
+        graph : graph-like, optional
+            The graph of plain values (default: the graph of ``fit``).
+
+        Returns
+        -------
+        ndarray of shape (len(starts), horizon, N, F)
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> f = STGNNForecaster("last", window=4, horizon=3).fit(data)
+        >>> f.predict_windows(data, [0, 10]).shape
+        (2, 3, 30, 1)
+        """
+        check_is_fitted(self, "n_epochs_")
+        p, d = self._params_, self._data(data, graph)
         s = np.asarray(starts, dtype=np.int64).reshape(-1)
-        last = d.num_steps - self.window - self.delay - self.horizon
+        last = d.num_steps - p.window - p.delay - p.horizon
         if s.size and (s.min() < 0 or s.max() > last):
             raise ValueError(f"window starts must lie in [0, {last}]")
         return self._forecast_windows(d, s)
 
-    def predict(self, data: Any, graph: Any = None) -> np.ndarray:
-        """The next ``horizon`` steps ``H x N x F`` after the end of ``data``, in
-        original units, from its last ``window`` steps."""
-        check_is_fitted(self, "n_nodes_")
-        d = self._data(data, graph)
-        if d.num_steps < self.window:
-            raise ValueError(f"data has {d.num_steps} steps, fewer than window={self.window}")
-        pad = self.delay + self.horizon  # targets past the end are masked placeholders
-        ext = SpatioTemporalData(np.concatenate([d.values, np.zeros((pad,) + d.values.shape[1:],
-                                                                    np.float32)]),
-                                 d.graph, mask=np.concatenate([d.mask, np.ones(
-                                     (pad,) + d.mask.shape[1:], bool)]),
-                                 timestamps=self._extend_stamps(d, pad))
-        return self._forecast_windows(ext, np.array([d.num_steps - self.window]))[0]
+    def predict(self, data: Any, *, graph: Any = None) -> np.ndarray:
+        """The ``horizon`` steps after the end of ``data``, from its last ``window``
+        steps, in original units.
 
-    @staticmethod
-    def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:
-        if d.timestamps is None:
-            return None
-        import pandas as pd
-        idx = pd.DatetimeIndex(d.timestamps)
-        step = idx[-1] - idx[-2] if len(idx) > 1 else pd.Timedelta(0)
-        return idx.append(pd.DatetimeIndex([idx[-1] + step * (i + 1) for i in range(pad)]))
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series (with the nodes and features of ``fit``).
+        graph : graph-like, optional
+            The graph of plain values (default: the graph of ``fit``).
 
-    def evaluate(self, data: Any, part: str = "test", graph: Any = None) -> dict[str, np.ndarray]:
-        """Masked MAE / RMSE / MAPE per horizon step on a chronological ``part``
-        (``"train"``, ``"val"``, ``"test"``, or ``"all"`` windows) of ``data``."""
-        check_is_fitted(self, "n_nodes_")
-        d = self._data(data, graph)
+        Returns
+        -------
+        ndarray of shape (horizon, N, F)
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> f = STGNNForecaster("last", window=4, horizon=3).fit(data)
+        >>> f.predict(data.values).shape        # plain values: the graph of fit
+        (3, 30, 1)
+        """
+        check_is_fitted(self, "n_epochs_")
+        p, d = self._params_, self._data(data, graph)
+        if d.num_steps < p.window:
+            raise ValueError(f"data has {d.num_steps} steps, fewer than window={p.window}")
+        pad = p.delay + p.horizon  # targets past the end are masked placeholders
+        shape = (pad,) + d.values.shape[1:]
+        ext = SpatioTemporalData(np.concatenate([d.values, np.zeros(shape, np.float32)]),
+                                 mask=np.concatenate([d.mask, np.ones(shape, bool)]),
+                                 timestamps=_extend_stamps(d, pad))
+        return self._forecast_windows(_with_graph(ext, d.graph),
+                                      np.array([d.num_steps - p.window]))[0]
+
+    def evaluate(self, data: Any, part: str = "test", *, graph: Any = None
+                 ) -> dict[str, np.ndarray]:
+        """Masked MAE / RMSE / MAPE per horizon step over the windows of ``part``.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series (with the nodes and features of ``fit``).
+        part : {"train", "val", "test", "all"}, default="test"
+            Windows of that part of :meth:`split_windows`, or all windows.
+        graph : graph-like, optional
+            The graph of plain values (default: the graph of ``fit``).
+
+        Returns
+        -------
+        dict of str to ndarray of shape (horizon,)
+            ``"mae"``, ``"rmse"``, ``"mape"`` (in %) at each step ahead.
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> m = STGNNForecaster("last", window=4, horizon=3).fit(data).evaluate(data)
+        >>> sorted(m), m["mae"].shape
+        (['mae', 'mape', 'rmse'], (3,))
+        """
+        check_is_fitted(self, "n_epochs_")
+        p, d = self._params_, self._data(data, graph)
         starts = self._starts(d, part)
-        _, y, _, my, _ = d.gather(starts, self.window, self.horizon, self.delay)
+        _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
         return forecast_metrics(self._forecast_windows(d, starts), y.numpy(), my.numpy())
 
     def _starts(self, d: SpatioTemporalData, part: str) -> np.ndarray:
+        p = self._params_
         if part == "all":
-            return d.window_starts(self.window, self.horizon, self.stride, self.delay)
-        starts = self._split(d)[part]
+            return d.window_starts(p.window, p.horizon, p.stride, p.delay)
+        starts = self.split_windows(d)[part]
         if not starts.size:
             raise ValueError(f"the {part} part of the data holds no window")
         return starts
 
-    def score(self, data: Any, graph: Any = None, part: str = "test") -> float:
-        """Masked MAE (lower is better) over the windows of ``part`` of ``data``."""
-        check_is_fitted(self, "n_nodes_")
+    def score(self, data: Any, y: None = None, *, graph: Any = None,
+              part: str = "test") -> float:
+        """The **negated** masked MAE over the windows of ``part`` of ``data``:
+        greater is better, as scikit-learn's model selection expects.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData or array-like of shape (T, N) or (T, N, F)
+            The series (with the nodes and features of ``fit``).
+        y : None
+            Unused: the targets are the series' own future steps.
+        graph : graph-like, optional
+            The graph of plain values (default: the graph of ``fit``).
+        part : {"train", "val", "test", "all"}, default="test"
+            Windows of that part of :meth:`split_windows`, or all windows.
+
+        Returns
+        -------
+        float
+            ``-MAE`` over every observed target of every horizon step.
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> f = STGNNForecaster("last", window=4, horizon=1).fit(data)
+        >>> bool(f.score(data) == -f.evaluate(data)["mae"][0])
+        True
+        """
+        check_is_fitted(self, "n_epochs_")
+        _check_no_target(y)
         d = self._data(data, graph)
-        return self._mae(d, self._starts(d, part))
+        return -self._mae(d, self._starts(d, part))
+
+
+def _shuffled_batches(starts: np.ndarray, batch_size: int, rng: np.random.Generator
+                      ) -> Callable[[int], Iterator[np.ndarray]]:
+    """``batches(epoch)`` for :func:`fit_module`: the training window starts in a
+    fresh permutation from ``rng`` each epoch, in chunks of ``batch_size``."""
+    def batches(_epoch: int) -> Iterator[np.ndarray]:
+        order = rng.permutation(starts)
+        return (order[i:i + batch_size] for i in range(0, len(order), batch_size))
+    return batches
+
+
+def _with_graph(d: SpatioTemporalData, graph: Optional[Graph]) -> SpatioTemporalData:
+    """``d`` (sharing its arrays) on ``graph``."""
+    out = copy.copy(d)
+    out.graph = graph
+    return out
+
+
+def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:
+    """``d``'s timestamps continued ``pad`` steps at the last spacing (None without)."""
+    if d.timestamps is None:
+        return None
+    import pandas as pd
+    idx = pd.DatetimeIndex(d.timestamps)
+    step = idx[-1] - idx[-2] if len(idx) > 1 else pd.Timedelta(0)
+    return idx.append(pd.DatetimeIndex([idx[-1] + step * (i + 1) for i in range(pad)]))
+
+
+def _check_no_target(y: Any) -> None:
+    if y is not None:
+        raise ValueError("STGNNForecaster takes its targets from the series itself; "
+                         f"y must be None, got {type(y).__name__}")

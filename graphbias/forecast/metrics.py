@@ -34,25 +34,109 @@ def _args(pred: Any, true: Any, mask: Optional[Any]) -> tuple[np.ndarray, np.nda
 
 
 def masked_mae(pred: Any, true: Any, mask: Optional[Any] = None, per_step: bool = False) -> Any:
-    """Mean absolute error over observed entries (per horizon step with ``per_step``)."""
+    r"""Mean absolute error over observed entries,
+    :math:`\frac{1}{|M|}\sum_{M} |\hat y - y|`.
+
+    Parameters
+    ----------
+    pred, true : array-like of shape (S, H, N, F)
+        Forecasts and targets (any common shape).
+    mask : array-like of bool, optional
+        ``True`` where the target is observed (default: where it is finite).
+    per_step : bool, default=False
+        One value per horizon step (axis 1) instead of one overall.
+
+    Returns
+    -------
+    float or ndarray of shape (H,)
+        NaN where no target is observed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> masked_mae([[1.0, 5.0]], [[2.0, 0.0]], mask=[[True, False]])
+    1.0
+    """
     p, t, m = _args(pred, true, mask)
     return _reduce(np.abs(p - t), m, per_step)
 
 
 def masked_rmse(pred: Any, true: Any, mask: Optional[Any] = None, per_step: bool = False) -> Any:
-    """Root mean squared error over observed entries."""
+    r"""Root mean squared error over observed entries,
+    :math:`\sqrt{\frac{1}{|M|}\sum_{M} (\hat y - y)^2}`.
+
+    Parameters
+    ----------
+    pred, true : array-like of shape (S, H, N, F)
+        Forecasts and targets (any common shape).
+    mask : array-like of bool, optional
+        ``True`` where the target is observed (default: where it is finite).
+    per_step : bool, default=False
+        One value per horizon step (axis 1) instead of one overall.
+
+    Returns
+    -------
+    float or ndarray of shape (H,)
+        NaN where no target is observed.
+
+    Examples
+    --------
+    >>> float(masked_rmse([[3.0, 0.0]], [[0.0, 4.0]]))
+    3.5355339059327378
+    """
     p, t, m = _args(pred, true, mask)
     return np.sqrt(_reduce((p - t) ** 2, m, per_step))
 
 
 def masked_mape(pred: Any, true: Any, mask: Optional[Any] = None, per_step: bool = False) -> Any:
-    """Mean absolute percentage error (in %) over observed, non-zero targets."""
+    r"""Mean absolute percentage error (in %) over observed, non-zero targets,
+    :math:`\frac{100}{|M|}\sum_{M} |\hat y - y| / |y|`.
+
+    Parameters
+    ----------
+    pred, true : array-like of shape (S, H, N, F)
+        Forecasts and targets (any common shape).
+    mask : array-like of bool, optional
+        ``True`` where the target is observed (default: where it is finite).
+    per_step : bool, default=False
+        One value per horizon step (axis 1) instead of one overall.
+
+    Returns
+    -------
+    float or ndarray of shape (H,)
+        NaN where no target is observed.
+
+    Examples
+    --------
+    >>> float(masked_mape([[1.5, 1.0]], [[1.0, 0.0]]))   # the zero target is skipped
+    50.0
+    """
     p, t, m = _args(pred, true, mask)
     m = m & (t != 0)
     return 100.0 * _reduce(np.abs(p - t) / np.where(t != 0, np.abs(t), 1.0), m, per_step)
 
 
 def forecast_metrics(pred: Any, true: Any, mask: Optional[Any] = None) -> dict[str, np.ndarray]:
-    """``{"mae", "rmse", "mape"}`` per horizon step (arrays of length H)."""
+    """Masked MAE, RMSE and MAPE per horizon step.
+
+    Parameters
+    ----------
+    pred, true : array-like of shape (S, H, N, F)
+        Forecasts and targets.
+    mask : array-like of bool, optional
+        ``True`` where the target is observed (default: where it is finite).
+
+    Returns
+    -------
+    dict of str to ndarray of shape (H,)
+        ``"mae"``, ``"rmse"`` and ``"mape"`` (in %).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.ones((2, 3, 4, 1))
+    >>> forecast_metrics(y + 0.5, y)["mae"].tolist()
+    [0.5, 0.5, 0.5]
+    """
     return {"mae": masked_mae(pred, true, mask, True), "rmse": masked_rmse(pred, true, mask, True),
             "mape": masked_mape(pred, true, mask, True)}

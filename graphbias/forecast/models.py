@@ -1,4 +1,4 @@
-"""Spatiotemporal forecasting networks.
+r"""Spatiotemporal forecasting networks.
 
 Every model maps inputs ``x: [B, W, N, F_in]`` (W past steps) and a graph to
 ``[B, H, N, F_out]`` (H future steps).
@@ -9,44 +9,98 @@ Every model maps inputs ``x: [B, W, N, F_in]`` (W past steps) and a graph to
   width: the graph-free GRU baseline.
 * :class:`DCRNN`: encoder-decoder of diffusion-convolutional GRU cells (time and
   space together); the decoder feeds back its own predictions.
+
+The constructors' ``hidden`` and ``n_layers`` keywords were renamed
+``hidden_channels`` and ``num_layers``; the old keywords still work for one release
+with a ``FutureWarning``.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from .._validation import DEPRECATED
 from ..nn.diffusion_conv import DiffusionConv
 from ..nn.graph_gru import GraphGRUCell
 
 __all__ = ["TimeThenSpace", "DCRNN"]
 
 
-class TimeThenSpace(torch.nn.Module):
-    """GRU encoder over time per node, then ``n_layers`` diffusion convolutions
-    (residual, ReLU) and a linear decoder to ``horizon x out_channels``.
+def _renamed(owner: str, new: str, value: Any, default: Any, old: str, old_value: Any) -> Any:
+    """The value of constructor argument ``new``, or ``old_value`` when it was given
+    under its deprecated name ``old`` (with a ``FutureWarning``); giving both is a
+    ``ValueError``."""
+    if isinstance(old_value, str) and old_value == DEPRECATED:
+        return value
+    if value != default:
+        raise ValueError(f"{owner}: {old} is a deprecated alias of {new}; give only {new}")
+    warnings.warn(f"{owner}: {old} was renamed {new} and will be removed in the next "
+                  f"release; use {new}={old_value!r}", FutureWarning, stacklevel=3)
+    return old_value
 
+
+class TimeThenSpace(torch.nn.Module):
+    r"""Time-then-space forecaster: a GRU over each node's window, then graph
+    convolutions over the node embeddings.
+
+    .. math::
+
+        h_i^{(0)} = \mathrm{GRU}(x_{i,1}, \dots, x_{i,W}),\qquad
+        h^{(l+1)} = h^{(l)} + \mathrm{ReLU}\big(\mathrm{DiffusionConv}(h^{(l)})\big),\qquad
+        \hat y_i = \mathrm{Linear}\big(h_i^{(L)}\big) \in \mathbb R^{H \times F_{out}}.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input features per node and step.
+    out_channels : int
+        Forecast features per node and step.
+    horizon : int
+        Steps forecast at once (H).
+    hidden_channels : int, default=32
+        Width of the GRU state and of the graph convolutions.
+    num_layers : int, default=2
+        Residual graph convolutions after the GRU (L).
+    k : int, default=2
+        Diffusion hops of each convolution.
+    graph_free : bool, default=False
+        Per-node linear layers of the same width instead of graph convolutions (the
+        graph is then ignored): the graph-free GRU baseline.
+    normalization : {"random_walk", "gcn"}, default="random_walk"
+        Graph operators of :class:`~graphbias.nn.DiffusionConv`.
+    hidden, n_layers : int, optional
+        Deprecated names of ``hidden_channels`` and ``num_layers``.
+
+    Examples
+    --------
     >>> import torch
     >>> from graphbias.data import Graph
-    >>> m = TimeThenSpace(2, 1, horizon=3, hidden=8)
+    >>> m = TimeThenSpace(2, 1, horizon=3, hidden_channels=8)
     >>> m(torch.randn(4, 5, 6, 2), Graph(torch.tensor([[0, 1], [1, 2]]), 6)).shape
     torch.Size([4, 3, 6, 1])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, horizon: int, hidden: int = 32,
-                 n_layers: int = 2, k: int = 2, graph_free: bool = False,
-                 normalization: str = "random_walk") -> None:
+    def __init__(self, in_channels: int, out_channels: int, horizon: int,
+                 hidden_channels: int = 32, num_layers: int = 2, k: int = 2,
+                 graph_free: bool = False, normalization: str = "random_walk", *,
+                 hidden: Any = DEPRECATED, n_layers: Any = DEPRECATED) -> None:
         super().__init__()
+        name = type(self).__name__
+        hidden_channels = _renamed(name, "hidden_channels", hidden_channels, 32, "hidden", hidden)
+        num_layers = _renamed(name, "num_layers", num_layers, 2, "n_layers", n_layers)
         self.horizon, self.out_channels, self.graph_free = horizon, out_channels, graph_free
-        self.rnn = torch.nn.GRU(in_channels, hidden, batch_first=True)
+        self.rnn = torch.nn.GRU(in_channels, hidden_channels, batch_first=True)
         self.space = torch.nn.ModuleList(
-            torch.nn.Linear(hidden, hidden) if graph_free
-            else DiffusionConv(hidden, hidden, k, normalization=normalization)
-            for _ in range(n_layers))
-        self.readout = torch.nn.Linear(hidden, horizon * out_channels)
+            torch.nn.Linear(hidden_channels, hidden_channels) if graph_free
+            else DiffusionConv(hidden_channels, hidden_channels, k, normalization=normalization)
+            for _ in range(num_layers))
+        self.readout = torch.nn.Linear(hidden_channels, horizon * out_channels)
 
     def forward(self, x: Tensor, graph: Any) -> Tensor:
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``."""
         B, W, N, F = x.shape
         _, h = self.rnn(x.permute(0, 2, 1, 3).reshape(B * N, W, F))
         h = h[-1].view(B, N, -1).transpose(0, 1)  # [N, B, hidden]
@@ -57,26 +111,62 @@ class TimeThenSpace(torch.nn.Module):
 
 
 class DCRNN(torch.nn.Module):
-    """Diffusion-convolutional recurrent encoder-decoder (Li et al., 2018).
+    r"""Diffusion-convolutional recurrent encoder-decoder (Li et al., 2018).
 
+    The encoder runs stacked DCGRU cells (:class:`~graphbias.nn.GraphGRUCell`, whose
+    gates are diffusion convolutions) over the window; the decoder starts from its
+    states and a zero input and feeds back its own forecast:
+
+    .. math::
+
+        h_t = \mathrm{DCGRU}(x_t, h_{t-1}),\qquad
+        \hat y_{\tau} = \mathrm{Linear}\big(\mathrm{DCGRU}(\hat y_{\tau-1}, s_{\tau-1})\big),
+        \quad \hat y_0 = 0,\; s_0 = h_W.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input features per node and step.
+    out_channels : int
+        Forecast features per node and step.
+    horizon : int
+        Steps forecast (decoder steps).
+    hidden_channels : int, default=32
+        State width of every cell.
+    num_layers : int, default=1
+        Stacked cells in the encoder and in the decoder.
+    k : int, default=2
+        Diffusion hops of the gates.
+    normalization : {"random_walk", "gcn"}, default="random_walk"
+        Graph operators of :class:`~graphbias.nn.DiffusionConv`.
+    hidden, n_layers : int, optional
+        Deprecated names of ``hidden_channels`` and ``num_layers``.
+
+    Examples
+    --------
     >>> import torch
     >>> from graphbias.data import Graph
-    >>> m = DCRNN(2, 1, horizon=3, hidden=8)
+    >>> m = DCRNN(2, 1, horizon=3, hidden_channels=8)
     >>> m(torch.randn(4, 5, 6, 2), Graph(torch.tensor([[0, 1], [1, 2]]), 6)).shape
     torch.Size([4, 3, 6, 1])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, horizon: int, hidden: int = 32,
-                 n_layers: int = 1, k: int = 2, normalization: str = "random_walk") -> None:
+    def __init__(self, in_channels: int, out_channels: int, horizon: int,
+                 hidden_channels: int = 32, num_layers: int = 1, k: int = 2,
+                 normalization: str = "random_walk", *, hidden: Any = DEPRECATED,
+                 n_layers: Any = DEPRECATED) -> None:
         super().__init__()
+        name = type(self).__name__
+        hidden_channels = _renamed(name, "hidden_channels", hidden_channels, 32, "hidden", hidden)
+        num_layers = _renamed(name, "num_layers", num_layers, 1, "n_layers", n_layers)
         self.horizon, self.out_channels = horizon, out_channels
         self.encoder = torch.nn.ModuleList(
-            GraphGRUCell(in_channels if i == 0 else hidden, hidden, k,
-                         normalization=normalization) for i in range(n_layers))
+            GraphGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, k,
+                         normalization=normalization) for i in range(num_layers))
         self.decoder = torch.nn.ModuleList(
-            GraphGRUCell(out_channels if i == 0 else hidden, hidden, k,
-                         normalization=normalization) for i in range(n_layers))
-        self.readout = torch.nn.Linear(hidden, out_channels)
+            GraphGRUCell(out_channels if i == 0 else hidden_channels, hidden_channels, k,
+                         normalization=normalization) for i in range(num_layers))
+        self.readout = torch.nn.Linear(hidden_channels, out_channels)
 
     @staticmethod
     def _step(cells: torch.nn.ModuleList, x: Tensor, hs: list, graph: Any) -> Tensor:
@@ -85,6 +175,7 @@ class DCRNN(torch.nn.Module):
         return x
 
     def forward(self, x: Tensor, graph: Any) -> Tensor:
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``."""
         x = x.transpose(0, 2)  # [N, W, B, F]
         hs: list = [None] * len(self.encoder)
         for t in range(x.size(1)):
