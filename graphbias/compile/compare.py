@@ -5,7 +5,6 @@ equal; real distances (Bellman-Ford's ``d``) when within ``atol`` (default 0.5:
 with integer weights a distance that close rounds to the right one), unreached
 nodes (``inf``) only when both are unreached.
 
->>> from graphbias.data import Graph
 >>> from graphbias.compile.reference import bfs
 >>> t = bfs(Graph([[0, 1], [1, 2]], 3), 0)
 >>> output_accuracy(t, t)["pi"]
@@ -17,7 +16,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 
+from ..data.graph import Graph
 from .learned import SPECS, decode, encode
 from .reference import HINTS, Trace
 
@@ -87,29 +88,56 @@ def state_distance_per_step(pred: Trace, truth: Trace) -> dict[str, np.ndarray]:
 
 def one_step_accuracy(learner: Any, traces: Sequence[Trace], *, atol: float = 0.5
                       ) -> dict[str, np.ndarray]:
-    """Teacher-forced accuracy of a fitted :class:`AlgorithmLearner`: given the
-    reference state after step ``t``, the fraction of nodes whose predicted hint
-    after step ``t + 1`` is right, per hint and step (averaged over the traces
-    that have that step). Separates single-step errors from compounding ones."""
+    """Teacher-forced accuracy of a fitted :class:`AlgorithmLearner`.
+
+    Given the reference state after step ``t``, the fraction of nodes whose
+    predicted hint after step ``t + 1`` is right, per hint and step (averaged over
+    the traces that have that step). Separates single-step errors from
+    compounding ones.
+
+    Parameters
+    ----------
+    learner : AlgorithmLearner
+        A fitted learner.
+    traces : sequence of Trace
+        Reference traces with hints, of the learner's algorithm.
+    atol : float, default=0.5
+        Tolerance for real hints (Bellman-Ford's ``d``).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Per hint, the accuracy of steps ``1 .. T`` (``T`` the longest trace).
+
+    Examples
+    --------
+    >>> from graphbias.compile import AlgorithmLearner, make_traces
+    >>> traces = make_traces("bfs", [Graph([[0, 1, 1, 2], [1, 0, 2, 1]], 3)])
+    >>> learner = AlgorithmLearner("bfs", max_epochs=1, random_state=0).fit(traces)
+    >>> {k: v.shape for k, v in one_step_accuracy(learner, traces).items()}
+    {'reach': (2,), 'pi': (2,), 'dist': (2,)}
+    """
     from .learned import StateBatch
 
+    check_is_fitted(learner)
     spec, names = SPECS[learner.algorithm], HINTS[learner.algorithm]
+    dev = learner.device_
     longest = max(t.num_steps for t in traces)
     hits = {k: np.zeros(longest) for k in names}
     counts = np.zeros(longest)
     for tr in traces:
-        sb = StateBatch.build([tr.graph] * tr.num_steps)
         if tr.num_steps == 0:
             continue
-        state = {k: torch.from_numpy(tr.hints[k][:-1].reshape(-1)) for k in names}
-        src = torch.zeros(sb.num_nodes)
+        sb = StateBatch.build([tr.graph] * tr.num_steps).to(dev)
+        state = {k: torch.from_numpy(tr.hints[k][:-1].reshape(-1)).to(dev) for k in names}
+        src = torch.zeros(sb.num_nodes, device=dev)
         src[sb.ptr[:-1] + tr.source] = 1.0
         with torch.no_grad():
             feats = encode(spec, sb, state, src)
-            pred = decode(spec, sb, learner.model_(sb, *feats))
+            pred = decode(spec, sb, learner.module_(sb, *feats))
         n = tr.graph.num_nodes
         for k in names:
-            got = pred[k].numpy().reshape(tr.num_steps, n)
+            got = pred[k].cpu().numpy().reshape(tr.num_steps, n)
             hit = _match(got, tr.hints[k][1:], k in spec.real, atol).mean(1)
             hits[k][:tr.num_steps] += hit
         counts[:tr.num_steps] += 1

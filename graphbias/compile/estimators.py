@@ -12,20 +12,24 @@ and pickling follow its contract and are tested.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import seed_from, torch_seed
+from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, RandomState, Real,
+                           deprecated_attribute, resolve_device, train_losses,
+                           validate_params)
+from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph
 from ..data.synthetic.algorithms import algorithm_graph
+from ..nn.training import fit_module
 from .compiled import COMPILED, check_magnitudes, compile_algorithm, execute
 from .graphs import GraphBatch, check_sources, read_graphs
 from .learned import SPECS, LearnedStep, StateBatch, decode, encode, loss
-from .reference import HINTS, Trace, check_algorithm, run_reference
+from .reference import ALGORITHMS, HINTS, Trace, check_algorithm, run_reference
 
 __all__ = ["CompiledAlgorithm", "AlgorithmLearner", "make_traces", "task_graph"]
 
@@ -34,17 +38,31 @@ def _result(traces: list[Trace], single: bool) -> Trace | list[Trace]:
     return traces[0] if single else traces
 
 
-class CompiledAlgorithm(BaseEstimator):
+class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
     """BFS, DFS or Bellman-Ford run by a message-passing network with hand-set
     weights (:mod:`graphbias.compile.compiled`): exact, no training.
 
-    Parameters:
-        algorithm: ``"bfs"``, ``"dfs"`` or ``"bellman_ford"``.
-        device: torch device the network runs on (``"cpu"``, ``"cuda"``).
+    Nothing is learned, so the estimator counts as fitted from the start:
+    :meth:`predict` validates the parameters and builds the network itself;
+    :meth:`fit` does the same once and keeps the network in ``network_``.
 
-    Nothing is learned, so the estimator counts as fitted from the start;
-    ``fit()`` only checks the parameters and builds :attr:`network_`.
+    Parameters
+    ----------
+    algorithm : {"bfs", "dfs", "bellman_ford"}, default="bfs"
+        The algorithm the network runs.
+    device : str or torch.device, default="cpu"
+        Where the network runs: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``
+        (CUDA when available). Results come back as numpy arrays.
 
+    Attributes
+    ----------
+    network_ : torch.nn.Module
+        The compiled network (after :meth:`fit`).
+    device_ : torch.device
+        The device ``network_`` lives on.
+
+    Examples
+    --------
     >>> import networkx as nx
     >>> g = nx.DiGraph()
     >>> g.add_weighted_edges_from([(0, 1, 4.0), (0, 2, 1.0), (2, 1, 2.0)])
@@ -53,7 +71,9 @@ class CompiledAlgorithm(BaseEstimator):
     ([0.0, 3.0, 1.0], [0, 2, 0])
     """
 
-    def __init__(self, algorithm: str = "bfs", device: str = "cpu") -> None:
+    _parameter_constraints = {"algorithm": [Options(*ALGORITHMS)], "device": [Device()]}
+
+    def __init__(self, algorithm: str = "bfs", device: Any = "cpu") -> None:
         self.algorithm = algorithm
         self.device = device
 
@@ -61,32 +81,68 @@ class CompiledAlgorithm(BaseEstimator):
         return True
 
     def fit(self, X: Any = None, y: Any = None) -> "CompiledAlgorithm":
-        """Checks the parameters and builds the network; ``X``, ``y`` are ignored."""
-        self.network_ = compile_algorithm(self.algorithm).to(self.device)
+        """Validates the parameters and builds the network.
+
+        Parameters
+        ----------
+        X, y : ignored
+            Present for scikit-learn's API.
+
+        Returns
+        -------
+        self
+        """
+        p = self._begin_fit()
+        self.network_ = compile_algorithm(p.algorithm).to(self.device_)
         return self
 
-    def _network(self) -> torch.nn.Module:
+    def _network(self) -> tuple[torch.nn.Module, torch.device]:
+        """The network for the current parameters and its device: ``network_``
+        when it was built for them, else a new one."""
+        p = validate_params(self, self._aliases)
+        device = resolve_device(p.device)
         net = getattr(self, "network_", None)
-        if net is None or net.algorithm != self.algorithm:
-            net = compile_algorithm(self.algorithm).to(self.device)
-        return net
+        if net is None or net.algorithm != p.algorithm or self.device_ != device:
+            net = compile_algorithm(p.algorithm).to(device)
+        return net, device
 
     def predict(self, graph: Any, *, source: Any = 0, hints: bool = False
                 ) -> Trace | list[Trace]:
-        """Runs the network on ``graph`` (or a list of graphs) from ``source`` (an
-        id, or one per graph). DFS starts at ``source``, then takes roots by id.
+        """Runs the network on ``graph`` (or a list of graphs) until its hints stop
+        changing.
 
-        Raises ``ValueError`` for an unknown or non-integer source, non-integer
-        node ids, and (:class:`~graphbias.compile.NegativeCycleError`) for a
-        negative cycle reachable in Bellman-Ford.
+        Parameters
+        ----------
+        graph : graph-like or list of graph-like
+            Anything :func:`graphbias.as_graph` reads (a networkx graph needs the
+            nodes ``0 .. n-1``), or a list of them, run together as one disjoint
+            union.
+        source : int or sequence of int, default=0
+            The source node: one id for every graph (an int, a numpy integer or a
+            0-d array / tensor), or one id per graph. DFS starts at ``source``,
+            then takes roots by id.
+        hints : bool, default=False
+            Record the state after every step in ``Trace.hints``.
+
+        Returns
+        -------
+        Trace or list of Trace
+            One trace per graph (a single trace for a single graph).
+
+        Raises
+        ------
+        ValueError
+            For an unknown or non-integer source or non-integer node ids;
+            :class:`~graphbias.compile.NegativeCycleError` (a ``ValueError``) for
+            a negative cycle reachable in Bellman-Ford.
         """
-        net = self._network()
+        net, device = self._network()
         graphs, single = read_graphs(graph)
         sources = check_sources(source, graphs)
-        batch = GraphBatch.from_graphs(graphs, device=self.device)
+        batch = GraphBatch.from_graphs(graphs, device=device)
         check_magnitudes(batch)
         run = execute(net, batch, sources, hints=hints, graphs=graphs)
-        traces = [Trace(self.algorithm, g, s, out, h, steps)
+        traces = [Trace(net.algorithm, g, s, out, h, steps)
                   for g, s, out, h, steps in zip(graphs, sources, run.outputs,
                                                  run.hints or [{}] * len(graphs),
                                                  run.steps)]
@@ -101,10 +157,35 @@ _TASK: dict[str, dict[str, Any]] = {"bfs": {}, "dfs": {"directed": True},
 
 def task_graph(algorithm: str, family: str, n: int, rng: np.random.Generator,
                variant: int = 0) -> Graph:
-    """A random graph of ``family`` for ``algorithm`` in CLRS's setting: BFS
-    undirected, DFS directed, Bellman-Ford undirected with integer weights 1..10;
-    an odd ``variant`` of Bellman-Ford is directed with negative edges (and no
-    negative cycle)."""
+    """A random graph of ``family`` for ``algorithm`` in CLRS's setting.
+
+    BFS undirected, DFS directed, Bellman-Ford undirected with integer weights
+    1..10; an odd ``variant`` of Bellman-Ford is directed with negative edges (and
+    no negative cycle).
+
+    Parameters
+    ----------
+    algorithm : {"bfs", "dfs", "bellman_ford"}
+        The algorithm the graph is posed for.
+    family : str
+        A family of :func:`~graphbias.data.synthetic.algorithm_graph`.
+    n : int
+        Number of nodes.
+    rng : numpy.random.Generator
+        Random stream (advanced).
+    variant : int, default=0
+        Odd: the directed, negatively weighted Bellman-Ford variant.
+
+    Returns
+    -------
+    Graph
+
+    Examples
+    --------
+    >>> g = task_graph("bellman_ford", "er", 6, np.random.default_rng(0), variant=1)
+    >>> g.num_nodes, bool(g.is_undirected()), bool((g.edge_weight < 0).any())
+    (6, False, True)
+    """
     kwargs = dict(_TASK[check_algorithm(algorithm)])
     if algorithm == "bellman_ford" and variant % 2:
         kwargs.update(directed=True, negative=True)
@@ -113,52 +194,124 @@ def task_graph(algorithm: str, family: str, n: int, rng: np.random.Generator,
 
 def make_traces(algorithm: str, graphs: Sequence[Graph],
                 sources: Optional[Sequence[int]] = None) -> list[Trace]:
-    """Reference traces (with hints) of ``algorithm`` on ``graphs`` (source 0 by
-    default), the training data of :class:`AlgorithmLearner`."""
+    """Reference traces (with hints) of ``algorithm`` on ``graphs``, the training
+    data of :class:`AlgorithmLearner`.
+
+    Parameters
+    ----------
+    algorithm : {"bfs", "dfs", "bellman_ford"}
+        The algorithm to run.
+    graphs : sequence of Graph
+        The graphs.
+    sources : sequence of int, optional
+        One source per graph (default: node 0 of every graph).
+
+    Returns
+    -------
+    list of Trace
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> [t.num_steps for t in make_traces("bfs", [Graph([[0, 1], [1, 2]], 3)] * 2, [0, 2])]
+    [2, 0]
+    """
     check_algorithm(algorithm)
     sources = [0] * len(graphs) if sources is None else list(sources)
     return [run_reference(algorithm, g, s) for g, s in zip(graphs, sources)]
 
 
-class AlgorithmLearner(BaseEstimator):
-    """A learned twin of a compiled algorithm (:mod:`graphbias.compile.learned`),
+class AlgorithmLearner(EstimatorMixin, BaseEstimator):
+    r"""A learned twin of a compiled algorithm (:mod:`graphbias.compile.learned`),
     trained by teacher forcing on every step of reference traces.
 
-    Parameters:
-        algorithm: ``"bfs"``, ``"dfs"`` or ``"bellman_ford"``.
-        hidden: width of the node embeddings.
-        epochs: passes over all transitions; batch_size: transitions per step.
-        lr: Adam learning rate.
-        random_state: seed for initialisation and batch order.
+    Every transition :math:`t \to t + 1` of every trace (and the fixed point
+    :math:`T \to T`, so that the twin learns to halt) is one training example;
+    the transitions are shuffled once into batches of ``batch_size``, and each
+    epoch visits the batches in a new random order, minimising with Adam the sum
+    of the hint losses (cross-entropy for categorical hints and pointers, squared
+    error for scalars; see :func:`graphbias.compile.learned.loss`). Training runs
+    through :func:`graphbias.nn.training.fit_module`.
 
+    Parameters
+    ----------
+    algorithm : {"bfs", "dfs", "bellman_ford"}, default="bfs"
+        The algorithm to learn.
+    hidden_channels : int, default=64
+        Width of the node embeddings.
+    max_epochs : int, default=40
+        Passes over all transitions.
+    batch_size : int, default=32
+        Transitions per optimisation step.
+    lr : float, default=3e-3
+        Adam's learning rate.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the initialisation and the batch order.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+    verbose : bool, default=False
+        Show a progress bar with the training loss.
+    hidden : int, optional
+        Deprecated alias of ``hidden_channels``.
+    epochs : int, optional
+        Deprecated alias of ``max_epochs``.
+
+    Attributes
+    ----------
+    module_ : LearnedStep
+        The trained step network.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss`` (mean over the batches),
+        ``lr``, ``seconds``.
+    n_epochs_, best_epoch_ : int
+        Epochs run, and the epoch whose weights the model holds (the last).
+    n_transitions_ : int
+        Number of training transitions.
+    device_ : torch.device
+        Where the model lives.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic.algorithms import algorithm_graphs
     >>> traces = make_traces("bfs", algorithm_graphs("er", 8, 10, seed=0))
-    >>> learner = AlgorithmLearner("bfs", epochs=2, random_state=0).fit(traces)
+    >>> learner = AlgorithmLearner("bfs", max_epochs=2, random_state=0).fit(traces)
     >>> learner.predict(traces[0].graph, source=0).outputs["pi"].shape
     (8,)
+    >>> learner.n_epochs_, learner.n_transitions_
+    (2, 38)
     """
 
-    def __init__(self, algorithm: str = "bfs", hidden: int = 64, epochs: int = 40,
-                 batch_size: int = 32, lr: float = 3e-3,
-                 random_state: Any = None) -> None:
+    _parameter_constraints = {
+        "algorithm": [Options(*ALGORITHMS)],
+        "hidden_channels": [Integer(1)],
+        "max_epochs": [Integer(1)],
+        "batch_size": [Integer(1)],
+        "lr": [Real(0, None, closed="neither")],
+        "random_state": [RandomState()],
+        "device": [Device()],
+        "verbose": [Boolean()],
+    }
+    _aliases = {"hidden": "hidden_channels", "epochs": "max_epochs"}
+
+    model_ = deprecated_attribute("model_", "module_")
+    loss_curve_ = deprecated_attribute("loss_curve_", "history_", train_losses)
+
+    def __init__(self, algorithm: str = "bfs", hidden_channels: int = 64,
+                 max_epochs: int = 40, batch_size: int = 32, lr: float = 3e-3,
+                 random_state: Any = None, device: Any = "cpu", verbose: bool = False,
+                 *, hidden: Any = DEPRECATED, epochs: Any = DEPRECATED) -> None:
         self.algorithm = algorithm
-        self.hidden = hidden
-        self.epochs = epochs
+        self.hidden_channels = hidden_channels
+        self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
         self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.hidden = hidden
+        self.epochs = epochs
 
-    def _check_params(self) -> None:
-        check_algorithm(self.algorithm)
-        for name in ("hidden", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-
-    def _check_traces(self, traces: Any) -> list[Trace]:
+    def _check_traces(self, traces: Any, algorithm: str) -> list[Trace]:
         if isinstance(traces, Trace):
             traces = [traces]
         if not isinstance(traces, (list, tuple)) or not traces:
@@ -166,94 +319,113 @@ class AlgorithmLearner(BaseEstimator):
         for i, t in enumerate(traces):
             if not isinstance(t, Trace):
                 raise ValueError(f"traces[{i}] is a {type(t).__name__}, not a Trace")
-            if t.algorithm != self.algorithm:
+            if t.algorithm != algorithm:
                 raise ValueError(f"traces[{i}] is a {t.algorithm} trace, the learner "
-                                 f"learns {self.algorithm}")
-            missing = set(HINTS[self.algorithm]) - set(t.hints)
+                                 f"learns {algorithm}")
+            missing = set(HINTS[algorithm]) - set(t.hints)
             if missing:
                 raise ValueError(f"traces[{i}] has no hints {sorted(missing)}: "
                                  "make traces with hints=True")
         return list(traces)
 
-    def fit(self, traces: Sequence[Trace]) -> "AlgorithmLearner":
-        """Trains on every step ``t -> t + 1`` of every trace (and the fixed
-        point ``T -> T``, so that the twin learns to halt)."""
-        self._check_params()
-        traces = self._check_traces(traces)
-        spec = SPECS[self.algorithm]
-        seed = seed_from(self.random_state)
+    def fit(self, traces: Sequence[Trace], y: Any = None) -> "AlgorithmLearner":
+        """Trains on every step ``t -> t + 1`` of every trace (and the fixed point
+        ``T -> T``).
+
+        Parameters
+        ----------
+        traces : list of Trace
+            Reference traces with hints, of ``algorithm`` (see :func:`make_traces`).
+        y : ignored
+            Present for scikit-learn's API.
+
+        Returns
+        -------
+        self
+        """
+        p = self._begin_fit()
+        traces = self._check_traces(traces, p.algorithm)
+        spec = SPECS[p.algorithm]
+        seed = seed_from(p.random_state)
         rng = np.random.default_rng(seed)
         pairs = [(i, t) for i, tr in enumerate(traces) for t in range(tr.num_steps + 1)]
         order = rng.permutation(len(pairs))
-        batches = [self._transitions(traces, [pairs[j] for j in order[k:k + self.batch_size]])
-                   for k in range(0, len(pairs), self.batch_size)]
+        batches = [_transitions(p.algorithm, traces,
+                                [pairs[j] for j in order[k:k + p.batch_size]], self.device_)
+                   for k in range(0, len(pairs), p.batch_size)]
         with torch_seed(seed):
-            model = LearnedStep(spec, self.hidden)
-            opt = torch.optim.Adam(model.parameters(), lr=self.lr)
-            curve = []
-            for _ in range(self.epochs):
-                total = 0.0
-                for j in rng.permutation(len(batches)):
-                    sb, x, e, target = batches[j]
-                    opt.zero_grad()
-                    value = loss(spec, sb, model(sb, x, e), target)
-                    value.backward()
-                    opt.step()
-                    total += value.item()
-                curve.append(total / len(batches))
-        self.model_ = model.eval()
-        self.loss_curve_ = curve
+            module = LearnedStep(spec, p.hidden_channels).to(self.device_)
+            optimizer = torch.optim.Adam(module.parameters(), lr=p.lr)
+
+            def epoch(_: int) -> Iterator[tuple]:
+                return (batches[j] for j in rng.permutation(len(batches)))
+
+            def step(batch: tuple) -> torch.Tensor:
+                sb, x, e, target = batch
+                return loss(spec, sb, module(sb, x, e), target)
+
+            result = fit_module(module, optimizer, step, max_epochs=p.max_epochs,
+                                batches=epoch, verbose=p.verbose, desc=type(self).__name__)
+        self.module_ = module
+        self.history_ = result.history
+        self.n_epochs_, self.best_epoch_ = result.n_epochs, result.best_epoch
         self.n_transitions_ = len(pairs)
         return self
 
-    def _transitions(self, traces: list[Trace], pairs: list[tuple[int, int]]) -> tuple:
-        spec = SPECS[self.algorithm]
-        graphs = [traces[i].graph for i, _ in pairs]
-        sb = StateBatch.build(graphs)
-        names = HINTS[self.algorithm]
-        state = {k: torch.from_numpy(np.concatenate(
-            [traces[i].hints[k][t] for i, t in pairs])) for k in names}
-        target = {k: torch.from_numpy(np.concatenate(
-            [traces[i].hints[k][min(t + 1, traces[i].num_steps)] for i, t in pairs]))
-            for k in names}
-        src = torch.zeros(sb.num_nodes)
-        src[sb.ptr[:-1] + torch.tensor([traces[i].source for i, _ in pairs])] = 1.0
-        x, e = encode(spec, sb, state, src)
-        return sb, x, e, target
-
     def predict(self, graph: Any, *, source: Any = 0, hints: bool = False
                 ) -> Trace | list[Trace]:
-        """Rolls the twin out from the initial state until its hints stop
-        changing (at most the algorithm's step bound)."""
+        """Rolls the twin out from the initial state until its hints stop changing
+        (at most the algorithm's step bound).
+
+        Parameters
+        ----------
+        graph : graph-like or list of graph-like
+            As in :meth:`CompiledAlgorithm.predict`.
+        source : int or sequence of int, default=0
+            One source for every graph (an int, a numpy integer, a 0-d array or
+            tensor) or one per graph.
+        hints : bool, default=False
+            Record the state after every step in ``Trace.hints``.
+
+        Returns
+        -------
+        Trace or list of Trace
+            One trace per graph (a single trace for a single graph).
+        """
         check_is_fitted(self)
         graphs, single = read_graphs(graph)
         sources = check_sources(source, graphs)
+        dev = self.device_
         spec, names = SPECS[self.algorithm], HINTS[self.algorithm]
-        init = COMPILED[self.algorithm]().init_state(GraphBatch.from_graphs(graphs), sources)
+        init = COMPILED[self.algorithm]().init_state(
+            GraphBatch.from_graphs(graphs, device=dev), sources)
         state = {k: init[k].long() if k not in spec.real else init[k].float()
                  for k in names}
-        sb = StateBatch.build(graphs)
-        bound = torch.tensor([spec.step_bound * g.num_nodes + 1 for g in graphs])
-        steps = torch.zeros(len(graphs), dtype=torch.long)
-        active = torch.ones(len(graphs), dtype=torch.bool)
+        sb = StateBatch.build(graphs).to(dev)
+        bound = torch.tensor([spec.step_bound * g.num_nodes + 1 for g in graphs],
+                             device=dev)
+        steps = torch.zeros(len(graphs), dtype=torch.long, device=dev)
+        active = torch.ones(len(graphs), dtype=torch.bool, device=dev)
         record = [state] if hints else []
         with torch.no_grad():
             while bool(active.any()):
                 feats = encode(spec, sb, state, init["src"])
-                new = decode(spec, sb, self.model_(sb, *feats))
+                new = decode(spec, sb, self.module_(sb, *feats))
                 live = active.index_select(0, sb.batch)
                 new = {k: torch.where(live, new[k].to(state[k].dtype), state[k])
                        for k in names}
                 changed = torch.stack([
                     ~torch.isclose(new[k], state[k], rtol=1e-4, atol=1e-4) if k in spec.real
                     else new[k] != state[k] for k in names]).any(0)
-                changed_g = torch.zeros(len(graphs), dtype=torch.bool).index_put_(
-                    (sb.batch,), changed, accumulate=True)
+                changed_g = torch.zeros(len(graphs), dtype=torch.bool, device=dev
+                                        ).index_put_((sb.batch,), changed, accumulate=True)
                 steps += changed_g.long()
                 active &= changed_g & (steps < bound)
                 state = new
                 if hints:
                     record.append(state)
+        state = {k: v.cpu() for k, v in state.items()}
+        record = [{k: v.cpu() for k, v in r.items()} for r in record]
         return _result(self._traces(graphs, sources, state, record, steps.tolist(), sb),
                        single)
 
@@ -271,9 +443,44 @@ class AlgorithmLearner(BaseEstimator):
             out.append(Trace(self.algorithm, graphs[g], sources[g], final, h, steps[g]))
         return out
 
-    def score(self, traces: Sequence[Trace]) -> float:
-        """Mean fraction of nodes whose predicted parent ``pi`` is right."""
-        traces = self._check_traces(traces)
+    def score(self, traces: Sequence[Trace], y: Any = None) -> float:
+        """Mean fraction of nodes whose predicted parent ``pi`` is right (greater
+        is better).
+
+        Parameters
+        ----------
+        traces : list of Trace
+            Reference traces of ``algorithm``; each graph is run from its trace's
+            source.
+        y : ignored
+            Present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+            In ``[0, 1]``, averaged over the traces.
+        """
+        check_is_fitted(self)
+        traces = self._check_traces(traces, self.algorithm)
         preds = self.predict([t.graph for t in traces], source=[t.source for t in traces])
         return float(np.mean([np.mean(p.outputs["pi"] == t.outputs["pi"])
                               for p, t in zip(preds, traces)]))
+
+
+def _transitions(algorithm: str, traces: list[Trace], pairs: list[tuple[int, int]],
+                 device: torch.device) -> tuple:
+    """One training batch on ``device``: the transitions ``(trace i, step t)`` of
+    ``pairs`` as ``(StateBatch, node features, edge features, target hints)``."""
+    spec, names = SPECS[algorithm], HINTS[algorithm]
+    graphs = [traces[i].graph for i, _ in pairs]
+    sb = StateBatch.build(graphs)
+    state = {k: torch.from_numpy(np.concatenate(
+        [traces[i].hints[k][t] for i, t in pairs])) for k in names}
+    target = {k: torch.from_numpy(np.concatenate(
+        [traces[i].hints[k][min(t + 1, traces[i].num_steps)] for i, t in pairs]))
+        for k in names}
+    src = torch.zeros(sb.num_nodes)
+    src[sb.ptr[:-1] + torch.tensor([traces[i].source for i, _ in pairs])] = 1.0
+    x, e = encode(spec, sb, state, src)
+    return (sb.to(device), x.to(device), e.to(device),
+            {k: v.to(device) for k, v in target.items()})

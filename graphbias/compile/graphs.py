@@ -84,9 +84,31 @@ def check_source(source: Any, num_nodes: int, where: str = "graph") -> int:
 
 
 def check_sources(source: Any, graphs: Sequence[Graph]) -> list[int]:
-    """One source per graph: an int for every graph, or a sequence of ints."""
-    if isinstance(source, (list, tuple, np.ndarray, Tensor)):
-        sources = list(np.asarray(source).tolist())
+    """One source per graph.
+
+    Parameters
+    ----------
+    source : int, sequence of int, numpy array or torch tensor
+        One id for every graph (an int, a numpy integer, a 0-d array or tensor),
+        or one id per graph (a list, tuple, 1-d array or tensor).
+    graphs : sequence of Graph
+        The graphs the sources belong to.
+
+    Returns
+    -------
+    list of int
+        The checked source of each graph.
+
+    Examples
+    --------
+    >>> g = Graph([[0, 1], [1, 0]], 2)
+    >>> check_sources(np.array(1), [g, g]), check_sources([0, 1], [g, g])
+    ([1, 1], [0, 1])
+    """
+    if isinstance(source, (np.ndarray, Tensor)):
+        source = source.tolist()            # a 0-d array gives one python scalar
+    if isinstance(source, (list, tuple)):
+        sources = list(source)
         if len(sources) != len(graphs):
             raise ValueError(f"got {len(sources)} sources for {len(graphs)} graphs")
     else:
@@ -123,8 +145,7 @@ class GraphBatch:
         ids = (torch.arange(total) - ptr[:-1][batch]).double()
         csr = CSR.from_coo(ei[1], ei[0], (total, total), w)
         if device is not None:
-            csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape,
-                      csr.values.to(device), csr.perm.to(device))
+            csr = csr.to(device)
             ptr, batch, ids = ptr.to(device), batch.to(device), ids.to(device)
         return cls(csr, ptr, batch, ids, sizes)
 

@@ -28,7 +28,7 @@ until they stop changing (or the algorithm's step bound).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Sequence
 
 import numpy as np
@@ -116,6 +116,10 @@ class StateBatch:
     def num_nodes(self) -> int:
         return int(self.pos.numel())
 
+    def to(self, device: torch.device | str) -> "StateBatch":
+        """The same batch with every tensor on ``device``."""
+        return StateBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
 
 def encode(spec: HintSpec, sb: StateBatch, state: dict[str, Tensor], src: Tensor
            ) -> tuple[Tensor, Tensor]:
@@ -190,7 +194,7 @@ def pointer_targets(sb: StateBatch, target: Tensor) -> Tensor:
 def loss(spec: HintSpec, sb: StateBatch, out: dict[str, Tensor],
          target: dict[str, Tensor]) -> Tensor:
     """Cross-entropy (categorical, pointers) plus squared error (scalars)."""
-    total = torch.zeros(())
+    total = torch.zeros((), device=sb.pos.device)
     for k in spec.categorical:
         total = total + F.cross_entropy(out[k], target[k].long())
     for k in spec.scalars:

@@ -17,7 +17,7 @@ def test_quick_suite_cells_and_a_run_of_each_kind():
 
 
 def test_gap_cell_reports_learned_and_compiled_accuracy():
-    m = learning_gap("bfs", 0, train_graphs=5, epochs=1, test_sizes=(8,), test_graphs=2)
+    m = learning_gap("bfs", 0, train_graphs=5, max_epochs=1, test_sizes=(8,), test_graphs=2)
     assert m["compiled_pi_n8"] == 1.0 and m["compiled_graph_n8"] == 1.0
     assert 0.0 <= m["pi_n8"] <= 1.0
 

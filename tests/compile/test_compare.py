@@ -48,7 +48,8 @@ def test_early_halt_is_compared_through_its_last_state():
 def test_one_step_accuracy_shapes():
     traces = make_traces("bellman_ford", algorithm_graphs("er", 8, 6, seed=0,
                                                            weights="integer"))
-    learner = AlgorithmLearner("bellman_ford", hidden=8, epochs=1, random_state=0)
+    learner = AlgorithmLearner("bellman_ford", hidden_channels=8, max_epochs=1,
+                               random_state=0)
     acc = one_step_accuracy(learner.fit(traces), traces)
     longest = max(t.num_steps for t in traces)
     assert set(acc) == {"reach", "d", "pi"}

@@ -1,13 +1,16 @@
 import pickle
+import warnings
 
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from graphbias.compile import (AlgorithmLearner, CompiledAlgorithm, NegativeCycleError,
-                               make_traces, output_accuracy)
+                               make_traces, one_step_accuracy, output_accuracy)
+from graphbias.compile.learned import LearnedStep
 from graphbias.compile.reference import run_reference
 from graphbias.data import Graph
 from graphbias.data.synthetic.algorithms import (algorithm_graph, algorithm_graphs,
@@ -95,9 +98,7 @@ def test_non_integer_node_ids():
         CompiledAlgorithm("bfs").predict(nx.Graph(), source=0)
 
 
-def test_unknown_algorithm_and_huge_weights():
-    with pytest.raises(ValueError, match="algorithm must be one of"):
-        CompiledAlgorithm("dijkstra").predict(nx.path_graph(3))
+def test_huge_weights():
     g = Graph(np.array([[0], [1]]), 2, edge_weight=np.array([1e15]))
     with pytest.raises(ValueError, match="exact range"):
         CompiledAlgorithm("bellman_ford").predict(g, source=0)
@@ -107,12 +108,63 @@ def test_compiled_estimator_contract():
     est = CompiledAlgorithm("dfs")
     assert est.get_params() == {"algorithm": "dfs", "device": "cpu"}
     assert est.fit() is est and est.network_.algorithm == "dfs"
+    assert est.device_ == torch.device("cpu")
     restored = pickle.loads(pickle.dumps(est))
     g = algorithm_graph("er", 10, directed=True, seed=0)
     np.testing.assert_array_equal(restored.predict(g).outputs["f"],
                                   est.predict(g).outputs["f"])
     est.set_params(algorithm="bfs")
     assert est.predict(g).algorithm == "bfs"            # follows the new parameter
+    assert est.fit().network_.algorithm == "bfs"
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"algorithm": "dijkstra"}, "algorithm must be one of 'bfs', 'dfs', 'bellman_ford'"),
+    ({"device": "tpu"}, "device must be"), ({"device": 0}, "device must be"),
+])
+def test_compiled_validates_parameters_in_fit_and_predict(params, match):
+    with pytest.raises(ValueError, match=match):
+        CompiledAlgorithm(**params).fit()
+    with pytest.raises(ValueError, match=match):
+        CompiledAlgorithm(**params).predict(nx.path_graph(3))
+
+
+@pytest.mark.parametrize("source", [np.array(1), torch.tensor(1), np.int64(1),
+                                    np.array([1, 1]), torch.tensor([1, 1]), (1, 1)])
+def test_zero_dimensional_and_array_sources(source):
+    graphs = [nx.path_graph(3), nx.path_graph(4)]
+    runs = CompiledAlgorithm("bfs").predict(graphs, source=source)
+    assert [r.source for r in runs] == [1, 1]
+    assert runs[1].outputs["dist"].tolist() == [1, 0, 1, 2]
+    one = CompiledAlgorithm("bfs").predict(nx.path_graph(3), source=np.array(2))
+    assert one.source == 2 and one.outputs["dist"].tolist() == [2, 1, 0]
+
+
+@pytest.mark.parametrize("source, match", [
+    (np.array(1.0), "source must be an integer"), (torch.tensor(True), "source must be"),
+    (np.array(5), "source 5 is not a node"), (np.array([[0], [1]]), "source must be"),
+])
+def test_bad_array_sources(source, match):
+    with pytest.raises(ValueError, match=match):
+        CompiledAlgorithm("bfs").predict([nx.path_graph(3)] * 2, source=source)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compiled_on_cuda_matches_cpu():
+    g = algorithm_graph("sparse_er", 30, weights="integer", seed=0)
+    cpu = CompiledAlgorithm("bellman_ford").predict(g, source=0, hints=True)
+    gpu = CompiledAlgorithm("bellman_ford", device="cuda").predict(g, source=0, hints=True)
+    np.testing.assert_array_equal(gpu.outputs["d"], cpu.outputs["d"])
+    np.testing.assert_array_equal(gpu.hints["pi"], cpu.hints["pi"])
+
+
+def test_cuda_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        CompiledAlgorithm("bfs", device="cuda").predict(nx.path_graph(3))
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        AlgorithmLearner("bfs", device="cuda").fit([])
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +173,15 @@ def bfs_traces():
 
 
 def test_learner_fits_predicts_and_is_reproducible(bfs_traces):
-    a = AlgorithmLearner("bfs", hidden=16, epochs=3, random_state=0).fit(bfs_traces)
-    b = AlgorithmLearner("bfs", hidden=16, epochs=3, random_state=0).fit(bfs_traces)
-    assert a.loss_curve_ == b.loss_curve_ and len(a.loss_curve_) == 3
+    a = AlgorithmLearner("bfs", hidden_channels=16, max_epochs=3,
+                         random_state=0).fit(bfs_traces)
+    b = AlgorithmLearner("bfs", hidden_channels=16, max_epochs=3,
+                         random_state=0).fit(bfs_traces)
+    assert a.history_ == [dict(r, seconds=s["seconds"]) for r, s in zip(b.history_,
+                                                                        a.history_)]
+    assert [r["epoch"] for r in a.history_] == [0, 1, 2] and a.n_epochs_ == 3
+    assert a.best_epoch_ == 2 and isinstance(a.module_, LearnedStep)
+    assert a.module_.hidden == 16
     assert a.n_transitions_ == sum(t.num_steps + 1 for t in bfs_traces)
     g = bfs_traces[0].graph
     pa = a.predict(g, source=0, hints=True)
@@ -132,22 +190,80 @@ def test_learner_fits_predicts_and_is_reproducible(bfs_traces):
     restored = pickle.loads(pickle.dumps(a))
     np.testing.assert_array_equal(restored.predict(g, source=0).outputs["pi"],
                                   pa.outputs["pi"])
+    np.testing.assert_array_equal(a.predict(g, source=torch.tensor(0)).outputs["pi"],
+                                  pa.outputs["pi"])
     assert 0.0 <= a.score(bfs_traces) <= 1.0
     assert clone(a).get_params() == a.get_params()
 
 
+def test_learner_deprecated_names(bfs_traces):
+    with pytest.warns(FutureWarning) as caught:
+        old = AlgorithmLearner("bfs", hidden=16, epochs=2, random_state=0).fit(bfs_traces)
+    assert sorted(str(w.message).split(":")[1].split(";")[0] for w in caught) == [
+        " epochs was renamed max_epochs and will be removed in the next release",
+        " hidden was renamed hidden_channels and will be removed in the next release"]
+    new = AlgorithmLearner("bfs", hidden_channels=16, max_epochs=2,
+                           random_state=0).fit(bfs_traces)
+    assert old.n_epochs_ == 2 and old.module_.hidden == 16
+    with pytest.warns(FutureWarning, match="loss_curve_ was renamed history_"):
+        curve = old.loss_curve_
+    assert curve == [r["train_loss"] for r in new.history_]
+    with pytest.warns(FutureWarning, match="model_ was renamed module_"):
+        assert old.model_ is old.module_
+    with pytest.raises(ValueError, match="epochs is a deprecated alias of max_epochs"):
+        AlgorithmLearner("bfs", epochs=2, max_epochs=3).fit(bfs_traces)
+
+
+def test_learner_refit_starts_clean_and_score_is_greater_is_better(bfs_traces):
+    learner = AlgorithmLearner("bfs", max_epochs=20, random_state=0)
+    short = clone(learner).set_params(max_epochs=1).fit(bfs_traces)
+    learner.fit(bfs_traces)
+    assert learner.score(bfs_traces) > short.score(bfs_traces)
+    learner.set_params(max_epochs=1, hidden_channels=8).fit(bfs_traces)
+    assert learner.n_epochs_ == 1 and len(learner.history_) == 1
+    assert learner.module_.hidden == 8
+
+
+def test_learner_accepts_numpy_integers(bfs_traces):
+    learner = AlgorithmLearner("bfs", hidden_channels=np.int64(8), max_epochs=np.int32(1),
+                               batch_size=np.int64(16), random_state=np.int64(0))
+    assert learner.fit(bfs_traces).n_epochs_ == 1
+
+
 def test_learner_learns_bfs_on_its_training_distribution(bfs_traces):
-    learner = AlgorithmLearner("bfs", epochs=30, random_state=0).fit(bfs_traces)
-    assert learner.loss_curve_[-1] < 0.5 * learner.loss_curve_[0]
+    learner = AlgorithmLearner("bfs", max_epochs=30, random_state=0).fit(bfs_traces)
+    losses = [r["train_loss"] for r in learner.history_]
+    assert losses[-1] < 0.5 * losses[0]
     test = make_traces("bfs", algorithm_graphs("er", 8, 10, seed=1))
     preds = learner.predict([t.graph for t in test], source=0)
     acc = np.mean([output_accuracy(p, t)["reach"] for p, t in zip(preds, test)])
     assert acc > 0.9
+    steps = one_step_accuracy(learner, test)
+    assert set(steps) == {"reach", "pi", "dist"} and steps["reach"][0] > 0.9
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_learner_on_cuda_matches_cpu(bfs_traces):
+    cpu = AlgorithmLearner("bfs", hidden_channels=16, max_epochs=2,
+                           random_state=0).fit(bfs_traces)
+    gpu = AlgorithmLearner("bfs", hidden_channels=16, max_epochs=2, random_state=0,
+                           device="cuda").fit(bfs_traces)
+    assert next(gpu.module_.parameters()).is_cuda
+    np.testing.assert_allclose([r["train_loss"] for r in gpu.history_],
+                               [r["train_loss"] for r in cpu.history_], rtol=1e-4)
+    g = bfs_traces[0].graph
+    out = gpu.predict(g, source=0, hints=True)
+    assert isinstance(out.outputs["pi"], np.ndarray)
+    restored = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_array_equal(restored.predict(g, source=0).outputs["pi"],
+                                  out.outputs["pi"])
 
 
 def test_learner_errors(bfs_traces):
     with pytest.raises(NotFittedError):
         AlgorithmLearner("bfs").predict(nx.path_graph(3))
+    with pytest.raises(NotFittedError):
+        AlgorithmLearner("bfs").score(bfs_traces)
     with pytest.raises(ValueError, match="is a bfs trace"):
         AlgorithmLearner("dfs").fit(bfs_traces)
     with pytest.raises(ValueError, match="non-empty list"):
@@ -156,9 +272,22 @@ def test_learner_errors(bfs_traces):
         AlgorithmLearner("bfs").fit([nx.path_graph(3)])
     with pytest.raises(ValueError, match="no hints"):
         AlgorithmLearner("bfs").fit([run_reference("bfs", bfs_traces[0].graph, hints=False)])
-    with pytest.raises(ValueError, match="epochs must be a positive integer"):
-        AlgorithmLearner("bfs", epochs=0).fit(bfs_traces)
-    with pytest.raises(ValueError, match="lr must be a positive"):
-        AlgorithmLearner("bfs", lr=-1.0).fit(bfs_traces)
-    with pytest.raises(ValueError, match="algorithm must be one of"):
-        AlgorithmLearner("sort").fit(bfs_traces)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"max_epochs": 0}, "max_epochs must be an integer >= 1"),
+    ({"max_epochs": True}, "max_epochs must be an integer >= 1, got True"),
+    ({"hidden_channels": 2.0}, "hidden_channels must be an integer >= 1"),
+    ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"lr": -1.0}, r"lr must be a real number in \(0, inf\)"),
+    ({"lr": float("nan")}, "lr must be a real number"),
+    ({"random_state": -1}, "random_state must be None"),
+    ({"verbose": 1}, "verbose must be a bool"),
+    ({"device": "gpu"}, "device must be"),
+    ({"algorithm": "sort"}, "algorithm must be one of"),
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
+])
+def test_learner_validates_every_parameter(bfs_traces, params, match):
+    with pytest.raises(ValueError, match=match), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        AlgorithmLearner(**{"algorithm": "bfs", **params}).fit(bfs_traces)
