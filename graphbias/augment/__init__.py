@@ -3,10 +3,10 @@
 - :class:`LocalAugmenter`: a conditional VAE of neighbour features given the
   centre node's features, trained on every edge; ``transform`` samples new
   feature matrices; ``save`` / ``load`` keep the trained generator.
-- :class:`LAGNN`: any GCN / SAGE / GAT (graphbias or PyG) backbone with parallel
-  first layers over original and generated features.
+- :class:`LAGNN`: any GCN / SAGE / GAT (graphbias or PyG) convolution with
+  parallel first layers over original and generated features.
 - :class:`LAGNNClassifier`: the estimator, a drop-in for
-  :class:`graphbias.nn.NodeClassifier`.
+  :class:`graphbias.nn.NodeClassifier` (same ``conv``, ``fit``, ``predict``).
 """
 from .augmenter import ConditionedGenerator, LocalAugmenter
 from .classifier import LAGNNClassifier

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import clone
 
-from ..base import EarlyStopping, torch_seed
+from .._validation import (DEPRECATED, Boolean, Device, Instance, Integer, Options,
+                           RandomState, Real)
+from ..base import torch_seed
 from ..data.graph import Graph
 from ..nn import NodeClassifier
+from ..nn.distributed import reduced_loss, reduced_validation, rows_of, shared_loss
 from ..nn.functional import Features
+from ..nn.training import fit_module
 from .augmenter import ConditionedGenerator, LocalAugmenter
-from .models import LAGNN, consistency_loss, is_attention, resolve_backbone
+from .generator import edge_pairs
+from .models import BACKBONES, LAGNN, ConvClass, consistency_loss, is_attention
 
 __all__ = ["LAGNNClassifier"]
 
@@ -23,77 +27,221 @@ __all__ = ["LAGNNClassifier"]
 _DEFAULTS = {"gcn": (8, 0.5, 0.01, 1), "sage": (8, 0.5, 0.01, 1), "gat": (8, 0.6, 0.01, 4)}
 
 
+class _OwnFeatures:
+    r"""The generator of a graph without edges between distinct nodes: each node's
+    only neighbour is itself (the self-loop of a GCN), so
+    :math:`p(\mathbf{x}_j \mid \mathbf{x}_i)` is the point mass at
+    :math:`\mathbf{x}_i` and every draw is the features themselves."""
+
+    def __init__(self, x: Features, device: torch.device) -> None:
+        self.x, self.device = x, device
+        self.on_device = x.to(device)
+        self.num_nodes = x.size(0) if isinstance(x, torch.Tensor) else x.num_rows
+
+    def draw(self, n_samples: int = 1, generator: Optional[torch.Generator] = None,
+             rows: Optional[torch.Tensor] = None) -> list[Features]:
+        feats = self.on_device if rows is None else rows_of(self.x, rows).to(self.device)
+        return [feats] * n_samples
+
+
+Sampler = Union[ConditionedGenerator, _OwnFeatures]
+
+
 class LAGNNClassifier(NodeClassifier):
     r"""Node classification with local augmentation (Liu et al., ICML 2022).
 
     ``fit`` first trains a :class:`LocalAugmenter` on the graph (the generator of
-    neighbour features given a centre node), then an :class:`LAGNN` whose first
-    layer runs in parallel on the original features and ``n_generated`` generated
-    matrices. Every epoch draws ``n_samples`` fresh sets of generated matrices;
-    the loss is the mean cross-entropy over the samples on the training nodes plus
-    ``consistency_weight`` times the :func:`consistency_loss` of the samples'
-    predictions with their sharpened mean (``temperature``).
+    neighbour features given a centre node, :math:`p_\theta(\mathbf{x}_j \mid
+    \mathbf{x}_i)`), then an :class:`~graphbias.augment.LAGNN` whose first layer
+    runs in parallel on the original features and ``n_generated`` generated
+    matrices :math:`\bar{\mathbf{X}}_k \sim p_\theta(\cdot \mid \mathbf{X})`:
 
-    Validation and prediction average the probabilities over ``n_samples`` sets
-    drawn with a seed fixed at fit time, so predictions are deterministic. The
-    weights of the epoch with the lowest validation loss are kept (ties: higher
-    accuracy); ``patience`` epochs without improvement stop training.
+    .. math::
+        \mathbf{H}^{(1)} = \Big\Vert_{k=0}^{K} \sigma\big(\operatorname{conv}_k(
+        \bar{\mathbf{X}}_k, \mathcal G)\big), \qquad \bar{\mathbf{X}}_0 = \mathbf{X}.
+
+    Every epoch draws ``n_samples`` fresh sets of generated matrices; the loss is
+    the mean cross-entropy over the samples on the training nodes plus
+    ``consistency_weight`` times the :func:`~graphbias.augment.consistency_loss`
+    of the samples' predictions :math:`P_s` with their sharpened mean,
+
+    .. math::
+        \mathcal L = \tfrac1S \textstyle\sum_s \operatorname{CE}(P_s, y)
+        + \lambda\, \tfrac1S \textstyle\sum_s \tfrac1N \lVert P_s - \tilde P \rVert_F^2,
+        \qquad \tilde P_{ic} \propto \bar P_{ic}^{1/T}.
+
+    Training runs through :func:`graphbias.nn.training.fit_module`: validation and
+    prediction average the probabilities over ``n_samples`` sets drawn with a seed
+    fixed at fit time (so predictions are deterministic); the weights of the epoch
+    with the lowest validation loss are kept (monitor ``val_loss``, mode ``min``;
+    ties: higher ``val_acc``) and ``patience`` epochs without improvement stop
+    training.
+
     ``fit`` / ``predict`` / ``predict_proba`` / ``decision_function`` / ``score``
-    take the same arguments as :class:`~graphbias.nn.NodeClassifier`.
+    take the same arguments as :class:`~graphbias.nn.NodeClassifier`, with its
+    graph-safe prediction (without ``graph=`` the graph of ``fit`` is reused when
+    the rows match; ``graph="isolated"`` opts out) and its ``node_ids`` mode.
+    ``decision_function`` returns the log of the averaged probabilities.
 
-    Parameters:
-        backbone: ``"gcn"``, ``"sage"``, ``"gat"``, or a convolution class of
-            :mod:`graphbias.nn` or ``torch_geometric.nn`` (e.g. ``GCNConv``).
-        n_samples: augmented forward passes per epoch (consistency needs >= 2).
-        n_generated: generated matrices per pass (parallel branches besides the
-            original features).
-        sample_pool: ``None`` (the paper) decodes fresh matrices for every pass
-            of every epoch; an integer decodes that many once per ``fit`` and
-            every pass picks ``n_generated`` of them at random. On a CPU decoding
-            dominates an epoch (a ``[N, hidden] x [hidden, F]`` product per
-            matrix), so a pool makes training several times faster, at the cost of
-            ``sample_pool * N * F`` floats of memory; dropout on the generated
-            features still makes every pass different.
-        hidden_channels, dropout, lr, heads: ``None`` takes LAGNN's Cora settings
-            (8 units per branch; dropout 0.5, GAT 0.6; lr 0.01; GAT 4 heads).
-        temperature, consistency_weight: sharpening temperature and weight of the
-            consistency loss (paper: 0.5, 1.0).
-        augmenter: a :class:`LocalAugmenter`; unfitted (default: one with the
-            paper's settings) it is cloned and fitted on the graph inside ``fit``,
-            fitted it is used as is.
-        num_layers, weight_decay, max_epochs, patience, early_stopping,
-        validation_fraction, random_state, verbose: as for ``NodeClassifier``.
-        distributed: train data-parallel over graph partitions in the initialised
-            ``torch.distributed`` process group, as ``NodeClassifier(distributed=True)``:
-            process 0 fits the generator and sends it to the others, each process
-            decodes generated features for its own halo only and all end with the
-            same weights, equal to one-process training up to float rounding when
-            ``dropout=0`` and ``sample_pool`` is set (fresh draws and dropout masks
-            differ per process).
+    **Without a graph** (``graph=None``, or a graph with no edge between distinct
+    nodes) every node's only neighbour is itself, the self-loop a GCN adds, so the
+    neighbour distribution :math:`p(\mathbf{x}_j \mid \mathbf{x}_i)` is the point
+    mass at :math:`\mathbf{x}_i`: the generated matrices are the features
+    themselves, no generator is trained (``augmenter_`` is ``None`` unless a
+    fitted ``augmenter`` is given) and the model is an MLP over rows with
+    ``1 + n_generated`` branches, to which scikit-learn's checks apply.
 
-    Fitted attributes besides ``NodeClassifier``'s: ``augmenter_``,
-    ``generator_seconds_`` (0 for a fitted ``augmenter``), ``fit_seconds_``.
+    Parameters
+    ----------
+    conv : {"gcn", "sage", "gat"} or type, default="gcn"
+        The graph convolution: a name, or a convolution class of
+        :mod:`graphbias.nn` or ``torch_geometric.nn`` (e.g. ``GCNConv``).
+    n_samples : int, default=4
+        Augmented forward passes per epoch (consistency needs at least 2).
+    n_generated : int, default=1
+        Generated matrices per pass (parallel branches besides the original
+        features).
+    sample_pool : int or None, default=None
+        ``None`` (the paper) decodes fresh matrices for every pass of every epoch;
+        an integer (at least ``n_generated``) decodes that many once per ``fit``
+        and every pass picks ``n_generated`` of them at random. On a CPU decoding
+        dominates an epoch (a ``[N, hidden] x [hidden, F]`` product per matrix),
+        so a pool makes training several times faster, at the cost of
+        ``sample_pool * N * F`` floats of memory; dropout on the generated
+        features still makes every pass different.
+    hidden_channels : int or None, default=None
+        Hidden units per branch (``None``: 8).
+    num_layers : int, default=2
+        Graph convolutions (at least 2: the parallel first layer, then the
+        convolution's).
+    heads : int or None, default=None
+        Attention heads of GAT's hidden layers (``None``: 4).
+    dropout : float or None, default=None
+        Dropout before every layer (``None``: 0.5, GAT 0.6).
+    lr : float or None, default=None
+        Adam's learning rate (``None``: 0.01).
+    weight_decay : float, default=5e-4
+        L2 penalty (Adam).
+    temperature : float, default=0.5
+        Sharpening temperature :math:`T` of the consistency target.
+    consistency_weight : float, default=1.0
+        Weight :math:`\lambda` of the consistency loss.
+    augmenter : LocalAugmenter or None, default=None
+        Unfitted, it is cloned and fitted on the graph inside ``fit`` (seeded from
+        ``random_state`` when its own is ``None``); fitted, it is used as is.
+        ``None``: a :class:`LocalAugmenter` with the paper's settings on this
+        classifier's ``device``.
+    max_epochs : int, default=2000
+        Training epochs at most (LAGNN's Cora setting).
+    patience : int or None, default=300
+        Stop after that many epochs without a lower validation loss (``None``: run
+        every epoch, keep the best).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training nodes when no validation
+        nodes are given.
+    validation_fraction : float, default=0.1
+        Share of the training nodes held out, in (0, 1).
+    node_ids : bool, default=False
+        ``X`` holds node ids of the graph given to ``fit``, whose ``x`` carries the
+        features (see :class:`~graphbias.nn.NodeClassifier`).
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds initialisation, dropout, the validation split, the generator (see
+        ``augmenter``) and the generated matrices.
+    device : str or torch.device, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``: data, model and
+        generated matrices live there; predictions come back to the CPU.
+    verbose : bool, default=False
+        Show progress bars with the losses and the validation loss.
+    distributed : bool, default=False
+        Train data-parallel over graph partitions in the initialised
+        ``torch.distributed`` process group, as ``NodeClassifier(distributed=True)``:
+        process 0 fits the generator and sends it to the others, each process
+        decodes generated features for its own halo only and all end with the same
+        weights, equal to one-process training up to float rounding when
+        ``dropout=0`` and ``sample_pool`` is set (fresh draws and dropout masks
+        differ per process).
+    backbone : str or type
+        Deprecated alias of ``conv``.
 
+    Attributes
+    ----------
+    module_ : LAGNN
+        The trained LA-model.
+    augmenter_ : LocalAugmenter or None
+        The fitted generator (``None`` without edges, see above).
+    classes_ : ndarray
+        The class labels.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_acc``
+        (when validating), ``lr``, ``seconds``.
+    n_epochs_, best_epoch_ : int
+        Epochs run, and the epoch whose weights the model holds.
+    best_score_ : float or None
+        Validation loss of ``best_epoch_`` (``None`` without validation).
+    graph_ : Graph or None
+        The graph of ``fit`` (reused by prediction without ``graph=``).
+    n_features_in_ : int
+        Number of node features.
+    device_ : torch.device
+        Where the model lives.
+    inference_seed_ : int
+        Seed of the generated matrices of validation and prediction.
+    generator_seconds_ : float
+        Seconds spent fitting the generator (0 when none was fitted).
+    fit_seconds_ : float
+        Seconds ``fit`` took.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic import sbm
     >>> g = sbm([30, 30], 0.2, 0.02, num_features=8, seed=0)
-    >>> clf = LAGNNClassifier(max_epochs=20, random_state=0,
-    ...                       augmenter=LocalAugmenter(epochs=1, random_state=0))
+    >>> clf = LAGNNClassifier(conv="gcn", max_epochs=20, random_state=0,
+    ...                       augmenter=LocalAugmenter(max_epochs=1, random_state=0))
     >>> clf = clf.fit(g.x, g.y, graph=g, train_mask=g.train_mask, val_mask=g.val_mask)
-    >>> clf.predict(g.x, graph=g).shape
+    >>> clf.predict(g.x).shape          # the graph of fit is reused
     (60,)
+    >>> len(clf.history_) == clf.n_epochs_
+    True
     """
 
-    def __init__(self, backbone: Any = "gcn", n_samples: int = 4, n_generated: int = 1,
-                 sample_pool: Optional[int] = None,
-                 hidden_channels: Optional[int] = None, num_layers: int = 2,
-                 heads: Optional[int] = None, dropout: Optional[float] = None,
-                 lr: Optional[float] = None, weight_decay: float = 5e-4,
-                 temperature: float = 0.5, consistency_weight: float = 1.0,
-                 augmenter: Optional[LocalAugmenter] = None, max_epochs: int = 2000,
-                 patience: Optional[int] = 300, early_stopping: bool = True,
-                 validation_fraction: float = 0.1, random_state: Any = None,
-                 verbose: bool = False, distributed: bool = False) -> None:
-        self.backbone = backbone
+    _parameter_constraints = {
+        "conv": [Options(*BACKBONES), ConvClass()],
+        "n_samples": [Integer(1)],
+        "n_generated": [Integer(1)],
+        "sample_pool": [Integer(1), None],
+        "hidden_channels": [Integer(1), None],
+        "num_layers": [Integer(2)],
+        "heads": [Integer(1), None],
+        "dropout": [Real(0, 1, closed="left"), None],
+        "lr": [Real(0, None, closed="neither"), None],
+        "weight_decay": [Real(0)],
+        "temperature": [Real(0, None, closed="neither")],
+        "consistency_weight": [Real(0)],
+        "augmenter": [Instance(LocalAugmenter), None],
+        "max_epochs": [Integer(1)],
+        "patience": [Integer(1), None],
+        "early_stopping": [Boolean()],
+        "validation_fraction": [Real(0, 1, closed="neither")],
+        "node_ids": [Boolean()],
+        "random_state": [RandomState()],
+        "device": [Device()],
+        "verbose": [Boolean()],
+        "distributed": [Boolean()],
+    }
+    _aliases = {"backbone": "conv"}
+
+    def __init__(self, conv: Any = "gcn", n_samples: int = 4, n_generated: int = 1,
+                 sample_pool: Optional[int] = None, hidden_channels: Optional[int] = None,
+                 num_layers: int = 2, heads: Optional[int] = None,
+                 dropout: Optional[float] = None, lr: Optional[float] = None,
+                 weight_decay: float = 5e-4, temperature: float = 0.5,
+                 consistency_weight: float = 1.0, augmenter: Optional[LocalAugmenter] = None,
+                 max_epochs: int = 2000, patience: Optional[int] = 300,
+                 early_stopping: bool = True, validation_fraction: float = 0.1,
+                 node_ids: bool = False, random_state: Any = None, device: Any = "cpu",
+                 verbose: bool = False, distributed: bool = False,
+                 backbone: Any = DEPRECATED) -> None:
+        self.conv = conv
         self.n_samples = n_samples
         self.n_generated = n_generated
         self.sample_pool = sample_pool
@@ -110,166 +258,163 @@ class LAGNNClassifier(NodeClassifier):
         self.patience = patience
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.node_ids = node_ids
         self.random_state = random_state
+        self.device = device
         self.verbose = verbose
         self.distributed = distributed
+        self.backbone = backbone
 
-    # ------------------------------------------------------------ validation
-    def _check_params(self) -> None:
-        resolve_backbone(self.backbone)
-        self._check_distributed()
-        for name in ("n_samples", "n_generated", "max_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.num_layers, (int, np.integer)) or self.num_layers < 2:
-            raise ValueError(f"num_layers must be an integer >= 2, got {self.num_layers!r}")
-        if self.heads is not None and (not isinstance(self.heads, (int, np.integer))
-                                       or self.heads < 1):
-            raise ValueError(f"heads must be a positive integer, got {self.heads!r}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature!r}")
-        if not self.consistency_weight >= 0:
-            raise ValueError(f"consistency_weight must be >= 0, "
-                             f"got {self.consistency_weight!r}")
-        if self.augmenter is not None and not isinstance(self.augmenter, LocalAugmenter):
-            raise ValueError(f"augmenter must be a LocalAugmenter or None, "
-                             f"got {type(self.augmenter).__name__}")
-        if self.sample_pool is not None and (
-                not isinstance(self.sample_pool, (int, np.integer))
-                or self.sample_pool < self.n_generated):
+    def _begin_fit(self) -> Any:
+        params = super()._begin_fit()
+        if params.sample_pool is not None and params.sample_pool < params.n_generated:
             raise ValueError(f"sample_pool must be None or an integer >= n_generated "
-                             f"({self.n_generated}), got {self.sample_pool!r}")
-        self._check_validation_fraction()
+                             f"({params.n_generated}), got {params.sample_pool!r}")
+        return params
 
-    def _settings(self) -> tuple[int, float, float, int]:
-        name = self.backbone if isinstance(self.backbone, str) else (
-            "gat" if is_attention(self.backbone) else "gcn")
+    @staticmethod
+    def _settings(p: Any) -> tuple[int, float, float, int]:
+        """Hidden units, dropout, learning rate and heads: the given ones, else
+        LAGNN's settings for the convolution."""
+        name = p.conv if isinstance(p.conv, str) else (
+            "gat" if is_attention(p.conv) else "gcn")
         hidden, drop, lr, heads = _DEFAULTS[name]
-        return (self.hidden_channels or hidden, drop if self.dropout is None else self.dropout,
-                lr if self.lr is None else self.lr, self.heads or heads)
+        return (p.hidden_channels or hidden, drop if p.dropout is None else p.dropout,
+                lr if p.lr is None else p.lr, p.heads or heads)
 
     # ------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any, *, graph: Any = None, train_mask: Any = None,
             val_mask: Any = None) -> "LAGNNClassifier":
-        """Trains the generator (unless ``augmenter`` is fitted), then the LA-GNN
-        on ``train_mask`` nodes; ``X`` has one row per node of ``graph``."""
+        """Trains the generator (unless ``augmenter`` is fitted), then the LA-model
+        on the ``train_mask`` nodes (all by default).
+
+        Parameters
+        ----------
+        X : array-like or sparse of shape (n_nodes, n_features)
+            One row per node of ``graph`` (node ids with ``node_ids=True``).
+        y : array-like of shape (n_nodes,)
+            Labels; only those of training and validation nodes are read.
+        graph : graph-like, optional
+            Anything :func:`graphbias.as_graph` reads (``None``: isolated nodes).
+        train_mask, val_mask : array-like, optional
+            Boolean masks or node ids.
+
+        Returns
+        -------
+        self
+        """
         start = time.perf_counter()
-        self._check_params()
-        x, g, codes, train, val, seed = self._prepare_fit(X, y, graph, train_mask, val_mask)
-        if self.augmenter is not None and hasattr(self.augmenter, "generator_"):
-            self.augmenter_ = self.augmenter
-            self.generator_seconds_ = 0.0
-        else:
-            aug = LocalAugmenter() if self.augmenter is None else clone(self.augmenter)
-            if aug.random_state is None:
-                aug.set_params(random_state=seed)
-            self.augmenter_ = self._fit_augmenter(aug, g, x)
-            self.generator_seconds_ = self.augmenter_.fit_seconds_
+        p = self._begin_fit()
+        x, g, codes, train, val, seed = self._prepare_fit(X, y, graph, train_mask,
+                                                          val_mask, p)
+        self.augmenter_ = self._fitted_augmenter(p, g, x, seed)
+        self.generator_seconds_ = 0.0 if self.augmenter_ is None or \
+            self.augmenter_ is p.augmenter else self.augmenter_.fit_seconds_
         self.inference_seed_ = seed
-        hidden, drop, lr, heads = self._settings()
+        hidden, drop, lr, heads = self._settings(p)
         with torch_seed(seed):
             in_channels = x.size(1) if isinstance(x, torch.Tensor) else x.num_cols
-            self.module_ = LAGNN(self.backbone, in_channels, hidden, len(self.classes_),
-                                 n_generated=self.n_generated, num_layers=self.num_layers,
-                                 dropout=drop, heads=heads)
-            self._train_la(x, g, codes, train, val, lr)
+            module = LAGNN(p.conv, in_channels, hidden, len(self.classes_),
+                           n_generated=p.n_generated, num_layers=p.num_layers,
+                           dropout=drop, heads=heads)
+            self.module_ = module.to(self.device_)
+            self._train(x, g, codes, train, val, lr, p)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def _fit_augmenter(self, aug: LocalAugmenter, g: Graph, x: Features) -> LocalAugmenter:
-        """Fits the generator; distributed, process 0 fits it and sends it to all."""
-        if not self.distributed:
+    def _fitted_augmenter(self, p: Any, g: Graph, x: Features, seed: int
+                          ) -> Optional[LocalAugmenter]:
+        """The given fitted augmenter; ``None`` on a graph without an edge between
+        distinct nodes (the features are their own neighbours); else a clone of
+        ``augmenter`` fitted on ``g`` (distributed: by process 0, sent to all)."""
+        if p.augmenter is not None and hasattr(p.augmenter, "module_"):
+            return p.augmenter
+        if edge_pairs(g.edge_index)[0].numel() == 0:
+            return None
+        aug = LocalAugmenter(device=p.device) if p.augmenter is None else clone(p.augmenter)
+        if aug.random_state is None:
+            aug.set_params(random_state=seed)
+        if not p.distributed:
             return aug.fit(g, x=_dense(x))
         from ..nn.distributed import broadcast_object, world
 
         return broadcast_object(aug.fit(g, x=_dense(x)) if world()[0] == 0 else None)
 
-    def _sampler(self, x: Features) -> ConditionedGenerator:
-        return self.augmenter_.conditioned(_dense(x))
+    def _sampler(self, x: Features) -> Sampler:
+        """Draws generated matrices for the nodes of ``x`` onto ``device_``."""
+        if self.augmenter_ is None:
+            return _OwnFeatures(x, self.device_)
+        return self.augmenter_.conditioned(_dense(x), device=self.device_)
 
-    def _fixed_samples(self, sampler: ConditionedGenerator,
-                       rows: Optional[torch.Tensor] = None) -> list[list[torch.Tensor]]:
+    def _fixed_samples(self, sampler: Sampler, rows: Optional[torch.Tensor] = None
+                       ) -> list[list[Features]]:
+        """The ``n_samples`` sets of validation and prediction, from ``inference_seed_``."""
         gen = torch.Generator().manual_seed(self.inference_seed_)
         return [sampler.draw(self.n_generated, gen, rows) for _ in range(self.n_samples)]
 
-    def _training_draws(self, sampler: ConditionedGenerator, rows: Optional[torch.Tensor]
-                        ) -> Callable[[], list[torch.Tensor]]:
+    def _training_draws(self, sampler: Sampler, rows: Optional[torch.Tensor],
+                        p: Any) -> Callable[[], list[Features]]:
         """A function returning the generated matrices (``rows`` of them) of one
         training pass."""
-        if self.sample_pool is None:
-            return lambda: sampler.draw(self.n_generated, rows=rows)
-        pool = sampler.draw(int(self.sample_pool), rows=rows)
-        return lambda: [pool[i] for i in torch.randperm(len(pool))[:self.n_generated]]
+        if p.sample_pool is None:
+            return lambda: sampler.draw(p.n_generated, rows=rows)
+        pool = sampler.draw(p.sample_pool, rows=rows)
+        return lambda: [pool[i] for i in torch.randperm(len(pool))[:p.n_generated]]
 
     def _mean_log_proba(self, x: Features, g: Graph,
-                        samples: list[list[torch.Tensor]]) -> torch.Tensor:
+                        samples: list[list[Features]]) -> torch.Tensor:
         probs = torch.stack([torch.softmax(self.module_(x, s, g), dim=1) for s in samples])
         return probs.mean(0).clamp_min(1e-30).log()
 
-    def _train_la(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
-                  val: Optional[torch.Tensor], lr: float) -> None:
-        from tqdm import trange
-
+    def _train(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
+               val: Optional[torch.Tensor], lr: float, p: Any) -> None:
         model = self.module_
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=self.weight_decay)
-        stopper = EarlyStopping(self.patience if val is not None else None)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=p.weight_decay)
         sampler = self._sampler(x)
         x, g, y, train, val, rows, owned, size, total, step_model = self._shard(
             x, g, y, train, val, _Passes(model))
         fixed = self._fixed_samples(sampler, rows) if val is not None else []
-        draw = self._training_draws(sampler, rows)
-        y_train = y[train]
-        self.loss_curve_: list[float] = []
-        for _ in trange(self.max_epochs, disable=not self.verbose, desc="epochs"):
-            step_model.train()
-            opt.zero_grad()
-            logits = step_model(x, [draw() for _ in range(self.n_samples)], g)
-            loss = torch.stack([self._step_loss(z[train], y_train, total, size)
+        draw = self._training_draws(sampler, rows, p)
+        y_train, y_val = y[train], (None if val is None else y[val])
+
+        def step(_: Any) -> torch.Tensor:
+            logits = step_model(x, [draw() for _ in range(p.n_samples)], g)
+            loss = torch.stack([shared_loss(z[train], y_train, total, size)
                                 for z in logits]).mean()
-            if self.n_samples > 1 and self.consistency_weight > 0:
+            if p.n_samples > 1 and p.consistency_weight > 0:
                 probs = [torch.softmax(z, dim=1) for z in logits]
                 if owned is None:
-                    consistency = consistency_loss(probs, self.temperature)
-                else:  # this part's share of the mean over all nodes, as _step_loss
-                    consistency = consistency_loss(probs, self.temperature, "none")[
+                    consistency = consistency_loss(probs, p.temperature)
+                else:  # this part's share of the mean over all nodes, as shared_loss
+                    consistency = consistency_loss(probs, p.temperature, "none")[
                         owned].sum() * (size / sampler.num_nodes)
-                loss = loss + self.consistency_weight * consistency
-            loss.backward()
-            opt.step()
-            self.loss_curve_.append(self._reduced_loss(loss, total, size))
-            if val is None:
-                continue
-            model.eval()
-            with torch.no_grad():
-                log_p = self._mean_log_proba(x, g, fixed)[val]
-                val_loss = float(F.nll_loss(log_p, y[val], reduction="sum"))
-                val_hits = float((log_p.argmax(1) == y[val]).sum())
-            val_loss, val_acc = self._reduced_validation(val_loss, val_hits,
-                                                         float(val.sum()), total)
-            # lowest validation loss first, then highest accuracy
-            if stopper.step(-val_loss, -val_acc, model):
-                break
-        stopper.restore(model)
-        model.eval()
-        self.n_epochs_ = len(self.loss_curve_)
-        self.best_epoch_ = stopper.best_epoch if val is not None else self.n_epochs_ - 1
-        self.best_val_score_ = -stopper.best[1] if val is not None else None
+                loss = loss + p.consistency_weight * consistency
+            return loss
+
+        def validate() -> dict[str, float]:
+            log_p = self._mean_log_proba(x, g, fixed)[val]
+            return reduced_validation(
+                float(F.nll_loss(log_p, y_val, reduction="sum")),
+                float((log_p.argmax(1) == y_val).sum()), float(y_val.numel()), total > 0)
+
+        result = fit_module(
+            model, opt, step, max_epochs=p.max_epochs,
+            validate=None if val is None else validate,
+            stopping=self._stopping(val, p.patience, "val_loss", "min", ("val_acc", "max")),
+            reduce_loss=(lambda v: reduced_loss(v, size)) if total else None,
+            verbose=p.verbose, desc=type(self).__name__)
+        self._fit_result(result)
 
     # --------------------------------------------------------------- predict
-    def _logits(self, X: Any, graph: Any) -> torch.Tensor:
+    def _forward(self, x: Features, g: Graph) -> torch.Tensor:
         """Log of the probabilities averaged over the fixed generated samples."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        x, g = self._features(X, graph, reset=False)
         self.module_.eval()
         with torch.no_grad():
             return self._mean_log_proba(x, g, self._fixed_samples(self._sampler(x)))
 
 
 class _Passes(torch.nn.Module):
-    """The LA-GNN on several sets of generated matrices in one call, so that a
+    """The LA-model on several sets of generated matrices in one call, so that a
     training step is one forward and one backward (as ``DistributedDataParallel``
     expects)."""
 
@@ -277,7 +422,7 @@ class _Passes(torch.nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, x: Features, draws: list[list[torch.Tensor]], g: Graph
+    def forward(self, x: Features, draws: list[list[Features]], g: Graph
                 ) -> list[torch.Tensor]:
         return [self.net(x, d, g) for d in draws]
 

@@ -19,19 +19,25 @@ edge id in mini-batches, so the pair matrix is never built.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .._validation import Boolean, Integer, Real, check_scalar
+from ..nn.training import TrainingResult, fit_module
+
 __all__ = ["ConditionalVAE", "LOSSES", "train_generator", "edge_pairs"]
 
+#: reconstruction losses of :class:`ConditionalVAE`
 LOSSES = ("bce", "mse")
 
 
 class ConditionalVAE(torch.nn.Module):
-    r"""Encoder :math:`[\mathbf{x}, \mathbf{c}] \to h \to (\mu, \log\sigma^2)` and
+    r"""The conditional VAE of a neighbour's features given its centre node's.
+
+    Encoder :math:`[\mathbf{x}, \mathbf{c}] \to h \to (\mu, \log\sigma^2)` and
     decoder :math:`[\mathbf{z}, \mathbf{c}] \to h \to \hat{\mathbf{x}}` with ReLU
     hidden layers; ``loss="bce"`` puts a sigmoid on the decoder output.
 
@@ -39,27 +45,59 @@ class ConditionalVAE(torch.nn.Module):
     which equals one linear layer on :math:`[\mathbf{z}, \mathbf{c}]`; the
     condition part (:meth:`condition`) is computed once per graph and reused by
     every sample drawn from it.
+
+    Parameters
+    ----------
+    num_features : int
+        Feature dimension :math:`F` of neighbour and centre.
+    latent_size : int, default=10
+        Dimension of :math:`\mathbf{z}`.
+    hidden_channels : int, default=256
+        Width of the encoder's and the decoder's hidden layer.
+    loss : {"bce", "mse"}, default="bce"
+        Reconstruction term: binary cross-entropy on logits (features in
+        ``[0, 1]``) or squared error.
+
+    Attributes
+    ----------
+    num_features, latent_size : int
+        As given.
+    loss : str
+        As given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> vae = ConditionalVAE(6, latent_size=2, hidden_channels=8)
+    >>> x, c = torch.rand(4, 6), torch.rand(4, 6)
+    >>> vae.elbo_loss(x, c).shape
+    torch.Size([])
+    >>> vae.generate(torch.zeros(4, 2), vae.condition(c)).shape
+    torch.Size([4, 6])
     """
 
-    def __init__(self, num_features: int, latent_size: int = 10, hidden_size: int = 256,
+    def __init__(self, num_features: int, latent_size: int = 10, hidden_channels: int = 256,
                  loss: str = "bce") -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         self.num_features, self.latent_size, self.loss = num_features, latent_size, loss
-        self.encoder = torch.nn.Linear(2 * num_features, hidden_size)
-        self.mean = torch.nn.Linear(hidden_size, latent_size)
-        self.log_var = torch.nn.Linear(hidden_size, latent_size)
-        self.decoder_latent = torch.nn.Linear(latent_size, hidden_size)
-        self.decoder_condition = torch.nn.Linear(num_features, hidden_size, bias=False)
-        self.decoder_out = torch.nn.Linear(hidden_size, num_features)
+        self.encoder = torch.nn.Linear(2 * num_features, hidden_channels)
+        self.mean = torch.nn.Linear(hidden_channels, latent_size)
+        self.log_var = torch.nn.Linear(hidden_channels, latent_size)
+        self.decoder_latent = torch.nn.Linear(latent_size, hidden_channels)
+        self.decoder_condition = torch.nn.Linear(num_features, hidden_channels, bias=False)
+        self.decoder_out = torch.nn.Linear(hidden_channels, num_features)
 
     def encode(self, x: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Mean and log-variance ``[B, latent_size]`` of
+        :math:`q_\phi(\mathbf{z} \mid \mathbf{x}, \mathbf{c})`."""
         h = F.relu(self.encoder(torch.cat([x, c], dim=1)))
         return self.mean(h), self.log_var(h)
 
     def condition(self, c: Tensor) -> Tensor:
-        """The decoder's condition term for centre features ``c`` (reusable)."""
+        """The decoder's condition term ``[N, hidden_channels]`` for centre features
+        ``c`` (reusable by every sample)."""
         return self.decoder_condition(c)
 
     def decode(self, z: Tensor, condition: Tensor) -> Tensor:
@@ -86,36 +124,90 @@ class ConditionalVAE(torch.nn.Module):
 
 
 def edge_pairs(edge_index: Tensor) -> tuple[Tensor, Tensor]:
-    """(neighbour, centre) node ids of every edge ``j -> i`` that is not a loop."""
+    """The (neighbour, centre) node ids of every edge ``j -> i`` that is not a loop.
+
+    Parameters
+    ----------
+    edge_index : Tensor of shape (2, E)
+        Source (neighbour) ids in row 0, target (centre) ids in row 1.
+
+    Returns
+    -------
+    neighbour, centre : Tensor of shape (E',)
+        The ends of the ``E'`` edges between distinct nodes, in edge order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> edge_pairs(torch.tensor([[0, 1, 2], [1, 1, 0]]))
+    (tensor([0, 2]), tensor([1, 0]))
+    """
     src, dst = edge_index[0], edge_index[1]
     keep = src != dst
     return src[keep], dst[keep]
 
 
 def train_generator(model: ConditionalVAE, x: Tensor, edge_index: Tensor, *,
-                    epochs: int, batch_size: int, lr: float,
-                    progress: Optional[Callable[[int, float], None]] = None) -> list[float]:
-    """Adam on mini-batches of (neighbour, centre) pairs, reshuffled every epoch
-    with torch's global generator; returns the mean loss of each epoch."""
-    neighbour, centre = edge_pairs(edge_index)
+                    max_epochs: int, batch_size: int, lr: float,
+                    verbose: bool = False) -> TrainingResult:
+    """Trains ``model`` on the (neighbour, centre) pairs of ``edge_index``.
+
+    Adam through :func:`graphbias.nn.training.fit_module` over mini-batches of
+    pairs, reshuffled every epoch with torch's global generator; an epoch's
+    ``train_loss`` is the mean negative ELBO over its pairs. The data follow the
+    device of ``x``.
+
+    Parameters
+    ----------
+    model : ConditionalVAE
+        The generator, on the device of ``x``.
+    x : Tensor of shape (N, F)
+        Node features (dense).
+    edge_index : Tensor of shape (2, E)
+        The edges; loops are left out (:func:`edge_pairs`).
+    max_epochs : int
+        Passes over the pairs (no early stopping).
+    batch_size : int
+        Pairs per Adam step.
+    lr : float
+        Adam's learning rate.
+    verbose : bool, default=False
+        Show a progress bar with the loss.
+
+    Returns
+    -------
+    TrainingResult
+        ``history`` holds one record per epoch (``epoch``, ``train_loss``, ``lr``,
+        ``seconds``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> vae = ConditionalVAE(4, latent_size=2, hidden_channels=8)
+    >>> x = torch.rand(5, 4)
+    >>> ring = torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 0]])
+    >>> result = train_generator(vae, x, ring, max_epochs=3, batch_size=2, lr=0.01)
+    >>> result.n_epochs, sorted(result.history[0])
+    (3, ['epoch', 'lr', 'seconds', 'train_loss'])
+    """
+    max_epochs = check_scalar("max_epochs", max_epochs, Integer(1))
+    batch_size = check_scalar("batch_size", batch_size, Integer(1))
+    lr = check_scalar("lr", lr, Real(0, None, closed="neither"))
+    verbose = check_scalar("verbose", verbose, Boolean())
+    neighbour, centre = (t.to(x.device) for t in edge_pairs(edge_index))
     if neighbour.numel() == 0:
         raise ValueError("the graph has no edges between distinct nodes: the "
                          "generator learns from (neighbour, centre) pairs")
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    curve = []
-    model.train()
-    for epoch in range(epochs):
+
+    def batches(_: int) -> Iterator[Tensor]:
         order = torch.randperm(neighbour.numel())
-        total = 0.0
         for start in range(0, order.numel(), batch_size):
-            batch = order[start:start + batch_size]
-            loss = model.elbo_loss(x[neighbour[batch]], x[centre[batch]])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * batch.numel()
-        curve.append(total / order.numel())
-        if progress is not None:
-            progress(epoch, curve[-1])
-    model.eval()
-    return curve
+            yield order[start:start + batch_size].to(x.device)
+
+    def step(batch: Tensor) -> tuple[Tensor, float]:
+        return model.elbo_loss(x[neighbour[batch]], x[centre[batch]]), batch.numel()
+
+    return fit_module(model, torch.optim.Adam(model.parameters(), lr=lr), step,
+                      max_epochs=max_epochs, batches=batches, verbose=verbose,
+                      desc="LocalAugmenter")
