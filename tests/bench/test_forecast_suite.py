@@ -14,6 +14,7 @@ def test_quick_gpvar_cells_report_model_and_optimum():
     opt = results["optimal"]["optimal_mae"]
     assert abs(results["optimal"]["test_mae"] - opt) < 0.03 * opt
     assert results["tts"]["test_mae"] < results["last"]["test_mae"]
+    assert all(r["test_mae"] > 0 for r in results.values())  # the MAE, not the score
     assert all(np.isfinite(v) for r in results.values() for v in r.values())
 
 
