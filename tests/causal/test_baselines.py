@@ -2,8 +2,11 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
+from graphbias.base import ISOLATED
 from graphbias.causal import EconMLLearner, GNNSLearner, GNNTLearner
+from graphbias.causal import _masked
 from graphbias.causal._checks import neighbour_means
 from graphbias.data.synthetic.network_causal import network_causal
 
@@ -15,9 +18,10 @@ def data():
 
 @pytest.mark.parametrize("cls", [GNNTLearner, GNNSLearner])
 def test_gnn_meta_learners(data, cls):
-    est = cls(epochs=60, random_state=0).fit(data.Y, data.T, X=data.X, graph=data.graph)
+    est = cls(max_epochs=60, random_state=0).fit(data.Y, data.T, X=data.X, graph=data.graph)
     tau = pickle.loads(pickle.dumps(est)).effect(data.X, graph=data.graph)
     assert tau.shape == (200,) and abs(est.ate_ - 2.0) < 1.0
+    np.testing.assert_array_equal(tau, est.effect(data.X, graph=data.graph))
 
 
 @pytest.mark.parametrize("kind,neighbours", [("forest", False), ("nonparam", True)])
@@ -31,6 +35,74 @@ def test_econml_learners_match_direct_econml(data, kind, neighbours):
     assert feats.shape[1] == (20 if neighbours else 10)
 
 
+LEARNERS = [lambda: GNNTLearner(max_epochs=30, random_state=0),
+            lambda: GNNSLearner(max_epochs=30, random_state=0),
+            lambda: EconMLLearner("forest", neighbours=True, random_state=0)]
+
+
+@pytest.mark.parametrize("make", LEARNERS, ids=["t", "s", "econml-nbr"])
+def test_prediction_without_graph_reuses_the_fit_graph(data, make):
+    est = make().fit(data.Y, data.T, X=data.X, graph=data.graph)
+    # (EconML's forests sum their trees in parallel: equal up to rounding)
+    np.testing.assert_allclose(est.effect(data.X), est.effect(data.X, graph=data.graph),
+                               rtol=1e-12)
+    assert not np.allclose(est.effect(data.X, graph=ISOLATED), est.effect(data.X))
+    with pytest.raises(ValueError, match="fitted on a graph of 200 nodes.*50 rows"):
+        est.effect(data.X[:50])
+    assert est.effect(data.X[:50], graph=ISOLATED).shape == (50,)
+    assert est.ate(data.X) == pytest.approx(est.ate_)
+    np.testing.assert_allclose(est.effect(data.X, T0=1, T1=0), -est.effect(data.X),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [GNNTLearner, GNNSLearner])
+def test_meta_learners_train_through_fit_module(data, cls, monkeypatch):
+    calls = []
+    real = _masked.fit_module
+
+    def spy(module, optimizer, step, **kw):
+        calls.append(kw["max_epochs"])
+        return real(module, optimizer, step, **kw)
+
+    monkeypatch.setattr(_masked, "fit_module", spy)
+    est = cls(max_epochs=7, random_state=0).fit(data.Y, data.T, X=data.X, graph=data.graph)
+    assert calls == ([7, 7] if cls is GNNTLearner else [7])
+    if cls is GNNSLearner:
+        assert len(est.history_) == est.n_epochs_ == 7 and est.best_epoch_ == 6
+
+
+@pytest.mark.parametrize("cls", [GNNTLearner, GNNSLearner])
+def test_meta_learner_parameters(data, cls):
+    a = cls(max_epochs=np.int64(5), hidden_channels=np.int64(8), random_state=0).fit(
+        data.Y, data.T, X=data.X, graph=data.graph)
+    with pytest.warns(FutureWarning, match="epochs was renamed max_epochs"):
+        b = cls(epochs=5, hidden_channels=8, random_state=0).fit(
+            data.Y, data.T, X=data.X, graph=data.graph)
+    np.testing.assert_array_equal(a.effect(data.X), b.effect(data.X))
+    assert a.device_ == torch.device("cpu")
+    for params, match in [({"max_epochs": True}, "max_epochs must be an integer"),
+                          ({"hidden_channels": 0}, "hidden_channels must be"),
+                          ({"lr": -1.0}, "lr must be"), ({"device": "gpu"}, "device must be")]:
+        with pytest.raises(ValueError, match=match):
+            cls(**params).fit(data.Y, data.T, X=data.X, graph=data.graph)
+
+
+def test_s_learner_module_and_deprecated_model(data):
+    est = GNNSLearner(max_epochs=5, random_state=0).fit(data.Y, data.T, X=data.X,
+                                                        graph=data.graph)
+    with pytest.warns(FutureWarning, match="model_ was renamed module_"):
+        assert est.model_ is est.module_
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+@pytest.mark.parametrize("cls", [GNNTLearner, GNNSLearner])
+def test_meta_learners_on_cuda_equal_cpu(data, cls):
+    cpu = cls(max_epochs=20, random_state=0).fit(data.Y, data.T, X=data.X, graph=data.graph)
+    gpu = cls(max_epochs=20, random_state=0, device="cuda").fit(
+        data.Y, data.T, X=data.X, graph=data.graph)
+    np.testing.assert_allclose(gpu.effect(data.X), cpu.effect(data.X), atol=1e-3)
+
+
 def test_neighbour_means_reference(data):
     ei = data.graph.edge_index.numpy()
     ref = np.zeros_like(data.X)
@@ -42,6 +114,11 @@ def test_neighbour_means_reference(data):
 
 def test_baseline_bad_input(data):
     with pytest.raises(ValueError, match="binary"):
-        GNNTLearner(epochs=2).fit(data.Y, data.T + 2, X=data.X, graph=data.graph)
-    with pytest.raises(ValueError, match="kind"):
+        GNNTLearner(max_epochs=2).fit(data.Y, data.T + 2, X=data.X, graph=data.graph)
+    with pytest.raises(ValueError, match="kind must be one of 'forest', 'nonparam'"):
         EconMLLearner("boost").fit(data.Y, data.T, X=data.X, graph=data.graph)
+    with pytest.raises(ValueError, match="neighbours must be a bool"):
+        EconMLLearner(neighbours=1).fit(data.Y, data.T, X=data.X, graph=data.graph)
+    est = GNNTLearner(max_epochs=2).fit(data.Y, data.T, X=data.X, graph=data.graph)
+    with pytest.raises(ValueError, match="X has 3 columns, the learner was fitted on 10"):
+        est.effect(data.X[:, :3])

@@ -16,7 +16,7 @@ def test_dowhy_estimate_and_refuters():
     model = causal_model(d.Y, d.T, d.X, d.graph)
     estimand = model.identify_effect(proceed_when_unidentifiable=True)
     params = {"fit_params": {"graph": d.graph,
-                             "learner": GraphRLearner(epochs=60, random_state=0)}}
+                             "learner": GraphRLearner(max_epochs=60, random_state=0)}}
     logging.disable(logging.WARNING)
     try:
         with warnings.catch_warnings():
