@@ -5,11 +5,14 @@ The committed fixture ``tests/fixtures/ogb/ogbn_tiny`` is ``write_ogb_node(FIXTU
 """
 from __future__ import annotations
 
+import codecs
 import collections
 import gzip
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -155,12 +158,292 @@ def test_malicious_pickle_is_refused(tmp_path, part, attack):
 def test_corrupt_files_raise_value_error(tmp_path):
     write_planetoid(tmp_path, "cora")
     (tmp_path / "ind.cora.ty").write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="ind.cora.ty: not a readable Planetoid pickle"):
+    with pytest.raises(ValueError, match="ind.cora.ty: not a readable pickle"):
         load_planetoid(tmp_path, "cora")
     write_planetoid(tmp_path, "cora")
     (tmp_path / "ind.cora.test.index").write_text("512\nfive\n")
     with pytest.raises(ValueError, match="ind.cora.test.index, line 2"):
         load_planetoid(tmp_path, "cora")
+
+
+# ------------------------------------------------- Planetoid files that lie or corrupt
+
+class Forged:
+    """Pickles as ``func(*args)``, then BUILD with ``state`` (when given): lets a test
+    write the files a malicious or corrupt source would, with real numpy globals."""
+
+    def __init__(self, func, args, state=None):
+        self.func, self.args, self.state = func, args, state
+
+    def __reduce__(self):
+        return (self.func, self.args) if self.state is None else \
+            (self.func, self.args, self.state)
+
+
+RECONSTRUCT = np.empty(0).__reduce__()[0]
+SCALAR = np.int64(0).__reduce__()[0]
+
+
+def forged_dtype(typestr, byteorder="|", flags=0, fields=None):
+    return Forged(np.dtype, (typestr, False, True),
+                  (3, byteorder, None, None, fields, -1, -1, flags))
+
+
+def forged_array(shape, dtype, raw, version=1, fortran=False):
+    return Forged(RECONSTRUCT, (np.ndarray, (0,), b"b"), (version, shape, dtype, fortran, raw))
+
+
+def forged_csr(**state):
+    """A csr_matrix whose pickled ``__dict__`` is exactly ``state``."""
+    m = sp.csr_matrix((1, 1))
+    m.__dict__.clear()
+    m.__dict__.update(state)
+    return m
+
+
+def lying_label_csr():
+    """The label matrix of a crafted ind.cora.y: one column id of 2**30 and an indptr
+    and shape that claim 140 x 7, so ``toarray()`` would write out of bounds."""
+    m = sp.csr_matrix(np.eye(2, dtype=np.float32))
+    m.indices, m.indptr, m.data, m._shape = (
+        np.array([2**30], np.int32), np.array([0] + [1] * 140, np.int32),
+        np.array([1.0], np.float32), (140, 7))
+    return m
+
+
+# numpy.dtype('O8') with its flags cleared by BUILD, then an object array whose only
+# element is the bogus pointer 0x4141414141414141, under node 0 of the graph dict.
+OBJECT_ARRAY_GRAPH = (
+    b"\x80\x02}K\x00cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+    b"K\x00\x85U\x01b\x87R(K\x01K\x01\x85cnumpy\ndtype\nU\x02O8K\x00K\x01\x87R"
+    b"(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x08AAAAAAAAtbs.")
+
+EIGHT = np.arange(8, dtype=np.int32).tobytes()
+CSR_PARTS = dict(data=np.ones(2, np.float32), indices=np.array([0, 5], np.int32),
+                 indptr=np.array([0, 1, 2], np.int32))
+
+
+def crafted_files():
+    """Files that must all be refused with a ValueError: ``name -> (part, bytes)``."""
+    dumps = lambda obj: pickle.dumps(obj, protocol=4)  # noqa: E731
+    label = lambda dtype, raw, shape=(2, 4): dumps(forged_array(shape, dtype, raw))  # noqa: E731
+    f4 = forged_dtype("f4", "<")
+    files = {
+        "lying-label-csr": ("y", dumps(lying_label_csr())),
+        "object-array-graph": ("graph", OBJECT_ARRAY_GRAPH),
+        "object-dtype": ("y", label(forged_dtype("O8"), b"A" * 64)),
+        "void-dtype": ("y", label(forged_dtype("V4"), EIGHT)),
+        "unicode-dtype": ("y", label(forged_dtype("U1"), EIGHT)),
+        "datetime-dtype": ("y", label(forged_dtype("M8", "<"), EIGHT * 2)),
+        "complex-dtype": ("y", label(forged_dtype("c8", "<"), EIGHT * 2)),
+        "dtype-flags-set": ("y", label(forged_dtype("f4", "<", flags=63), EIGHT)),
+        "dtype-fields-set": ("y", label(forged_dtype("f4", "<", fields={"a": 1}), EIGHT)),
+        "short-data": ("y", label(f4, EIGHT[:-4])),
+        "long-data": ("y", label(f4, EIGHT + b"1234")),
+        "huge-shape": ("y", label(f4, EIGHT, (2**40, 2**40))),
+        "negative-shape": ("y", label(f4, EIGHT, (-2, -4))),
+        "3d-shape": ("y", label(f4, EIGHT, (2, 2, 2))),
+        "list-shape": ("y", label(f4, EIGHT, [2, 4])),
+        "array-state-version": ("y", dumps(forged_array((2, 4), f4, EIGHT, version=2))),
+        "fortran-not-bool": ("y", dumps(forged_array((2, 4), f4, EIGHT, fortran=1))),
+        "csr-index-out-of-range": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "indices": np.array([0, 2**30], np.int32)}))),
+        "csr-negative-index": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "indices": np.array([0, -1], np.int32)}))),
+        "csr-indptr-decreasing": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "indptr": np.array([0, 2, 1], np.int32)}))),
+        "csr-indptr-short": ("x", dumps(forged_csr(_shape=(5, 6), **CSR_PARTS))),
+        "csr-indptr-past-nnz": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "indptr": np.array([0, 1, 9], np.int32)}))),
+        "csr-data-short": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "data": np.ones(1, np.float32)}))),
+        "csr-huge-shape": ("x", dumps(forged_csr(_shape=(2, 2**40), **CSR_PARTS))),
+        "csr-float-indices": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "indices": np.array([0.0, 5.0])}))),
+        "csr-object-data": ("x", dumps(forged_csr(_shape=(2, 6), **{
+            **CSR_PARTS, "data": forged_array((2,), forged_dtype("O8"), b"A" * 16)}))),
+        "csr-no-indptr": ("x", dumps(forged_csr(_shape=(2, 6), data=CSR_PARTS["data"],
+                                                indices=CSR_PARTS["indices"]))),
+        "codecs-other-encoding": ("x", dumps(Forged(codecs.encode, ("abc", "rot13")))),
+        "scalar-object-dtype": ("graph", dumps({0: [Forged(
+            SCALAR, (forged_dtype("O8"), b"A" * 8))]})),
+        "graph-not-a-dict": ("graph", dumps([[0, 1]])),
+        "graph-float-ids": ("graph", dumps({0: [1.5]})),
+        "graph-bool-ids": ("graph", dumps({0: [True]})),
+        "graph-huge-ids": ("graph", dumps({0: [2**70]})),
+        "graph-id-out-of-range": ("graph", dumps({10**12: [0]})),
+        "graph-negative-id": ("graph", dumps({0: [-1]})),
+        "graph-nested-lists": ("graph", dumps({0: [[1, 2]]})),
+        "graph-string-lists": ("graph", dumps({0: "abc"})),
+        "graph-self-referencing": ("graph", b"\x80\x02]q\x00h\x00a."),
+    }
+    for name, text in (("billion", "1000000000"), ("negative", "-3"),
+                       ("overflow", "9" * 30)):
+        files[f"test-index-{name}"] = ("test.index", ("\n".join(
+            map(str, range(510, 520))) + f"\n{text}\n").encode())
+    return files
+
+
+_LOAD_EACH_CASE = """
+import resource, sys
+from pathlib import Path
+from graphbias.data.datasets import load_planetoid
+root, cases = Path(sys.argv[1]), sorted(Path(sys.argv[2]).iterdir())
+pages = int(Path("/proc/self/statm").read_text().split()[0])
+limit = pages * resource.getpagesize() + (2 << 30)  # 2 GiB beyond what is mapped now
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+for case in cases:
+    name, part = case.name.split("@")
+    target = root / ("ind.cora." + part)
+    original = target.read_bytes()
+    target.write_bytes(case.read_bytes())
+    print("start", name, flush=True)
+    try:
+        load_planetoid(root, "cora")
+        outcome = "ok"
+    except ValueError:
+        outcome = "ValueError"
+    except BaseException as err:
+        outcome = repr(err)[:300].replace("\\n", " ")
+    target.write_bytes(original)
+    print("end", name, outcome, flush=True)
+"""
+
+
+def load_isolated(tmp_path, files):
+    """Loads a Planetoid folder once per ``name -> (part, bytes)`` in ``files`` (each
+    replacing one file of a valid dataset) in a child process whose address space
+    is capped 2 GiB above its start, so a crash or a huge allocation fails the test
+    instead of the test run; returns ``name -> outcome``."""
+    root, cases = tmp_path / "planetoid", tmp_path / "cases"
+    write_planetoid(root, "cora")
+    cases.mkdir()
+    for name, (part, data) in files.items():
+        (cases / f"{name}@{part}").write_bytes(data)
+    run = subprocess.run([sys.executable, "-c", _LOAD_EACH_CASE, str(root), str(cases)],
+                         capture_output=True, text=True, timeout=600)
+    outcomes, started = {}, None
+    for line in run.stdout.splitlines():
+        kind, name, *rest = line.split(" ", 2)
+        started = name if kind == "start" else started
+        if kind == "end":
+            outcomes[name] = rest[0]
+    assert run.returncode == 0, (
+        f"the loader died (exit {run.returncode}) on case {started!r}: "
+        f"{run.stderr[-2000:]}")
+    return outcomes
+
+
+def test_lying_and_forged_pickles_are_refused_cleanly(tmp_path):
+    files = crafted_files()
+    outcomes = load_isolated(tmp_path, files)
+    assert outcomes == dict.fromkeys(files, "ValueError")
+
+
+def test_lying_label_matrix_names_the_problem(tmp_path):
+    write_planetoid(tmp_path, "cora")
+    (tmp_path / "ind.cora.y").write_bytes(pickle.dumps(lying_label_csr(), protocol=4))
+    with pytest.raises(ValueError, match=r"ind.cora.y: malformed pickle: .*column ids "
+                                         r"must lie in \[0, 7\), got \[1073741824"):
+        load_planetoid(tmp_path, "cora")
+
+
+def test_object_dtype_is_refused_before_any_array_exists(tmp_path):
+    write_planetoid(tmp_path, "cora")
+    (tmp_path / "ind.cora.graph").write_bytes(OBJECT_ARRAY_GRAPH)
+    with pytest.raises(UnsafePickleError, match="ind.cora.graph: dtype 'O8' is not allowed"):
+        load_planetoid(tmp_path, "cora")
+
+
+def test_python3_protocol_2_pickles_load_like_protocol_4(tmp_path):
+    write_planetoid(tmp_path / "p4", "cora")
+    write_planetoid(tmp_path / "p2", "cora")
+    for part in PARTS[:-1]:
+        path = tmp_path / "p2" / f"ind.cora.{part}"
+        blob = pickle.dumps(pickle.loads(path.read_bytes()), protocol=2)
+        if part != "graph":
+            assert b"_codecs\nencode" in blob  # how Python 3 writes bytes in protocol 2
+        path.write_bytes(blob)
+    a, b = load_planetoid(tmp_path / "p4", "cora"), load_planetoid(tmp_path / "p2", "cora")
+    assert torch.equal(a.x.to_dense(), b.x.to_dense()) and torch.equal(a.y, b.y)
+    assert torch.equal(a.edge_index, b.edge_index)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize("sparse_labels", [False, True])
+def test_pickle_protocols_and_sparse_labels(tmp_path, protocol, sparse_labels):
+    write_planetoid(tmp_path / "ref", "cora")
+    ref = load_planetoid(tmp_path / "ref", "cora")
+    write_planetoid(tmp_path / "alt", "cora")
+    for part in PARTS[:-1]:
+        path = tmp_path / "alt" / f"ind.cora.{part}"
+        obj = pickle.loads(path.read_bytes())
+        if sparse_labels and part in ("y", "ty", "ally"):
+            obj = sp.csr_matrix(obj)
+        path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    g = load_planetoid(tmp_path / "alt", "cora")
+    assert torch.equal(g.x.to_dense(), ref.x.to_dense()) and torch.equal(g.y, ref.y)
+
+
+def test_test_index_beyond_what_the_files_hold_is_refused(tmp_path):
+    write_planetoid(tmp_path, "cora")
+    path = tmp_path / "ind.cora.test.index"
+    ids = path.read_text().split()
+    path.write_text("\n".join(ids[:-1] + ["1000000000"]) + "\n")
+    with pytest.raises(ValueError, match=r"test ids reach 1000000000.*isolated nodes"):
+        load_planetoid(tmp_path, "cora")
+    path.write_text("\n".join(ids[:-1] + [str(2**40)]) + "\n")
+    with pytest.raises(ValueError, match=r"line 10: node id 1099511627776 is outside"):
+        load_planetoid(tmp_path, "cora")
+
+
+def mutations(seed_files, rng, count):
+    """``count`` random mutations of the seed pickles: bit flips, bytes set to edge
+    values, 32-bit integers overwritten with edge values, chunks deleted, repeated or
+    spliced from another seed, truncation, and dtype strings swapped."""
+    edge_ints = [0, 1, 2**31 - 1, 2**31, 2**32 - 1, 2**30, 2**16, 255, 7, 140]
+    names = list(seed_files)
+    for k in range(count):
+        part, data = seed_files[names[rng.integers(len(names))]]
+        data = bytearray(data)
+        for _ in range(rng.integers(1, 4)):
+            op, at = rng.integers(8), int(rng.integers(max(1, len(data))))
+            if op == 0:
+                data[at] ^= 1 << int(rng.integers(8))
+            elif op == 1:
+                data[at] = int(rng.choice([0, 1, 0x7F, 0x80, 0xFF]))
+            elif op == 2:
+                data[at:at + 4] = int(rng.choice(edge_ints)).to_bytes(4, "little")
+            elif op == 3:
+                del data[at:at + int(rng.integers(1, 16))]
+            elif op == 4:
+                data[at:at] = data[at:at + int(rng.integers(1, 16))]
+            elif op == 5:
+                other = seed_files[names[rng.integers(len(names))]][1]
+                cut = int(rng.integers(len(other)))
+                data[at:] = other[cut:]
+            elif op == 6:
+                data = data[:at]
+            else:
+                for old in (b"f4", b"i4", b"i8", b"b1"):
+                    data = data.replace(old, bytes(rng.choice([b"O8", b"V8", b"U2", b"M8",
+                                                               b"c8", b"S8"])), 1)
+        yield f"mutant-{k:04d}", (part, bytes(data))
+
+
+def test_loader_fuzz_gives_a_graph_or_a_value_error(tmp_path):
+    write_planetoid(tmp_path / "seed", "cora")
+    seeds = dict(crafted_files())
+    for part in PARTS[:-1]:
+        obj = pickle.loads((tmp_path / "seed" / f"ind.cora.{part}").read_bytes())
+        for protocol in (2, 4, 5):
+            seeds[f"valid-{part}-{protocol}"] = (part, pickle.dumps(obj, protocol=protocol))
+    files = dict(mutations(seeds, np.random.default_rng(0), 1000))
+    outcomes = load_isolated(tmp_path, files)
+    assert set(outcomes) == set(files)
+    bad = {name: out for name, out in outcomes.items() if out not in ("ok", "ValueError")}
+    assert not bad, bad
+    assert sum(out == "ValueError" for out in outcomes.values()) > len(files) // 2
 
 
 def test_missing_planetoid_files_named(tmp_path):
