@@ -22,6 +22,7 @@ Three groups of cells:
 """
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -33,13 +34,13 @@ from scipy.sparse.csgraph import connected_components
 
 from ..base import to_scipy_or_array
 from ..cluster import (GraphView, NoisyLabelLocalClustering, acl_ppr, classifier_labels,
-                       f1_sets, flow_diffusion, sample_labelled_nodes, sweep_cut)
+                       f1_sets, flow_diffusion, global_ppr, sample_labelled_nodes, sweep_cut)
 from ..data.datasets import find_planetoid, load_planetoid
 from ..data.graph import Graph
 from ..data.synthetic.planted import planted_cluster
 from .suites import Cell
 
-__all__ = ["suite", "METHODS", "global_ppr", "locality", "planted_f1", "cora_f1"]
+__all__ = ["suite", "METHODS", "locality", "planted_f1", "cora_f1"]
 
 #: method name -> (estimator method, uses the noisy labels)
 METHODS: dict[str, tuple[str, bool]] = {
@@ -102,22 +103,6 @@ def largest_component(graph: Graph) -> Graph:
     x = None if graph.x is None else to_scipy_or_array(graph.x)[keep]
     y = None if graph.y is None else graph.y[torch.from_numpy(keep)]
     return Graph(torch.from_numpy(ei), keep.size, x=x, y=y, name=f"{graph.name}-lcc")
-
-
-def global_ppr(adj: sp.csr_matrix, seed: int, alpha: float, tol: float = 1e-6) -> np.ndarray:
-    r"""Personalised PageRank of the whole graph by power iteration,
-    :math:`p \leftarrow \alpha e_s + (1 - \alpha) p D^{-1} W`, until the L1 change is
-    below ``tol``."""
-    deg = np.asarray(adj.sum(1)).ravel()
-    walk_t = (sp.diags(1.0 / np.where(deg > 0, deg, 1.0)) @ adj).T.tocsr()
-    s = np.zeros(adj.shape[0])
-    s[seed] = 1.0
-    p = s.copy()
-    while True:
-        nxt = alpha * s + (1.0 - alpha) * (walk_t @ p)
-        if np.abs(nxt - p).sum() < tol:
-            return nxt
-        p = nxt
 
 
 def _weighted_adjacency(view: GraphView, chunk: int = 1 << 16) -> sp.csr_matrix:
@@ -207,13 +192,10 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
                                   lambda p=noise, m=method, s=seed: planted_f1(p, m, s, quick)))
     folder = _cora_root(root)
     if folder is not None:
-        cache: dict[str, Graph] = {}
-
+        @functools.cache
         def cora(variant: str) -> Graph:
-            if variant not in cache:
-                g = load_planetoid(folder, "cora")
-                cache[variant] = largest_component(g) if variant == "cora-lcc" else g
-            return cache[variant]
+            g = load_planetoid(folder, "cora")
+            return largest_component(g) if variant == "cora-lcc" else g
 
         for variant in ("cora-lcc",) + (() if quick else ("cora",)):
             for method in ("lfd", "flow", "labels") + (() if quick else ("lppr", "ppr")):
@@ -221,13 +203,13 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
                     cells.append(Cell("cluster", variant, method, seed,
                                       lambda v=variant, m=method, s=seed: cora_f1(cora(v), m, s)))
     sizes = (10**4, 10**5) if quick else (10**4, 10**5, 10**6)
-    measured: dict[str, Any] = {}
+    @functools.cache
+    def measured() -> dict[tuple[str, str], dict[str, float]]:
+        # one alternating run serves every cell
+        return locality(sizes, repeats=3 if quick else 15, global_repeats=1 if quick else 3)
 
     def measure(key: tuple[str, str]) -> dict[str, float]:
-        if "m" not in measured:         # one alternating run serves every cell
-            measured["m"] = locality(sizes, repeats=3 if quick else 15,
-                                     global_repeats=1 if quick else 3)
-        return measured["m"][key]
+        return measured()[key]
 
     for n in sizes:
         for method in ("lfd", "lppr") + (("global-ppr",) if n == max(sizes) else ()):

@@ -17,6 +17,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import Constraint, Options, Real
+from ..base import EstimatorMixin
 from .diffusion import Diffusion
 from .flow import UnabsorbedMass, flow_diffusion, sink_capacity
 from .labels import f1_sets
@@ -46,44 +48,91 @@ class LocalCluster:
     edges_scanned: int
 
 
-def _grid(name: str, value: Grid, low: float, high: float) -> tuple[float, ...]:
-    values = np.atleast_1d(np.asarray(value, dtype=np.float64))
-    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all() \
-            or (values <= low).any() or (values >= high).any():
-        raise ValueError(f"{name} must be a number or a non-empty list of numbers in "
-                         f"({low}, {high}), got {value!r}")
-    return tuple(float(v) for v in values)
+class NumberGrid(Constraint):
+    """A number, or a non-empty sequence of numbers, each in the open interval
+    ``(low, high)`` (``high=None``: unbounded); converted to a tuple of floats."""
+
+    def __init__(self, low: float, high: Optional[float] = None) -> None:
+        self.number = Real(low, high, closed="neither")
+
+    def _values(self, value: Any) -> Optional[list]:
+        if isinstance(value, (str, bytes)):
+            return None
+        if isinstance(value, np.ndarray):
+            return [value.item()] if value.ndim == 0 else \
+                value.tolist() if value.ndim == 1 else None
+        if isinstance(value, Sequence):
+            return list(value)
+        return [value]
+
+    def accepts(self, value: Any) -> bool:
+        values = self._values(value)
+        return bool(values) and all(self.number.accepts(v) for v in values)
+
+    def convert(self, value: Any) -> tuple[float, ...]:
+        return tuple(float(v) for v in self._values(value))
+
+    def describe(self) -> str:
+        return "a number or a non-empty sequence of numbers, each " + \
+            self.number.describe().replace("a real number ", "")
 
 
-class NoisyLabelLocalClustering(BaseEstimator):
+class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     r"""Local clustering around seed nodes, using noisy 0/1 labels when given.
 
-    Args:
-        method: ``"flow"`` (:math:`\ell_2` flow diffusion) or ``"ppr"`` (ACL push
-            personalised PageRank).
-        label_eps: weight factor :math:`\varepsilon \in (0, 1]` of every edge that does
-            not join two nodes labelled 1 (1 leaves the graph as it is).
-        gamma: when set, edges are further weighted by
-            :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)` with the graph's features.
-        source_mass: flow: total source mass, a number or a grid; ``None`` means the
-            seeds' total sink capacity times ``4, 8, ..., 4096``, up to half the
-            graph's total capacity.
-        sink: flow: sink capacities, ``"degree"`` (original degree) or ``"unit"``.
-        tol: flow: stop when every excess is at most ``tol`` times its capacity.
-        alpha: ppr: teleport probability, a number or a grid.
-        epsilon: ppr: residual tolerance per unit degree, a number or a grid.
-        extract: ``"sweep"`` (least-conductance prefix of the diffusion's order) or
-            ``"support"`` (every node with positive value).
+    With noisy labels :math:`\tilde y`, every edge that does not join two nodes
+    labelled 1 is scaled by :math:`\varepsilon` (``label_eps``), and optionally by
+    :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)` (``gamma``); a query diffuses
+    from its seeds on that graph for every parameter of the grid, extracts a
+    cluster (sweep cut or support) and keeps the one of least conductance
 
-    Attributes:
-        view_: the :class:`~graphbias.cluster.view.GraphView` queries diffuse on.
-        n_nodes_: number of nodes of the fitted graph.
-        uses_labels_: whether noisy labels re-weight the graph.
+    .. math:: \phi(S) = \frac{w(S, \bar S)}{\min(\mathrm{vol}(S), \mathrm{vol}(\bar S))}
 
-    The parameters of least conductance over the grid are chosen per query. The
-    input is a graph, not a feature matrix, so scikit-learn's generic estimator
-    checks do not apply; ``get_params`` / ``set_params`` / ``clone`` and pickling do.
+    in the weighted graph (:mod:`graphbias.cluster.sweep`). Without labels it is
+    plain flow diffusion or PageRank on the original graph.
 
+    The input is a graph, not a feature matrix, so scikit-learn's generic
+    estimator checks do not apply; ``get_params`` / ``set_params`` / ``clone`` and
+    pickling do.
+
+    Parameters
+    ----------
+    method : {"flow", "ppr"}, default="flow"
+        :math:`\ell_2` flow diffusion (:func:`~graphbias.cluster.flow_diffusion`) or
+        ACL push personalised PageRank (:func:`~graphbias.cluster.acl_ppr`).
+    label_eps : float, default=0.05
+        Weight factor :math:`\varepsilon \in (0, 1]` of every edge that does not
+        join two nodes labelled 1 (1 leaves the graph as it is).
+    gamma : float or None, default=None
+        When set (> 0), edges are further weighted by
+        :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)` with the graph's features.
+    source_mass : float, sequence of float or None, default=None
+        Flow: total source mass (> 0), a number or a grid; ``None`` means the
+        seeds' total sink capacity times ``4, 8, ..., 4096``, up to half the
+        graph's total capacity.
+    sink : {"degree", "unit"}, default="degree"
+        Flow: sink capacities, the original degree or 1.
+    tol : float, default=1e-3
+        Flow: stop when every excess is at most ``tol`` (> 0) times its capacity.
+    alpha : float or sequence of float, default=(0.01, 0.05, 0.15)
+        PageRank: teleport probability in (0, 1), a number or a grid.
+    epsilon : float or sequence of float, default=1e-4
+        PageRank: residual tolerance per unit degree (> 0), a number or a grid.
+    extract : {"sweep", "support"}, default="sweep"
+        The least-conductance prefix of the diffusion's order, or every node with a
+        positive value.
+
+    Attributes
+    ----------
+    view_ : GraphView
+        The (label-weighted) graph queries diffuse on.
+    n_nodes_ : int
+        Number of nodes of the fitted graph.
+    uses_labels_ : bool
+        Whether noisy labels re-weight the graph.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic.planted import planted_cluster
     >>> pc = planted_cluster(60, 600, degree_in=10, degree_out=3, degree_rest=10,
     ...                      noise=0.1, seed=0)
@@ -92,6 +141,18 @@ class NoisyLabelLocalClustering(BaseEstimator):
     >>> round(labelled.score(0, pc.target), 2), round(plain.score(0, pc.target), 2)
     (0.91, 0.75)
     """
+
+    _parameter_constraints = {
+        "method": [Options("flow", "ppr")],
+        "label_eps": [Real(0, 1, closed="right")],
+        "gamma": [Real(0, None, closed="neither"), None],
+        "source_mass": [NumberGrid(0), None],
+        "sink": [Options("degree", "unit")],
+        "tol": [Real(0, None, closed="neither")],
+        "alpha": [NumberGrid(0, 1)],
+        "epsilon": [NumberGrid(0)],
+        "extract": [Options("sweep", "support")],
+    }
 
     def __init__(self, method: str = "flow", *, label_eps: float = 0.05,
                  gamma: Optional[float] = None, source_mass: Grid = None,
@@ -110,23 +171,24 @@ class NoisyLabelLocalClustering(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, graph: Any, noisy_labels: Any = None) -> "NoisyLabelLocalClustering":
-        """Reads ``graph`` (undirected; anything :func:`~graphbias.data.as_graph`
-        reads) and, when given, the noisy 0/1 ``noisy_labels`` (one per node)."""
-        if self.method not in ("flow", "ppr"):
-            raise ValueError(f"method must be 'flow' or 'ppr', got {self.method!r}")
-        if self.extract not in ("sweep", "support"):
-            raise ValueError(f"extract must be 'sweep' or 'support', got {self.extract!r}")
-        if self.sink not in ("degree", "unit"):
-            raise ValueError(f"sink must be 'degree' or 'unit', got {self.sink!r}")
-        if not (isinstance(self.tol, (int, float)) and self.tol > 0):
-            raise ValueError(f"tol must be > 0, got {self.tol!r}")
-        if self.method == "flow" and self.source_mass is not None:
-            _grid("source_mass", self.source_mass, 0.0, np.inf)
-        if self.method == "ppr":
-            _grid("alpha", self.alpha, 0.0, 1.0)
-            _grid("epsilon", self.epsilon, 0.0, np.inf)
+        """Reads the graph (and the noisy labels) that queries diffuse on.
+
+        Parameters
+        ----------
+        graph : graph-like
+            An undirected graph with nonnegative weights: anything
+            :func:`graphbias.as_graph` reads.
+        noisy_labels : array-like of shape (n_nodes,), optional
+            0/1 (or boolean) labels, one per node.
+
+        Returns
+        -------
+        self
+        """
+        p = self._begin_fit()
+        self._params_ = p
         self.view_ = GraphView.from_graph(graph, labels=noisy_labels,
-                                          label_eps=self.label_eps, gamma=self.gamma)
+                                          label_eps=p.label_eps, gamma=p.gamma)
         self.view_.volume()
         self.view_.scratch()
         self.n_nodes_ = self.view_.num_nodes
@@ -135,32 +197,40 @@ class NoisyLabelLocalClustering(BaseEstimator):
 
     # -------------------------------------------------------------- queries
     def _settings(self, seeds: np.ndarray) -> list[dict]:
-        if self.method == "ppr":
-            return [{"alpha": a, "epsilon": e}
-                    for a in _grid("alpha", self.alpha, 0.0, 1.0)
-                    for e in _grid("epsilon", self.epsilon, 0.0, np.inf)]
-        if self.source_mass is None:
-            base = float(sink_capacity(self.view_, seeds, self.sink).sum())
-            limit = self.view_.base_volume() if self.sink == "degree" \
-                else float(self.n_nodes_)
-            # a support of more than half the volume is not a local cluster
-            masses = [float(base * f) for f in MASS_FACTORS if base * f <= limit / 2] \
-                or [limit / 2]
-        else:
-            masses = list(_grid("source_mass", self.source_mass, 0.0, np.inf))
+        p = self._params_
+        if p.method == "ppr":
+            return [{"alpha": a, "epsilon": e} for a in p.alpha for e in p.epsilon]
+        if p.source_mass is not None:
+            return [{"source_mass": m} for m in p.source_mass]
+        base = float(sink_capacity(self.view_, seeds, p.sink).sum())
+        limit = self.view_.base_volume() if p.sink == "degree" else float(self.n_nodes_)
+        # a support of more than half the volume is not a local cluster
+        masses = [float(base * f) for f in MASS_FACTORS if base * f <= limit / 2] \
+            or [limit / 2]
         return [{"source_mass": m} for m in masses]
 
     def _diffuse(self, seeds: np.ndarray, params: dict) -> Diffusion:
-        if self.method == "ppr":
+        p = self._params_
+        if p.method == "ppr":
             return acl_ppr(self.view_, seeds, **params)
-        return flow_diffusion(self.view_, seeds, sink=self.sink, tol=self.tol, **params)
+        return flow_diffusion(self.view_, seeds, sink=p.sink, tol=p.tol, **params)
 
     def query(self, seeds: Any) -> LocalCluster:
-        """The cluster around ``seeds`` (a node id or a list of ids, diffused from
-        together), with its conductance, parameters and cost."""
+        """The cluster around ``seeds``, diffused from together.
+
+        Parameters
+        ----------
+        seeds : int or array-like of int
+            A node id or a list of ids.
+
+        Returns
+        -------
+        LocalCluster
+            The cluster, its conductance, the chosen parameters and the cost.
+        """
         check_is_fitted(self, "view_")
         seeds = self.view_.check_seeds(seeds)
-        cut = sweep_cut if self.extract == "sweep" else support_cut
+        cut = sweep_cut if self._params_.extract == "sweep" else support_cut
         best: Optional[LocalCluster] = None
         touched = edges = 0
         for params in self._settings(seeds):
@@ -192,12 +262,39 @@ class NoisyLabelLocalClustering(BaseEstimator):
         return [seeds]
 
     def predict(self, seeds: Any) -> list[np.ndarray]:
-        """One cluster (sorted node ids) per query: ``seeds`` is a node id, or a list
-        whose entries are node ids or lists of ids (a seed set per query)."""
+        """One cluster per query.
+
+        Parameters
+        ----------
+        seeds : int or list
+            A node id, or a list whose entries are node ids or lists of ids (a seed
+            set per query).
+
+        Returns
+        -------
+        list of ndarray
+            The sorted node ids of each query's cluster.
+        """
         return [self.query(s).nodes for s in self._queries(seeds)]
 
     def diffusion_(self, seed: Any) -> Diffusion:
-        """The raw diffusion from ``seed`` at the parameters the query selects."""
+        """The raw diffusion from ``seed`` at the parameters the query selects.
+
+        Parameters
+        ----------
+        seed : int or array-like of int
+            A node id or a seed set.
+
+        Returns
+        -------
+        Diffusion
+
+        Raises
+        ------
+        ValueError
+            When the seeds' component cannot absorb the chosen mass (no finite
+            diffusion).
+        """
         res = self.query(seed)
         if res.diffusion is None:
             raise ValueError(f"the seeds' connected component ({res.nodes.size} nodes) "
@@ -206,8 +303,21 @@ class NoisyLabelLocalClustering(BaseEstimator):
         return res.diffusion
 
     def score(self, seeds: Any, target: Any) -> float:
-        """Mean F1 of the clusters found from ``seeds`` against ``target`` (node ids
-        or a boolean mask over the nodes)."""
+        """Mean F1 of the clusters found from ``seeds`` against ``target`` (greater
+        is better).
+
+        Parameters
+        ----------
+        seeds : int or list
+            The queries, as in :meth:`predict`.
+        target : array-like
+            The target cluster: node ids or a boolean mask over the nodes.
+
+        Returns
+        -------
+        float
+            In ``[0, 1]``.
+        """
         check_is_fitted(self, "view_")
         target = np.asarray(target)
         if target.dtype == bool:

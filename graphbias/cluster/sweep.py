@@ -3,9 +3,12 @@ r"""Conductance and cluster extraction from a diffusion vector.
 The conductance of a node set :math:`S` is
 
 .. math:: \phi(S) = \frac{w(S, \bar S)}{\min(\mathrm{vol}(S), \mathrm{vol}(\bar S))},
-    \qquad \mathrm{vol}(S) = \sum_{v \in S} d_v,
+    \qquad \mathrm{vol}(S) = \sum_{v \in S} (d_v + w_{vv}),
 
-(networkx's ``conductance``). A sweep cut orders the nodes a diffusion touched by
+with :math:`w(S, \bar S)` the total weight of the edges leaving :math:`S` and
+:math:`d_v = \sum_u w_{vu}` the weighted degree: a self-loop :math:`w_{vv}` is never
+cut and counts twice in the volume, so :math:`\phi` equals networkx's
+``conductance`` on every graph, with or without self-loops. A sweep cut orders the nodes a diffusion touched by
 score and returns the prefix of least conductance; all prefixes are scored at once
 from the neighbour lists of the touched nodes only.
 
@@ -41,23 +44,69 @@ def _members(view: GraphView, nodes: Any) -> np.ndarray:
 
 
 def conductance(view: GraphView, nodes: Any) -> float:
-    """Conductance of ``nodes`` in the view's (weighted) graph; ``inf`` for an empty
-    set or a set holding all the volume."""
+    r"""Conductance of ``nodes`` in the view's (weighted) graph.
+
+    Parameters
+    ----------
+    view : GraphView
+        The graph, with its label / feature weights.
+    nodes : int or array-like of int
+        The node set :math:`S` (repeats are ignored).
+
+    Returns
+    -------
+    float
+        :math:`\phi(S)` (see the module docstring); ``inf`` for an empty set or a
+        set holding all the volume.
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> loop = Graph([[0, 0, 1, 1, 2], [0, 1, 0, 2, 1]], 3)
+    >>> conductance(GraphView.from_graph(loop), [0])     # 1 / min(1 + 2, 2 + 1)
+    0.3333333333333333
+    """
     members = _members(view, nodes)
     if members.size == 0:
         return float("inf")
-    _, nbrs, w = view.rows(members)
+    owner, nbrs, w = view.rows(members)
     pos = np.minimum(np.searchsorted(members, nbrs), members.size - 1)
     cut = float(w[members[pos] != nbrs].sum())
-    vol = float(view.degree(members).sum())
+    vol = float((view.degree(members) + view.self_loops(owner, nbrs, w, members)).sum())
     denom = min(vol, view.volume() - vol)
     return cut / denom if denom > 0 else float("inf")
 
 
 def sweep_cut(view: GraphView, nodes: np.ndarray,
               scores: np.ndarray) -> tuple[np.ndarray, float]:
-    """The prefix of ``nodes`` sorted by decreasing ``scores`` (positive scores only)
-    with the least conductance; returns ``(sorted node ids, conductance)``."""
+    """The prefix of least conductance of ``nodes`` ranked by decreasing score.
+
+    All prefixes are scored at once from the rows of the ranked nodes only.
+
+    Parameters
+    ----------
+    view : GraphView
+        The graph the diffusion ran on.
+    nodes : ndarray of int
+        The nodes a diffusion touched.
+    scores : ndarray of float
+        Their scores (only positive scores are ranked; ties keep the order of
+        ``nodes``).
+
+    Returns
+    -------
+    nodes : ndarray of int
+        The best prefix, sorted by id (empty when no score is positive).
+    conductance : float
+        Its conductance (``inf`` when empty).
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> path = GraphView.from_graph(Graph([[0, 1, 1, 2], [1, 0, 2, 1]], 3))
+    >>> sweep_cut(path, np.array([0, 1, 2]), np.array([0.5, 0.2, 0.0]))
+    (array([0]), 1.0)
+    """
     keep = scores > 0
     if not keep.any():
         return np.empty(0, dtype=np.int64), float("inf")
@@ -72,8 +121,9 @@ def sweep_cut(view: GraphView, nodes: np.ndarray,
     # an edge is internal to every prefix that holds both ends: from the later rank on
     joins = np.maximum(owner[inside], by_id[pos[inside]])
     internal = np.cumsum(np.bincount(joins, w[inside], minlength=k))
-    vol = np.cumsum(view.degree(ranked))
-    cut = vol - internal
+    degree = view.degree(ranked)
+    cut = np.cumsum(degree) - internal
+    vol = np.cumsum(degree + view.self_loops(owner, nbrs, w, ranked))
     denom = np.minimum(vol, view.volume() - vol)
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(denom > 0, cut / denom, np.inf)
@@ -83,6 +133,30 @@ def sweep_cut(view: GraphView, nodes: np.ndarray,
 
 def support_cut(view: GraphView, nodes: np.ndarray,
                 scores: np.ndarray) -> tuple[np.ndarray, float]:
-    """The nodes with a positive score and their conductance."""
+    """The nodes with a positive score and their conductance.
+
+    Parameters
+    ----------
+    view : GraphView
+        The graph the diffusion ran on.
+    nodes : ndarray of int
+        The nodes a diffusion touched.
+    scores : ndarray of float
+        Their scores.
+
+    Returns
+    -------
+    nodes : ndarray of int
+        The nodes with a positive score, sorted.
+    conductance : float
+        Their conductance.
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> path = GraphView.from_graph(Graph([[0, 1, 1, 2], [1, 0, 2, 1]], 3))
+    >>> support_cut(path, np.array([2, 0, 1]), np.array([0.1, 0.5, 0.0]))
+    (array([0, 2]), 1.0)
+    """
     members = np.sort(nodes[scores > 0])
     return members, conductance(view, members)

@@ -21,7 +21,10 @@ the fly, never materialised for the whole graph:
   further factor :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)`.
 
 Weights of a row are computed when a diffusion first reads it; weighted degrees are
-cached per node as they are computed. Scratch arrays for the push loops are
+cached per node as they are computed. The degree :math:`d_v = \sum_u w_{vu}` of the
+diffusions is the row sum of the weighted adjacency, where a self-loop counts once;
+the :meth:`~GraphView.volume` that conductance divides by counts it twice, as
+networkx's ``volume`` does. Scratch arrays for the push loops are
 allocated once per view and reset, entry by entry, after each query.
 
 >>> import torch
@@ -41,7 +44,7 @@ import torch
 
 from ..data.graph import Graph, as_graph
 
-__all__ = ["GraphView", "check_binary_labels"]
+__all__ = ["GraphView", "check_binary_labels", "check_seed_ids"]
 
 
 def check_binary_labels(labels: Any, num_nodes: int) -> np.ndarray:
@@ -59,6 +62,44 @@ def check_binary_labels(labels: Any, num_nodes: int) -> np.ndarray:
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"noisy_labels must be 0 or 1, got {arr[i]!r} at node {i}")
     return arr.astype(bool)
+
+
+def check_seed_ids(seeds: Any, num_nodes: int) -> np.ndarray:
+    """Distinct seed ids, sorted, as int64.
+
+    Parameters
+    ----------
+    seeds : int or array-like of int
+        One node id or a non-empty 1-D list of ids.
+    num_nodes : int
+        Number of nodes of the graph.
+
+    Returns
+    -------
+    ndarray of int64
+
+    Raises
+    ------
+    ValueError
+        For an empty or nested list, non-integer ids or ids outside
+        ``0 .. num_nodes - 1``.
+
+    Examples
+    --------
+    >>> check_seed_ids([3, 1, 3], 5).tolist()
+    [1, 3]
+    """
+    arr = np.atleast_1d(np.asarray(seeds))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"seeds must be a node id or a non-empty 1-D list of ids, "
+                         f"got {seeds!r}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"seed node ids must be integers, got {arr.dtype}")
+    bad = (arr < 0) | (arr >= num_nodes)
+    if bad.any():
+        raise ValueError(f"seed node {int(arr[bad][0])} is out of range: the graph "
+                         f"has nodes 0..{num_nodes - 1}")
+    return np.unique(arr.astype(np.int64))
 
 
 class GraphView:
@@ -160,7 +201,8 @@ class GraphView:
         return np.maximum(self._sq_norms[src] + self._sq_norms[dst] - 2.0 * dot, 0.0)
 
     def degree(self, nodes: np.ndarray) -> np.ndarray:
-        """Weighted degrees of ``nodes`` (computed on first request, then cached)."""
+        """Weighted degrees of ``nodes``, the row sums of the weighted adjacency (a
+        self-loop counts once; computed on first request, then cached)."""
         if not self.reweighted:
             return self.base_degree(nodes)
         if self._degree is None:
@@ -196,30 +238,34 @@ class GraphView:
         return self._base_volume
 
     def volume(self) -> float:
-        """Total weighted degree of the graph (one pass, in chunks, then cached)."""
-        if not self.reweighted:
-            return self.base_volume()
+        """Volume of the whole graph as conductance counts it: the total weighted
+        degree with every self-loop counted twice (networkx's ``volume``), computed
+        in one pass over the rows, in chunks, then cached."""
         if self._volume is None:
-            total, chunk = 0.0, 1 << 15
+            total = loops = 0.0
+            chunk = 1 << 15
             for lo in range(0, self.num_nodes, chunk):
-                total += float(self.rows(np.arange(lo, min(lo + chunk, self.num_nodes)))[2].sum())
-            self._volume = total
+                nodes = np.arange(lo, min(lo + chunk, self.num_nodes))
+                owner, nbrs, w = self.rows(nodes)
+                if self.reweighted:
+                    total += float(w.sum())
+                loops += float(w[nbrs == nodes[owner]].sum())
+            if not self.reweighted:
+                total = self.base_volume()
+            self._volume = total + loops
         return self._volume
+
+    def self_loops(self, owner: np.ndarray, nbrs: np.ndarray, w: np.ndarray,
+                   nodes: np.ndarray) -> np.ndarray:
+        """The self-loop weight of each of ``nodes`` (0 without one), from their rows
+        ``(owner, nbrs, w)`` as :meth:`rows` returns them."""
+        loop = nbrs == nodes[owner]
+        return np.bincount(owner[loop], w[loop], minlength=nodes.size)
 
     # ------------------------------------------------------------- queries
     def check_seeds(self, seeds: Any) -> np.ndarray:
         """Distinct seed ids as int64; ``ValueError`` for bad or isolated seeds."""
-        arr = np.atleast_1d(np.asarray(seeds))
-        if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"seeds must be a node id or a non-empty 1-D list of ids, "
-                             f"got {seeds!r}")
-        if not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"seed node ids must be integers, got {arr.dtype}")
-        bad = (arr < 0) | (arr >= self.num_nodes)
-        if bad.any():
-            raise ValueError(f"seed node {int(arr[bad][0])} is out of range: the graph "
-                             f"has nodes 0..{self.num_nodes - 1}")
-        arr = np.unique(arr.astype(np.int64))
+        arr = check_seed_ids(seeds, self.num_nodes)
         isolated = arr[self.degree(arr) <= 0]
         if isolated.size:
             raise ValueError(f"seed node {int(isolated[0])} is isolated (weighted degree "

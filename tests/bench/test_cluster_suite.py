@@ -1,10 +1,7 @@
-import numpy as np
 import networkx as nx
 import pytest
-import scipy.sparse as sp
 
-from graphbias.bench.cluster_suite import global_ppr, largest_component, suite
-from graphbias.data.synthetic import karate_club
+from graphbias.bench.cluster_suite import largest_component, suite
 
 
 def test_quick_suite_cells(planetoid_root):
@@ -45,11 +42,3 @@ def test_largest_component(planetoid_root):
     lcc = largest_component(load_planetoid(planetoid_root, "cora"))
     assert lcc.num_nodes == 2485 and lcc.is_undirected() and lcc.x.shape[0] == 2485
     assert len(nx.node_connected_component(lcc.to_networkx(), 0)) == 2485
-
-
-def test_global_ppr_matches_networkx():
-    g = karate_club()
-    adj = g.to_scipy().astype(np.float64)
-    ref = nx.pagerank(g.to_networkx(), alpha=0.85, personalization={3: 1.0}, tol=1e-12)
-    np.testing.assert_allclose(global_ppr(sp.csr_matrix(adj), 3, alpha=0.15, tol=1e-12),
-                               [ref[i] for i in range(34)], atol=1e-8)

@@ -1,11 +1,12 @@
-"""ACL push PageRank and l2 flow diffusion against exact references."""
+"""ACL push PageRank, global PageRank and l2 flow diffusion against exact references."""
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.optimize as so
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from graphbias.cluster import GraphView, acl_ppr, flow_diffusion
+from graphbias.cluster import GraphView, acl_ppr, flow_diffusion, global_ppr
 from graphbias.data.synthetic.planted import planted_cluster
 
 
@@ -172,3 +173,52 @@ def test_clear_cache_forgets_weighted_degrees(karate):
     assert (~np.isnan(view._degree)).any()
     view.clear_cache()
     assert np.isnan(view._degree).all()
+
+
+def test_global_ppr_matches_networkx_pagerank(karate):
+    ref = nx.pagerank(karate.to_networkx(), alpha=0.85, personalization={3: 1.0}, tol=1e-12)
+    np.testing.assert_allclose(global_ppr(karate.to_scipy(), 3, alpha=0.15, tol=1e-12),
+                               [ref[i] for i in range(34)], atol=1e-8)
+
+
+def test_global_ppr_weighted_directed_and_several_seeds(weighted_graph):
+    ei, w = weighted_graph.edge_index.numpy(), weighted_graph.edge_weight.numpy()
+    keep = (ei[0] < ei[1]) | (ei[0] % 3 == 0)     # directed, every node keeps an out-edge
+    g = nx.DiGraph()
+    g.add_nodes_from(range(40))
+    g.add_weighted_edges_from(zip(ei[0, keep].tolist(), ei[1, keep].tolist(),
+                                  w[keep].tolist()))
+    g.add_edge(39, 0, weight=1.0)
+    assert min(d for _, d in g.out_degree()) >= 1
+    ref = nx.pagerank(g, alpha=0.7, personalization={2: 1.0, 9: 1.0}, tol=1e-13)
+    adj = nx.to_scipy_sparse_array(g, nodelist=range(40))
+    out = global_ppr(adj, [9, 2], alpha=0.3, tol=1e-13)
+    np.testing.assert_allclose(out, [ref[i] for i in range(40)], atol=1e-9)
+    assert out.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(global_ppr(g, [2, 9], alpha=0.3, tol=1e-13), out, atol=1e-12)
+
+
+def test_global_ppr_equals_the_exact_solution_within_tol(weighted_graph):
+    adj = weighted_graph.to_scipy().astype(np.float64)
+    exact = exact_ppr(adj, 4, 0.05)
+    assert np.abs(global_ppr(adj, 4, alpha=0.05, tol=1e-10) - exact).sum() < 1e-8
+
+
+@pytest.mark.parametrize("args, match", [
+    (dict(alpha=0.0), r"alpha must be a real number in \(0, 1\)"),
+    (dict(alpha=True), "alpha must be a real number"),
+    (dict(tol=0.0), r"tol must be a real number in \(0, inf\)"),
+    (dict(seeds=40), "seed node 40 is out of range"),
+    (dict(seeds=[]), "non-empty"), (dict(seeds=[1.5]), "must be integers"),
+])
+def test_global_ppr_bad_arguments(weighted_graph, args, match):
+    kwargs = {"seeds": 0, **args}
+    with pytest.raises(ValueError, match=match):
+        global_ppr(weighted_graph.to_scipy(), kwargs.pop("seeds"), **kwargs)
+
+
+def test_global_ppr_bad_matrices():
+    with pytest.raises(ValueError, match="square"):
+        global_ppr(sp.csr_matrix(np.ones((2, 3))), 0)
+    with pytest.raises(ValueError, match="nonnegative"):
+        global_ppr(sp.csr_matrix(np.array([[0.0, -1.0], [1.0, 0.0]])), 0)

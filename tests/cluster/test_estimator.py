@@ -81,15 +81,47 @@ def test_not_fitted():
 
 
 @pytest.mark.parametrize("params,match", [
-    ({"method": "pagerank"}, "method"), ({"extract": "all"}, "extract"),
-    ({"sink": "volume"}, "sink"), ({"tol": 0.0}, "tol"),
-    ({"source_mass": -3.0}, "source_mass"), ({"source_mass": []}, "source_mass"),
-    ({"method": "ppr", "alpha": 1.2}, "alpha"),
+    ({"method": "pagerank"}, "method must be one of 'flow', 'ppr'"),
+    ({"extract": "all"}, "extract must be one of 'sweep', 'support'"),
+    ({"sink": "volume"}, "sink must be one of"), ({"tol": 0.0}, r"tol must be .*\(0, inf\)"),
+    ({"tol": True}, "tol must be a real number"),
+    ({"source_mass": -3.0}, "source_mass must be a number or a non-empty sequence"),
+    ({"source_mass": []}, "source_mass"), ({"source_mass": [10.0, True]}, "source_mass"),
+    ({"source_mass": np.ones((2, 2))}, "source_mass"), ({"source_mass": "10"}, "source_mass"),
+    ({"alpha": 1.2}, r"alpha must be .*each in \(0, 1\), got 1.2"),
+    ({"method": "ppr", "alpha": [0.1, float("nan")]}, "alpha"),
     ({"method": "ppr", "epsilon": [1e-3, 0.0]}, "epsilon"),
-    ({"label_eps": 0.0}, "label_eps")])
+    ({"label_eps": 0.0}, r"label_eps must be a real number in \(0, 1\]"),
+    ({"label_eps": 1.5}, "label_eps"),
+    ({"gamma": 0.0}, "gamma must be a real number in \\(0, inf\\) or None"),
+    ({"gamma": "0.5"}, "gamma")])
 def test_bad_parameters(karate, params, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=f"NoisyLabelLocalClustering: {match}"):
         NoisyLabelLocalClustering(**params).fit(karate, noisy_labels=np.ones(34, dtype=int))
+
+
+def test_grids_accept_numbers_sequences_and_numpy(karate):
+    model = NoisyLabelLocalClustering("ppr", alpha=np.array([0.05, 0.15]),
+                                      epsilon=np.float64(1e-4)).fit(karate)
+    ref = NoisyLabelLocalClustering("ppr", alpha=[0.05, 0.15], epsilon=1e-4).fit(karate)
+    assert model.query(0).params == ref.query(0).params
+    np.testing.assert_array_equal(model.predict(0)[0], ref.predict(0)[0])
+    flow = NoisyLabelLocalClustering(source_mass=np.int64(30)).fit(karate)
+    assert flow.query(0).params == {"source_mass": 30.0}
+
+
+def test_refit_uses_the_new_parameters_and_keeps_nothing_stale(karate, planted):
+    model = NoisyLabelLocalClustering(source_mass=30.0).fit(planted.graph,
+                                                            noisy_labels=planted.noisy_labels)
+    assert model.uses_labels_
+    model.set_params(method="ppr", alpha=0.1).fit(karate)
+    assert model.n_nodes_ == 34 and not model.uses_labels_
+    assert set(model.query(0).params) == {"alpha", "epsilon"}
+    model.set_params(alpha=2.0)
+    assert set(model.query(0).params) == {"alpha", "epsilon"}   # fitted values until refit
+    with pytest.raises(ValueError, match="alpha"):
+        model.fit(karate)
+    assert not hasattr(model, "view_")
 
 
 def test_bad_seeds_and_targets(karate):
