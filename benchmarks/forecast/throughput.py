@@ -3,8 +3,8 @@ diffusion convolution is written with torch_geometric.nn.MessagePassing.
 
 Both run the same encoder-decoder (graphbias.forecast.DCRNN) with identical weights;
 only the diffusion step differs (graphbias.ops.spmm vs PyG propagate). Los-loop sizes:
-207 nodes, 12 in / 12 out, hidden 32, K = 2, batch 32. Competitors alternate in the
-same process; the median over repeats is reported.
+207 nodes, 12 in / 12 out, hidden_channels=32, K = 2, batch 32. Competitors alternate
+in the same process; the median over repeats is reported.
 
     python benchmarks/forecast/throughput.py --root ../shared/data
 """
@@ -92,7 +92,7 @@ def main() -> None:
     graph = data.graph
     x, y, *_ = data.gather(list(range(args.batch)), 12, 12)
     torch.manual_seed(0)
-    ours = DCRNN(1, 1, 12, hidden=32, k=2)
+    ours = DCRNN(1, 1, 12, hidden_channels=32, k=2)
     theirs = pygify(ours, graph)
     with torch.no_grad():
         diff = (ours(x, graph) - theirs(x, graph)).abs().max().item()
