@@ -45,13 +45,37 @@ def test_treatment_strength_controls_overlap():
     assert set(np.unique(thr.propensity)) <= {0.0, 1.0}
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match="graph must be"):
-        network_causal("grid", 100)
-    with pytest.raises(ValueError, match="effect must be"):
-        network_causal("ba", 100, effect="nope")
-    with pytest.raises(ValueError, match="num_nodes"):
-        network_causal("ba", 5)
+@pytest.mark.parametrize("kwargs,match", [
+    ({"graph": "grid"}, "network_causal: graph must be one of 'ba', 'er', 'sbm', got 'grid'"),
+    ({"effect": "nope"}, "effect must be one of 'simple_h'"),
+    ({"treatment": "coin"}, "treatment must be one of 'bernoulli', 'threshold'"),
+    ({"num_nodes": 5}, "num_nodes must be an integer >= 10, got 5"),
+    ({"num_nodes": 100.0}, "num_nodes must be an integer"),
+    ({"num_features": 1}, "num_features must be an integer >= 2"),
+    ({"num_features": True}, "num_features must be an integer >= 2, got True"),
+    ({"treatment_strength": -1.0}, "treatment_strength must be a real number in \\[0, inf\\)"),
+    ({"noise": float("nan")}, "noise must be a real number"),
+    ({"noise": "1"}, "noise must be a real number"),
+    ({"seed": -3}, "seed must be an integer >= 0 or a numpy Generator or None, got -3"),
+    ({"seed": 1.5}, "seed must be"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        network_causal(**{"graph": "ba", "num_nodes": 100, **kwargs})
+
+
+def test_numpy_arguments_and_generator_seeds():
+    a = network_causal("er", np.int64(100), np.int32(4), noise=np.float32(0.5), seed=3)
+    b = network_causal("er", 100, 4, noise=0.5, seed=np.random.default_rng(3))
+    assert a.X.shape == (100, 4)
+    np.testing.assert_array_equal(a.Y, b.Y)
+
+
+def test_cora_variant_checks_its_arguments_before_reading(tmp_path):
+    with pytest.raises(ValueError, match="cora_causal: effect must be one of"):
+        cora_causal(tmp_path, effect="nope")
+    with pytest.raises(ValueError, match="cora_causal: num_features must be"):
+        cora_causal(tmp_path, 1)
 
 
 def test_cora_variant(planetoid_root):

@@ -26,6 +26,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from ..._validation import Instance, Integer, Options, Real, check_scalar
 from ..graph import Graph
 from ..transforms import gcn_norm
 from ... import ops
@@ -53,6 +54,7 @@ class CausalData:
 
 
 def _graph(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Edges of a ``kind`` graph (one of :data:`GRAPHS`) on ``n`` nodes."""
     if kind == "ba":
         import networkx as nx
 
@@ -61,10 +63,8 @@ def _graph(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
         return _both_directions(e[0], e[1], n)
     if kind == "er":
         return _block_edges(np.array([n]), np.array([[0.05]]), rng)
-    if kind == "sbm":
-        sizes = np.array([n // 2, n - n // 2])
-        return _block_edges(sizes, np.array([[0.05, 0.005], [0.005, 0.05]]), rng)
-    raise ValueError(f"graph must be one of {GRAPHS}, got {kind!r}")
+    sizes = np.array([n // 2, n - n // 2])
+    return _block_edges(sizes, np.array([[0.05, 0.005], [0.005, 0.05]]), rng)
 
 
 def _standardise(h: torch.Tensor) -> torch.Tensor:
@@ -74,10 +74,6 @@ def _standardise(h: torch.Tensor) -> torch.Tensor:
 def _simulate(graph: Graph, X: np.ndarray, effect: str, treatment: str,
               treatment_strength: float, noise: float,
               rng: np.random.Generator) -> CausalData:
-    if effect not in EFFECTS:
-        raise ValueError(f"effect must be one of {EFFECTS}, got {effect!r}")
-    if treatment not in ("bernoulli", "threshold"):
-        raise ValueError(f"treatment must be 'bernoulli' or 'threshold', got {treatment!r}")
     n, d = X.shape
     prop = gcn_norm(graph, dtype=torch.float64)
     w1 = rng.standard_normal((d, d)) / np.sqrt(d)
@@ -100,37 +96,105 @@ def _simulate(graph: Graph, X: np.ndarray, effect: str, treatment: str,
     return CausalData(X, T, Y, tau, p, graph, H1, H2)
 
 
+#: a seed of numpy's ``default_rng``
+_SEED = (Integer(0), Instance(np.random.Generator, name="a numpy Generator"), None)
+
+
+def _check_process(owner: str, effect: str, treatment: str, treatment_strength: float,
+                   noise: float) -> tuple[str, str, float, float]:
+    """The arguments of the treatment and outcome process, validated."""
+    return (check_scalar("effect", effect, Options(*EFFECTS), owner=owner),
+            check_scalar("treatment", treatment, Options("bernoulli", "threshold"),
+                         owner=owner),
+            check_scalar("treatment_strength", treatment_strength, Real(0), owner=owner),
+            check_scalar("noise", noise, Real(0), owner=owner))
+
+
 def network_causal(graph: str = "ba", num_nodes: int = 1000, num_features: int = 10, *,
                    effect: str = "simple_h", treatment: str = "bernoulli",
                    treatment_strength: float = 1.0, noise: float = 1.0,
                    seed: Union[int, np.random.Generator, None] = None) -> CausalData:
-    """Draws a graph (``"ba"``: Barabasi-Albert m=4, ``"er"``: p=0.05, ``"sbm"``: two
-    blocks, 0.05 / 0.005), Gaussian covariates and the process above.
+    r"""Draws a graph, Gaussian covariates and the treatment and outcome process of
+    the module docstring.
 
+    Parameters
+    ----------
+    graph : {"ba", "er", "sbm"}, default="ba"
+        Barabasi-Albert with m=4, Erdos-Renyi with p=0.05, or two blocks with
+        probabilities 0.05 within and 0.005 between.
+    num_nodes : int, default=1000
+        Number of nodes, at least 10.
+    num_features : int, default=10
+        Covariates per node, at least 2.
+    effect : str, default="simple_h"
+        The effect :math:`\tau`: ``"simple_h"``, ``"local_x"``, ``"higher_order"``,
+        ``"interaction"`` or ``"constant"`` (see the module docstring).
+    treatment : {"bernoulli", "threshold"}, default="bernoulli"
+        Bernoulli draws from the propensity, or the deterministic threshold.
+    treatment_strength : float, default=1.0
+        The scale :math:`s` of the treatment logit, >= 0 (0: propensity 1/2).
+    noise : float, default=1.0
+        Standard deviation :math:`\sigma` of the outcome noise, >= 0.
+    seed : int, numpy Generator or None, default=None
+        Seeds everything.
+
+    Returns
+    -------
+    CausalData
+
+    Examples
+    --------
     >>> data = network_causal("ba", 200, effect="simple_h", seed=0)
     >>> data.X.shape, sorted(set(data.T.tolist())), round(float(data.tau.mean()), 1) > 1
     ((200, 10), [0.0, 1.0], True)
     """
-    if num_nodes < 10 or num_features < 2:
-        raise ValueError("network_causal needs num_nodes >= 10 and num_features >= 2")
-    rng = np.random.default_rng(seed)
+    owner = "network_causal"
+    graph = check_scalar("graph", graph, Options(*GRAPHS), owner=owner)
+    num_nodes = check_scalar("num_nodes", num_nodes, Integer(10), owner=owner)
+    num_features = check_scalar("num_features", num_features, Integer(2), owner=owner)
+    process = _check_process(owner, effect, treatment, treatment_strength, noise)
+    rng = np.random.default_rng(check_scalar("seed", seed, *_SEED, owner=owner))
     edges = _graph(graph, num_nodes, rng)
     X = rng.standard_normal((num_nodes, num_features))
     g = Graph(torch.from_numpy(edges), num_nodes, name=f"{graph}-{effect}")
-    return _simulate(g, X, effect, treatment, treatment_strength, noise, rng)
+    return _simulate(g, X, *process, rng)
 
 
 def cora_causal(root: Union[str, "object"], num_features: int = 10, *,
                 effect: str = "simple_h", treatment_strength: float = 1.0,
                 noise: float = 1.0, seed: Optional[int] = None) -> CausalData:
-    """The same process on Cora's graph, with covariates a fixed random projection of
-    its bag-of-words features to ``num_features`` dimensions, standardised."""
+    """The process of :func:`network_causal` on Cora's graph, with covariates a fixed
+    random projection of its bag-of-words features to ``num_features`` dimensions,
+    standardised.
+
+    Parameters
+    ----------
+    root : str or path
+        Folder of the Planetoid files (see :func:`graphbias.data.datasets.load_planetoid`).
+    num_features : int, default=10
+        Covariates per node, at least 2.
+    effect, treatment_strength, noise, seed
+        As in :func:`network_causal` (Bernoulli treatment).
+
+    Returns
+    -------
+    CausalData
+
+    Examples
+    --------
+    >>> data = cora_causal("data/planetoid", seed=0)      # doctest: +SKIP
+    >>> data.X.shape                                      # doctest: +SKIP
+    (2708, 10)
+    """
     from ..datasets import load_planetoid
 
+    owner = "cora_causal"
+    num_features = check_scalar("num_features", num_features, Integer(2), owner=owner)
+    process = _check_process(owner, effect, "bernoulli", treatment_strength, noise)
+    rng = np.random.default_rng(check_scalar("seed", seed, *_SEED, owner=owner))
     cora = load_planetoid(root, "cora")
-    rng = np.random.default_rng(seed)
     x = cora.x.to_dense().numpy() if cora.x.layout != torch.strided else cora.x.numpy()
     X = x @ rng.standard_normal((x.shape[1], num_features))
     X = (X - X.mean(0)) / X.std(0)
     g = Graph(cora.edge_index, cora.num_nodes, name=f"cora-{effect}")
-    return _simulate(g, X, effect, "bernoulli", treatment_strength, noise, rng)
+    return _simulate(g, X, *process, rng)
