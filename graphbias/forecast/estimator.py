@@ -324,6 +324,14 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         Returns
         -------
         self : STGNNForecaster
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> f = STGNNForecaster("var", window=4, horizon=1)
+        >>> f.fit(data.values, graph=data.graph).n_nodes_     # plain values and a graph
+        30
         """
         p = self._begin_fit()
         _check_no_target(y)
