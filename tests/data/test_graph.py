@@ -160,3 +160,197 @@ def test_replace_and_repr():
     h = g.replace(edge_index=EI[:, :2])
     assert h.num_edges == 2 and h.edge_weight is None
     assert "toy" in repr(g) and "weighted" in repr(g)
+
+
+# ------------------------------------------------------------ node counts and features
+
+@pytest.mark.parametrize("num_nodes", [5.7, 4.0, True, "4", torch.tensor(4.0), [4]])
+def test_explicit_num_nodes_must_be_an_integer(num_nodes):
+    with pytest.raises(ValueError, match="num_nodes must be an integer"):
+        Graph(EI, num_nodes)
+
+
+def test_integer_num_nodes_of_any_integer_type():
+    for n in (4, np.int64(4), np.uint8(4), torch.tensor(4)):
+        g = Graph(EI, n)
+        assert g.num_nodes == 4 and type(g.num_nodes) is int
+    with pytest.raises(ValueError, match="at most 2147483647 nodes"):
+        Graph(EI, 2**31)
+    with pytest.raises(ValueError, match="empty"):
+        Graph(EI, 0)
+
+
+def test_node_count_implied_by_one_stray_id_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"implies 10000000001 nodes \(largest id "
+                                         r"10000000000, at edge 0\) from only 1 edge"):
+        Graph([[0], [10**10]]).csr
+    with pytest.raises(ValueError, match="implies 2000001 nodes"):
+        Graph([[0], [2_000_000]])
+    g = Graph([[0], [2_000_000]], num_nodes=2_000_001)  # explicit: the caller means it
+    assert g.csr.indptr.numel() == 2_000_002
+    assert Graph([[0], [1000]]).num_nodes == 1001  # small gaps need no num_nodes
+    many = torch.arange(300_000).repeat(2, 1)
+    assert Graph(many * 8).num_nodes == 8 * 299_999 + 1  # 8 nodes per edge is plausible
+    with pytest.raises(ValueError, match="num_nodes is 10000000001; at most"):
+        Graph([[0], [10**10]], num_nodes=10**10 + 1)
+
+
+def test_feature_rows_that_miss_nodes_are_reported_as_such():
+    with pytest.raises(ValueError, match=r"edge_index refers to node 3 \(first at edge 4\) "
+                                         r"but x has 3 rows: x needs one row per node"):
+        Graph(EI, x=torch.ones(3, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.int8,
+                                   np.int16, np.int32, np.int64, np.bool_])
+def test_integer_features_of_every_width_become_float(dtype):
+    x = (np.arange(8).reshape(4, 2) % 2).astype(dtype)
+    inputs = [x, torch.from_numpy(x), sp.csr_matrix(x)]
+    if dtype not in (np.uint16, np.uint32, np.uint64):  # torch has no such sparse tensors
+        inputs.append(torch.from_numpy(x).to_sparse_csr())
+    for features in inputs:
+        g = Graph(EI, x=features)
+        assert g.x.dtype == torch.float32
+        assert g.x.to_dense().tolist() == x.astype(np.float32).tolist()
+
+
+def test_complex_features_and_weights_are_refused():
+    with pytest.raises(ValueError, match="x must hold real numbers, got torch.complex64"):
+        Graph(EI, x=torch.ones(4, 2, dtype=torch.complex64))
+    with pytest.raises(ValueError, match="edge_weight must hold real numbers"):
+        Graph(EI, edge_weight=torch.ones(5, dtype=torch.complex64))
+
+
+# ---------------------------------------------------------------------- node labels
+
+def test_networkx_node_order_is_kept_as_labels():
+    G = nx.Graph()
+    G.add_nodes_from([2, 0, 1])
+    G.add_edge(2, 0)
+    g = as_graph(G)
+    assert g.node_labels == [2, 0, 1]
+    assert g.edge_index.tolist() == [[0, 1], [1, 0]]
+    assert g.index_of(2) == 0 and g.index_of([1, 2]).tolist() == [2, 0]
+    assert g.label_of(0) == 2 and g.label_of(np.array([2, 0])) == [1, 2]
+    with pytest.raises(ValueError, match=r"unknown node label 7"):
+        g.index_of(7)
+    with pytest.raises(ValueError, match=r"unknown node label\(s\) \[5, 'a'\]"):
+        g.index_of([0, 5, "a"])
+    with pytest.raises(ValueError, match=r"node ids must be integers in \[0, 3\)"):
+        g.label_of(3)
+    back = g.to_networkx()
+    assert list(back.nodes) == [2, 0, 1] and set(back.edges) == {(2, 0)}
+
+
+def test_labels_of_any_hashable_kind_and_ids_without_labels():
+    grid = as_graph(nx.grid_2d_graph(2, 3))
+    assert grid.index_of((1, 2)) == 5
+    assert grid.index_of([(0, 1), (1, 0)]).tolist() == [1, 3]
+    assert grid.label_of([5, 0]) == [(1, 2), (0, 0)]
+    plain = as_graph(nx.path_graph(4))
+    assert plain.node_labels is None  # 0 .. n-1 in order: ids are the labels
+    assert plain.index_of(3) == 3 and plain.index_of([1, 2]).tolist() == [1, 2]
+    assert plain.label_of([2, 0]) == [2, 0]
+    with pytest.raises(ValueError, match=r"node ids must be integers in \[0, 4\)"):
+        plain.index_of("a")
+    with pytest.raises(ValueError, match=r"node ids must be integers in \[0, 4\)"):
+        plain.index_of(4)
+
+
+@pytest.mark.parametrize("labels, match", [
+    (["a", "b", "a", "c"], "distinct; 'a' appears twice"),
+    (["a", "b"], "node_labels has 2 entries but the graph has 4 nodes"),
+    ([["a"], ["b"], ["c"], ["d"]], "hashable"),
+    ("abcd", "sequence of 4 labels"),
+])
+def test_bad_node_labels(labels, match):
+    with pytest.raises(ValueError, match=match):
+        Graph(EI, node_labels=labels)
+
+
+def test_node_labels_survive_replace_pickle_and_old_pickles():
+    g = Graph(EI, node_labels=list("abcd"))
+    assert g.replace(edge_index=EI[:, :2]).node_labels == list("abcd")
+    h = pickle.loads(pickle.dumps(g))
+    assert h.node_labels == list("abcd") and h.index_of("c") == 2
+    state = g.__getstate__()
+    del state["node_labels"]  # a graph pickled before graphs had node labels
+    old = Graph.__new__(Graph)
+    old.__setstate__(state)
+    assert old.node_labels is None and old.index_of(2) == 2
+
+
+# ------------------------------------------------------------------ as_graph inputs
+
+def test_networkx_weights_missing_on_some_edges_default_to_one():
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=2.5, cost=7)
+    G.add_edge("b", "c")
+    assert as_graph(G).edge_weight.tolist() == [2.5, 1.0]
+    assert as_graph(G, weight="cost").edge_weight.tolist() == [7.0, 1.0]
+    assert as_graph(G, weight=None).edge_weight is None
+    assert as_graph(G, weight="length").edge_weight is None  # no edge has it
+    G.add_edge("c", "a", weight="heavy")
+    with pytest.raises(ValueError, match=r"edge \('c', 'a'\) has weight='heavy'"):
+        as_graph(G)
+
+
+def test_multigraph_weights_follow_each_parallel_edge():
+    G = nx.MultiGraph()
+    G.add_edge(0, 1, weight=3.0)
+    G.add_edge(0, 1)
+    G.add_edge(1, 1, weight=5.0)
+    g = as_graph(G)
+    assert g.edge_index.tolist() == [[0, 1, 0, 1, 1], [1, 0, 1, 0, 1]]
+    assert g.edge_weight.tolist() == [3.0, 3.0, 1.0, 1.0, 5.0]
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr", "csc"])
+def test_torch_sparse_adjacency_reads_like_scipy(layout):
+    a = sp.random(6, 6, density=0.4, format="csr", random_state=3, dtype=np.float32)
+    dense = torch.from_numpy(a.toarray())
+    t = {"coo": dense.to_sparse_coo, "csr": dense.to_sparse_csr,
+         "csc": dense.to_sparse_csc}[layout]()
+    g, ref = as_graph(t), as_graph(a)
+    assert torch.equal(torch.from_numpy(g.to_scipy().toarray()), dense)
+    assert edge_set(g) == edge_set(ref) and g.num_nodes == 6
+    ones = as_graph((dense != 0).float().to_sparse_coo())
+    assert ones.edge_weight is None and edge_set(ones) == edge_set(ref)
+    with pytest.raises(ValueError, match="square"):
+        as_graph(torch.ones(2, 3).to_sparse_coo())
+
+
+def test_torch_sparse_package_sparse_tensor():
+    torch_sparse = pytest.importorskip("torch_sparse")
+    a = sp.random(5, 5, density=0.5, format="coo", random_state=0, dtype=np.float32)
+    st = torch_sparse.SparseTensor(row=torch.from_numpy(a.row).long(),
+                                   col=torch.from_numpy(a.col).long(),
+                                   value=torch.from_numpy(a.data), sparse_sizes=(5, 5))
+    assert np.allclose(as_graph(st).to_scipy().toarray(), a.toarray())
+
+
+def test_pyg_batch_subclass_edge_attr_and_hetero():
+    pyg_data = pytest.importorskip("torch_geometric.data")
+    d1 = pyg_data.Data(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]),
+                       edge_attr=torch.tensor([[0.5], [2.0]]))
+    d2 = pyg_data.Data(x=torch.randn(2, 2), edge_index=torch.tensor([[0], [1]]),
+                       edge_attr=torch.tensor([[3.0]]))
+    batch = pyg_data.Batch.from_data_list([d1, d2])
+    g = as_graph(batch)
+    assert g.num_nodes == 5 and g.edge_index.tolist() == [[0, 1, 3], [1, 2, 4]]
+    assert g.edge_weight.tolist() == [0.5, 2.0, 3.0]
+    assert torch.equal(g.x, batch.x)
+
+    class MyData(pyg_data.Data):  # a subclass defined outside torch_geometric
+        pass
+
+    mine = as_graph(MyData(edge_index=torch.tensor([[0], [1]]), num_nodes=2))
+    assert mine.num_nodes == 2 and mine.edge_weight is None
+    wide = pyg_data.Data(edge_index=torch.tensor([[0], [1]]), edge_attr=torch.ones(1, 4),
+                         num_nodes=2)
+    assert as_graph(wide).edge_weight is None  # wider edge features are not weights
+    hetero = pyg_data.HeteroData()
+    hetero["paper"].x = torch.randn(2, 3)
+    hetero["paper", "cites", "paper"].edge_index = torch.tensor([[0], [1]])
+    with pytest.raises(ValueError, match="HeteroData.*to_homogeneous"):
+        as_graph(hetero)
