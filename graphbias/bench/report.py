@@ -1,126 +1,558 @@
-"""The Markdown report of a benchmark folder: one table and one PNG figure per suite.
+"""The Markdown report of benchmark results: tables, paired tests and PNG figures.
 
-``graphbias bench report OUT`` rebuilds it from ``OUT/cells`` at any time.
+Per suite: tables of mean ± std over seeds (datasets that record the same metrics
+share a table), optional paired comparisons against baseline methods (paired
+t-tests over the seeds both ran), an optional dataset x method table of one metric
+and a PNG figure. One unit per metric everywhere: accuracies (metrics named
+``*acc`` or ``acc_*``) in %, timings (``*seconds*``, ``wall_s``, ``ms*``) as the
+median over seeds, in tables and figures alike. ``graphbias bench report SOURCE``
+rebuilds the report at any time from a run's cell files or from recorded
+JSON-lines results.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .results import read_cells, summarise, write_tables
+from .results import (metric_values, scan_cells, summarise, write_tables,
+                      write_text_atomic)
 
-__all__ = ["format_metric", "write_report", "plot_suite", "plotted_metrics"]
+__all__ = ["ReportSpec", "format_metric", "column_title", "ordered_metrics",
+           "plotted_metrics", "paired_comparison", "plot_suite", "report_markdown",
+           "write_report"]
 
 _NOT_PLOTTED = {"wall_s", "seed"}
 _MAX_PANELS = 6
-_BOOKKEEPING = ("epochs", "seconds")
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What a report shows besides the tables of every metric.
+
+    Parameters
+    ----------
+    metrics : tuple of str, default=()
+        The metrics of the tables and figures, in this order (``"a/b"``: the
+        ratio of two metrics per run, e.g. ``"generator_seconds/seconds"``);
+        empty: every recorded metric, headline ones first.
+    baselines : tuple of str, default=()
+        Methods to compare every other method of the same dataset against, on the
+        first of ``metrics`` (default: the headline metric): mean ± std, the mean
+        paired difference and ratio over the seeds both ran, and the p-value of a
+        paired t-test.
+    pivot : str or None, default=None
+        A metric shown as a dataset x method table per suite.
+
+    Examples
+    --------
+    >>> ReportSpec(metrics=("pehe",), baselines=("gnn-gnn",)).baselines
+    ('gnn-gnn',)
+    """
+
+    metrics: tuple[str, ...] = ()
+    baselines: tuple[str, ...] = ()
+    pivot: Optional[str] = None
+
+
+def _percent(metric: str) -> bool:
+    return metric.endswith("acc") or metric.startswith("acc_")
+
+
+def _timing(metric: str) -> bool:
+    return "seconds" in metric or metric == "wall_s" or metric.split("_")[0] == "ms"
+
+
+def _bookkeeping(metric: str) -> bool:
+    return _timing(metric) or metric == "epochs"
+
+
+def column_title(metric: str) -> str:
+    """A metric's column title with its unit or statistic.
+
+    Parameters
+    ----------
+    metric : str
+        The metric's name.
+
+    Returns
+    -------
+    str
+        ``"name (%)"`` for accuracies, ``"name (median)"`` for timings, else the name.
+
+    Examples
+    --------
+    >>> column_title("test_acc"), column_title("seconds"), column_title("pehe")
+    ('test_acc (%)', 'seconds (median)', 'pehe')
+    """
+    if _percent(metric):
+        return f"{metric} (%)"
+    return f"{metric} (median)" if _timing(metric) else metric
+
+
+def _decimals(x: float) -> int:
+    """Three decimals below 10, two below 100, one below 1,000, none above."""
+    return next((d for d, bound in ((3, 10), (2, 100), (1, 1000)) if abs(x) < bound), 0)
+
+
+def _number(x: float, decimals: int, sign: bool = False) -> str:
+    if x != 0 and abs(x) < 1e-3:
+        return f"{x:+.2e}" if sign else f"{x:.2e}"
+    return f"{x:+,.{decimals}f}" if sign else f"{x:,.{decimals}f}"
+
+
+def _scale(metric: str) -> float:
+    return 100.0 if _percent(metric) else 1.0
+
+
+def _shown(metric: str, value: dict[str, float]) -> float:
+    """The statistic a table or figure shows: the median of a timing, else the
+    mean, in the metric's unit."""
+    return value["median"] if _timing(metric) else _scale(metric) * value["mean"]
 
 
 def format_metric(metric: str, value: dict[str, float]) -> str:
-    """``mean ± std``; metrics named ``*acc`` are shown in %."""
-    mean, std = value["mean"], value["std"]
-    if metric.endswith("acc"):
-        mean, std = 100 * mean, 100 * std
-        return f"{mean:.1f} ± {std:.1f}" if std else f"{mean:.1f}"
-    return f"{mean:.3g} ± {std:.2g}" if std else f"{mean:.3g}"
+    """A metric's summary as a table shows it.
+
+    Parameters
+    ----------
+    metric : str
+        The metric's name: accuracies (``*acc``, ``acc_*``) are shown in % with one
+        decimal, timings as the median, others as ``mean ± std`` with three
+        decimals below 10, two below 100, one below 1,000 and none above (a
+        spread below the last decimal with two significant digits; an integral
+        value without spread without decimals).
+    value : dict
+        ``{"mean", "std", "median"}`` (and optionally ``"n"``) from
+        :func:`~graphbias.bench.results.summarise`.
+
+    Returns
+    -------
+    str
+        The formatted value; ``± std`` only when the spread is not zero.
+
+    Examples
+    --------
+    >>> format_metric("test_acc", {"mean": 0.8176, "std": 0.0061, "median": 0.82})
+    '81.8 ± 0.6'
+    >>> format_metric("pehe", {"mean": 0.5343, "std": 0.1447, "median": 0.5})
+    '0.534 ± 0.145'
+    >>> format_metric("seconds", {"mean": 3.0, "std": 1.0, "median": 2.5})
+    '2.500'
+    >>> format_metric("mae", {"mean": 0.3333, "std": 0.00045, "median": 0.3333})
+    '0.333 ± 0.00045'
+    >>> format_metric("epochs", {"mean": 8.0, "std": 0.0, "median": 8.0})
+    '8'
+    """
+    shown = _shown(metric, value)
+    std = _scale(metric) * value["std"]
+    if std <= 1e-9 * abs(shown):        # rounding noise of identical runs
+        std = 0.0
+    if _percent(metric):
+        decimals = 1
+    else:
+        decimals = 0 if not std and float(shown).is_integer() else _decimals(shown)
+    text = _number(shown, decimals)
+    if _timing(metric) or not std:
+        return text
+    spread = f"{std:.2g}" if std < 10.0 ** -decimals else _number(std, decimals)
+    return f"{text} ± {spread}"
 
 
-def _metrics(rows: list[dict[str, Any]]) -> list[str]:
-    return sorted({k for r in rows for k, v in r.items() if isinstance(v, dict)})
+def ordered_metrics(metrics: Sequence[str]) -> list[str]:
+    """Headline metrics (``test_*`` and accuracies) first, bookkeeping (timings,
+    epochs) last, alphabetical within each group.
+
+    Parameters
+    ----------
+    metrics : sequence of str
+        Metric names.
+
+    Returns
+    -------
+    list of str
+        The names in report order.
+
+    Examples
+    --------
+    >>> ordered_metrics(["seconds", "mae@3", "test_mae", "epochs", "val_acc"])
+    ['test_mae', 'val_acc', 'mae@3', 'epochs', 'seconds']
+    """
+    def rank(metric: str) -> tuple[int, str]:
+        if metric.startswith("test_") or _percent(metric):
+            return 0, metric
+        return (2 if _bookkeeping(metric) else 1), metric
+
+    return sorted(set(metrics), key=rank)
+
+
+def _row_metrics(rows: list[dict[str, Any]]) -> list[str]:
+    return ordered_metrics([k for r in rows for k, v in r.items() if isinstance(v, dict)])
 
 
 def plotted_metrics(rows: list[dict[str, Any]]) -> list[str]:
-    """At most six metrics with a finite value: headline ones (``test_*``, ``*acc``)
-    first, bookkeeping (epochs, seconds) last, alphabetical within each group."""
-    def rank(metric: str) -> int:
-        if metric.startswith("test_") or metric.endswith("acc"):
-            return 0
-        return 2 if any(b in metric for b in _BOOKKEEPING) else 1
+    """At most six metrics with a finite value, in :func:`ordered_metrics` order.
 
-    finite = [m for m in _metrics(rows) if m not in _NOT_PLOTTED
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`~graphbias.bench.results.summarise`.
+
+    Returns
+    -------
+    list of str
+        The metrics to draw; ``["wall_s"]`` when no other has a value.
+    """
+    finite = [m for m in _row_metrics(rows) if m not in _NOT_PLOTTED
               and any(np.isfinite(r[m]["mean"]) for r in rows if m in r)]
-    return sorted(finite, key=rank)[:_MAX_PANELS] or ["wall_s"]
+    return finite[:_MAX_PANELS] or ["wall_s"]
 
 
-def _markdown_table(rows: list[dict[str, Any]]) -> list[str]:
-    metrics = _metrics(rows)
-    head = ["dataset", "method", "runs"] + metrics
+def _markdown(head: list[str], body: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [r["dataset"], r["method"], str(r["runs"])]
-        cells += [format_metric(m, r[m]) if m in r else "" for m in metrics]
-        lines.append("| " + " | ".join(cells) + " |")
+    return lines + ["| " + " | ".join(cells) + " |" for cells in body] + [""]
+
+
+def _metric_tables(rows: list[dict[str, Any]], metrics: Sequence[str]) -> list[str]:
+    """One table per run of consecutive datasets that record the same metrics."""
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    groups: list[tuple[list[str], list[str]]] = []
+    for dataset in datasets:
+        own = [m for m in metrics if any(m in r for r in rows if r["dataset"] == dataset)]
+        if groups and groups[-1][1] == own:
+            groups[-1][0].append(dataset)
+        else:
+            groups.append(([dataset], own))
+    lines: list[str] = []
+    for names, own in groups:
+        body = [[r["dataset"], r["method"], str(r["runs"])]
+                + [format_metric(m, r[m]) if m in r else "" for m in own]
+                for r in rows if r["dataset"] in names]
+        lines += _markdown(["dataset", "method", "runs"] + [column_title(m) for m in own],
+                           body)
     return lines
 
 
-def plot_suite(suite: str, rows: list[dict[str, Any]], path: Path) -> Path:
-    """Grouped bars (mean ± std over seeds) of each of :func:`plotted_metrics`:
-    datasets on the x axis, one bar per method."""
+def _paired_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided paired t-test p-value; NaN with fewer than two pairs or when every
+    difference is the same (the test is undefined)."""
+    from scipy.stats import ttest_rel
+
+    diff = a - b
+    if diff.size < 2 or np.ptp(diff) == 0:
+        return math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(ttest_rel(a, b).pvalue)
+
+
+def paired_comparison(records: Sequence[dict[str, Any]], baseline: str,
+                      metric: str) -> list[dict[str, Any]]:
+    """Every method against ``baseline`` on ``metric``, per dataset, over the seeds
+    both ran.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Cell records of one suite.
+    baseline : str
+        The method to compare against; datasets without it are left out.
+    metric : str
+        The metric (``"a/b"`` for a per-run ratio).
+
+    Returns
+    -------
+    list of dict
+        Per (dataset, method), baseline first: ``dataset``, ``method``, ``runs``,
+        ``summary`` (``{"mean", "std", "median", "n"}`` over the method's runs),
+        ``paired`` (seeds both ran), ``difference`` (mean of method minus
+        baseline), ``ratio`` (mean of method / baseline; NaN if a baseline value is
+        0) and ``p`` (two-sided paired t-test, ``scipy.stats.ttest_rel``; NaN with
+        fewer than two pairs or identical differences).
+
+    Examples
+    --------
+    >>> rs = [{"dataset": "d", "method": m, "seed": s, "err": v}
+    ...       for m, vs in (("base", [1.0, 2.0, 3.0]), ("new", [2.0, 2.5, 4.5]))
+    ...       for s, v in enumerate(vs)]
+    >>> row = paired_comparison(rs, "base", "err")[1]
+    >>> row["method"], row["paired"], row["difference"], round(row["p"], 3)
+    ('new', 3, 1.0, 0.074)
+    """
+    by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        by.setdefault((r["dataset"], r["method"]), []).append(r)
+    out = []
+    for dataset in dict.fromkeys(d for d, _ in by):
+        if (dataset, baseline) not in by:
+            continue
+        ref = metric_values(by[(dataset, baseline)], metric)
+        methods = [baseline] + [m for d, m in by if d == dataset and m != baseline]
+        for method in methods:
+            values = metric_values(by[(dataset, method)], metric)
+            seeds = sorted(set(values) & set(ref), key=str)
+            a = np.array([values[s] for s in seeds])
+            b = np.array([ref[s] for s in seeds])
+            v = np.array(list(values.values()))
+            summary = ({"mean": float(v.mean()), "std": float(v.std()),
+                        "median": float(np.median(v)), "n": int(v.size)} if v.size else None)
+            ratio = float(np.mean(a / b)) if seeds and np.all(b != 0) else math.nan
+            out.append({"dataset": dataset, "method": method,
+                        "runs": len(by[(dataset, method)]), "summary": summary,
+                        "paired": len(seeds),
+                        "difference": float(np.mean(a - b)) if seeds else math.nan,
+                        "ratio": ratio, "p": _paired_p(a, b)})
+    return out
+
+
+def _paired_table(records: Sequence[dict[str, Any]], baseline: str,
+                  metric: str) -> list[str]:
+    rows = paired_comparison(records, baseline, metric)
+    if not rows:
+        return []
+    unit = " (points)" if _percent(metric) else ""
+    head = ["dataset", "method", "runs", column_title(metric), "paired seeds",
+            f"difference vs {baseline}{unit}", f"ratio to {baseline}", "p (paired t-test)"]
+    body = []
+    for r in rows:
+        cells = [r["dataset"], r["method"], str(r["runs"]),
+                 format_metric(metric, r["summary"]) if r["summary"] else ""]
+        if r["method"] == baseline:
+            body.append(cells + [str(r["paired"]), "—", "—", "—"])
+            continue
+        diff = _scale(metric) * r["difference"]
+        decimals = 1 if _percent(metric) else _decimals(diff)
+        body.append(cells + [str(r["paired"]),
+                             "" if math.isnan(diff) else _number(diff, decimals, sign=True),
+                             "" if math.isnan(r["ratio"]) else f"{r['ratio']:.3f}",
+                             "—" if math.isnan(r["p"]) else f"{r['p']:.1e}"])
+    return [f"### Paired comparison against {baseline} on {metric}", "",
+            f"Mean ± std over each method's seeds; difference (method minus {baseline}) "
+            f"and ratio averaged over the seeds both ran; two-sided paired t-test on "
+            f"those seeds (— when undefined: fewer than two pairs or identical "
+            f"differences).", ""] + _markdown(head, body)
+
+
+def _pivot_table(rows: list[dict[str, Any]], metric: str) -> list[str]:
+    methods = list(dict.fromkeys(r["method"] for r in rows if metric in r))
+    if not methods:
+        return []
+    index = {(r["dataset"], r["method"]): r for r in rows}
+    body = []
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        cells = [format_metric(metric, index[(dataset, m)][metric])
+                 if metric in index.get((dataset, m), {}) else "" for m in methods]
+        if any(cells):
+            body.append([dataset] + cells)
+    return [f"### {column_title(metric)} by dataset and method", ""] + _markdown(
+        ["dataset"] + methods, body)
+
+
+def plot_suite(suite: str, rows: list[dict[str, Any]], path: Path,
+               metrics: Optional[Sequence[str]] = None) -> Path:
+    """Grouped bars of each metric: datasets on the x axis, one bar per method.
+
+    Bars show the statistic the tables show in the same unit (accuracies in %,
+    the median of timings, else the mean); error bars are ± std, clipped at zero
+    for a non-negative mean, and absent for timings.
+
+    Parameters
+    ----------
+    suite : str
+        The suite's name (the figure's title).
+    rows : list of dict
+        Rows of :func:`~graphbias.bench.results.summarise`.
+    path : Path
+        The PNG file to write.
+    metrics : sequence of str, optional
+        The panels (at most six); default :func:`plotted_metrics`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = plotted_metrics(rows)
-    datasets = sorted({r["dataset"] for r in rows})
-    methods = sorted({r["method"] for r in rows})
+    metrics = list(metrics or plotted_metrics(rows))[:_MAX_PANELS]
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8),
                              squeeze=False)
     width = 0.8 / max(len(methods), 1)
     index = {(r["dataset"], r["method"]): r for r in rows}
     for ax, metric in zip(axes[0], metrics):
         for j, method in enumerate(methods):
-            mean = [index.get((d, method), {}).get(metric, {}).get("mean", np.nan)
-                    for d in datasets]
-            std = [index.get((d, method), {}).get(metric, {}).get("std", 0.0)
-                   for d in datasets]
+            values = [index.get((d, method), {}).get(metric) for d in datasets]
+            height = np.array([_shown(metric, v) if v else np.nan for v in values])
+            std = np.array([0.0 if not v or _timing(metric) else _scale(metric) * v["std"]
+                            for v in values])
+            lower = np.where(height >= 0, np.minimum(std, np.abs(height)), std)
             ax.bar(np.arange(len(datasets)) + (j - (len(methods) - 1) / 2) * width,
-                   mean, width, yerr=std, label=method, capsize=2,
+                   height, width, label=method, capsize=2,
+                   yerr=None if _timing(metric) else np.vstack([np.nan_to_num(lower), std]),
                    color=plt.cm.tab20(j % 20) if len(methods) > 10 else None)
         ax.set_xticks(np.arange(len(datasets)), datasets, rotation=20, ha="right")
-        ax.set_title(metric)
+        ax.set_title(column_title(metric))
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                ncol=min(len(methods), 4), fontsize="small", frameon=False)
-    fig.suptitle(f"suite {suite}")
+    fig.suptitle(f"suite {suite}", y=1.03)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def write_report(out: Path) -> Path:
-    """Rebuilds ``results.jsonl``, ``results.csv``, ``plots/<suite>.png`` and
-    ``report.md`` in ``out`` from its cell files; returns the report's path."""
-    out = Path(out)
-    if not (out / "cells").is_dir():
-        raise ValueError(f"{out} holds no benchmark results (no cells/ folder)")
-    records = read_cells(out)
-    write_tables(out, records)
+def _check_spec(records: Sequence[dict[str, Any]], spec: ReportSpec) -> None:
+    """A ValueError for a metric, baseline or pivot that no record has."""
+    recorded = sorted({k for r in records for k in r})
+    for metric in spec.metrics + ((spec.pivot,) if spec.pivot else ()):
+        parts = metric.split("/", 1) if "/" in metric and metric not in recorded else [metric]
+        unknown = [p for p in parts if p not in recorded]
+        if unknown:
+            raise ValueError(f"no record has the metric {unknown[0]!r}; recorded: "
+                             f"{', '.join(recorded)}")
+    methods = {r["method"] for r in records}
+    for baseline in spec.baselines:
+        if baseline not in methods:
+            raise ValueError(f"no record has the baseline method {baseline!r}; methods: "
+                             f"{', '.join(sorted(methods))}")
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key that orders the numbers inside names by value (p0.05 < p0.1)."""
+    parts = re.split(r"(\d+(?:\.\d+)?)", text)
+    return [(0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts)]
+
+
+def _suite_section(suite: str, records: list[dict[str, Any]], spec: ReportSpec,
+                   plots: Path) -> list[str]:
+    order = {d: i for i, d in enumerate(sorted({r["dataset"] for r in records},
+                                               key=_natural))}
+    records = sorted(records, key=lambda r: order[r["dataset"]])
+    ok = [r for r in records if "error" not in r]
+    failed = [r for r in records if "error" in r]
+    lines = [f"## {suite}", "",
+             f"{len(ok)} cells finished, {len(failed)} failed. Mean ± std over seeds "
+             f"(population std); accuracies in %, timings as the median over seeds.", ""]
+    if ok:
+        rows = summarise(ok, spec.metrics or None)
+        metrics = list(spec.metrics) or _row_metrics(rows)
+        lines += _metric_tables(rows, metrics)
+        compared = metrics[0] if metrics else None
+        for baseline in spec.baselines if compared else ():
+            lines += _paired_table(ok, baseline, compared)
+        if spec.pivot:
+            lines += _pivot_table(summarise(ok, [spec.pivot]), spec.pivot)
+        shown = [m for m in metrics if m not in _NOT_PLOTTED
+                 and any(m in r for r in rows)] if spec.metrics else None
+        plot_suite(suite, rows, plots / f"{suite}.png", shown or None)
+        lines += [f"![{suite}](plots/{suite}.png)", ""]
+    for r in failed:
+        lines.append(f"- failed: {r['dataset']} / {r['method']} / seed {r['seed']}: "
+                     f"{r['error']}")
+    return lines + [""]
+
+
+def report_markdown(records: Sequence[dict[str, Any]], plots: Path,
+                    spec: Optional[ReportSpec] = None,
+                    machine: Optional[dict[str, Any]] = None,
+                    unreadable: Sequence[tuple[Path, str]] = ()) -> str:
+    """The report of ``records`` as Markdown, drawing one figure per suite.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Cell records (failed ones carry an ``error``).
+    plots : Path
+        The folder for ``<suite>.png``; the report links them as ``plots/...``.
+    spec : ReportSpec, optional
+        Metrics, baselines and pivot (default: every metric, no comparison).
+    machine : dict, optional
+        The machine the results come from (``machine.json``).
+    unreadable : sequence of (Path, str)
+        Cell files that could not be read, listed at the end.
+
+    Returns
+    -------
+    str
+        The report.
+
+    Raises
+    ------
+    ValueError
+        A metric, pivot or baseline of ``spec`` appears in no record.
+    """
+    spec = spec or ReportSpec()
+    _check_spec(records, spec)
     lines = ["# graphbias benchmark report", ""]
-    machine = out / "machine.json"
-    if machine.exists():
-        info = json.loads(machine.read_text())
+    if machine:
         lines += ["| machine | |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in info.items()] + [""]
-    for suite in sorted({r["suite"] for r in records}):
-        ok = [r for r in records if r["suite"] == suite and "error" not in r]
-        failed = [r for r in records if r["suite"] == suite and "error" in r]
-        lines += [f"## {suite}", "",
-                  f"{len(ok)} cells finished, {len(failed)} failed; mean ± std over seeds.",
-                  ""]
-        if ok:
-            rows = summarise(ok)
-            lines += _markdown_table(rows) + [""]
-            plot_suite(suite, rows, out / "plots" / f"{suite}.png")
-            lines += [f"![{suite}](plots/{suite}.png)", ""]
-        for r in failed:
-            lines.append(f"- failed: {r['dataset']} / {r['method']} / seed {r['seed']}: "
-                         f"{r['error']}")
-        lines.append("")
+        lines += [f"| {k} | {v} |" for k, v in machine.items()] + [""]
+    for suite in dict.fromkeys(r["suite"] for r in records):
+        lines += _suite_section(suite, [r for r in records if r["suite"] == suite],
+                                spec, plots)
+    if unreadable:
+        lines += ["## Unreadable cell files", ""]
+        lines += [f"- {reason}" for _, reason in unreadable] + [""]
+    return "\n".join(lines)
+
+
+def write_report(out: Path, records: Optional[Sequence[dict[str, Any]]] = None, *,
+                 spec: Optional[ReportSpec] = None,
+                 machine: Optional[dict[str, Any]] = None,
+                 unreadable: Sequence[tuple[Path, str]] = ()) -> Path:
+    """Writes ``results.jsonl``, ``results.csv``, ``plots/<suite>.png`` and
+    ``report.md`` into ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The folder to write into. Without ``records`` it must be a benchmark run's
+        folder: the report covers its cell files (unreadable ones are listed in
+        the report) and its ``machine.json``.
+    records : sequence of dict, optional
+        The records to report instead of ``out``'s cells.
+    spec : ReportSpec, optional
+        Metrics, baselines and pivot of the report.
+    machine : dict, optional
+        The machine of ``records`` (default: ``out/machine.json`` when present).
+    unreadable : sequence of (Path, str)
+        Cell files of ``records``' sources that could not be read.
+
+    Returns
+    -------
+    Path
+        The report's path.
+
+    Raises
+    ------
+    ValueError
+        ``out`` is a file, or holds no ``cells/`` folder and no ``records`` were
+        given, or ``spec`` names something no record has.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; the report needs a folder")
+    if records is None:
+        if not (out / "cells").is_dir():
+            raise ValueError(f"{out} holds no benchmark results (no cells/ folder)")
+        records, unreadable = scan_cells(out)
+    if machine is None and (out / "machine.json").is_file():
+        machine = json.loads((out / "machine.json").read_text())
+    text = report_markdown(records, out / "plots", spec, machine, unreadable)
+    out.mkdir(parents=True, exist_ok=True)
+    write_tables(out, list(records))
     path = out / "report.md"
-    path.write_text("\n".join(lines))
+    write_text_atomic(path, text)
     return path

@@ -1,7 +1,9 @@
 """Benchmark suites: each yields cells, each cell trains and scores one model.
 
 A suite is a function ``(root, seeds, quick) -> list[Cell]``; register it in
-:data:`SUITES` and it becomes ``graphbias bench --suite NAME``.
+:data:`SUITES` and it becomes ``graphbias bench --suite NAME``. A suite that needs
+an optional extra declares it in :data:`SUITE_REQUIREMENTS`: without the extra it
+is skipped with the command that installs it.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from ..data.transforms import normalize_features
 from ..nn import NodeClassifier
 
 __all__ = ["Cell", "SUITES", "smoke_suite", "speed_suite", "ops_suite",
-           "real_node_datasets"]
+           "real_node_datasets", "EXTRAS", "SUITE_REQUIREMENTS", "install_command",
+           "missing_modules", "extras_status", "suite_unavailable"]
 
 
 @dataclass
@@ -152,3 +155,115 @@ SUITES: dict[str, SuiteFn] = {
     "compile": _capability_suite("compile_suite"),
     "lagnn": _capability_suite("lagnn_suite"),
 }
+
+
+#: optional extra -> (the modules it provides, the pip extra that installs them)
+EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pyg": (("torch_geometric",), "pyg"),
+    "ogb": (("ogb",), "ogb"),
+    "causal": (("econml", "dowhy"), "causal"),
+    "stream": (("river",), "stream"),
+    "distributed": (("ray",), "distributed"),
+    "scatter": (("torch_scatter",), "scatter"),
+    "pandas": (("pandas",), "ogb"),
+}
+
+#: suite -> (the extra it needs, the modules of that extra its cells import)
+SUITE_REQUIREMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "causal": ("causal", ("econml",)),
+    "stream": ("stream", ("river",)),
+}
+
+
+def install_command(extra: str) -> str:
+    """The pip command that installs an optional extra of :data:`EXTRAS`.
+
+    Parameters
+    ----------
+    extra : str
+        A key of :data:`EXTRAS`.
+
+    Returns
+    -------
+    str
+        For example ``pip install "graphbias[stream]"``.
+
+    Examples
+    --------
+    >>> install_command("stream")
+    'pip install "graphbias[stream]"'
+    """
+    if extra not in EXTRAS:
+        raise ValueError(f"unknown extra {extra!r}; choose from {sorted(EXTRAS)}")
+    return f'pip install "graphbias[{EXTRAS[extra][1]}]"'
+
+
+def missing_modules(modules: tuple[str, ...]) -> list[str]:
+    """The ``modules`` that cannot be imported here (absent, or broken installs
+    such as a compiled extension built for another torch).
+
+    Parameters
+    ----------
+    modules : tuple of str
+        Importable module names.
+
+    Returns
+    -------
+    list of str
+        Those whose import fails, in the given order.
+
+    Examples
+    --------
+    >>> missing_modules(("json", "graphbias_no_such_module"))
+    ['graphbias_no_such_module']
+    """
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - any failed import means "not usable"
+            missing.append(name)
+    return missing
+
+
+def extras_status() -> list[dict[str, Any]]:
+    """Whether each optional extra of :data:`EXTRAS` can be imported.
+
+    Returns
+    -------
+    list of dict
+        Per extra: ``extra``, ``modules``, ``missing`` (the modules that fail to
+        import) and ``install`` (the command that installs the extra).
+    """
+    return [{"extra": extra, "modules": modules, "missing": missing_modules(modules),
+             "install": install_command(extra)}
+            for extra, (modules, _) in EXTRAS.items()]
+
+
+def suite_unavailable(suite: str) -> Optional[str]:
+    """Why ``suite`` cannot run here (an optional extra it needs is missing, and
+    how to install it), or None when it can.
+
+    Parameters
+    ----------
+    suite : str
+        A key of :data:`SUITES`.
+
+    Returns
+    -------
+    str or None
+        The reason, naming the missing modules and the install command.
+
+    Examples
+    --------
+    >>> suite_unavailable("smoke") is None
+    True
+    """
+    if suite not in SUITE_REQUIREMENTS:
+        return None
+    extra, modules = SUITE_REQUIREMENTS[suite]
+    missing = missing_modules(modules)
+    if not missing:
+        return None
+    return (f"suite {suite} needs {', '.join(missing)} (the {extra} extra), which "
+            f"cannot be imported; install it with {install_command(extra)}")

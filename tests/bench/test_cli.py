@@ -76,3 +76,72 @@ def test_ops_suite_quick(tmp_path):
     assert {r["method"].split(":")[1] for r in records} == {"sum", "mean", "max", "min"}
     assert all(r["ms"] > 0 and r["gbps"] > 0 for r in records if "error" not in r)
     assert not any("error" in r for r in records)
+
+
+def _all_parsers(parser):
+    """The parser and every sub-command parser under it."""
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from _all_parsers(sub)
+
+
+def test_version(capsys):
+    from graphbias import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"graphbias {__version__}"
+
+
+def test_help_shows_defaults_and_no_rest_markup(monkeypatch):
+    from graphbias.bench.cli import _parser
+
+    monkeypatch.setenv("COLUMNS", "200")
+    parsers = list(_all_parsers(_parser()))
+    assert {p.prog for p in parsers} >= {"graphbias", "graphbias bench",
+                                         "graphbias bench run", "graphbias bench report",
+                                         "graphbias info", "graphbias make-ogb"}
+    for p in parsers:
+        text = p.format_help()
+        assert "``" not in text and ":func:" not in text, p.prog
+    run = next(p for p in parsers if p.prog == "graphbias bench run").format_help()
+    for shown in ("(default: smoke)", "(default: bench-out)", "(default: 3)",
+                  "(default: local)"):
+        assert shown in run
+    assert "(default: None)" not in run and "(default: False)" not in run
+    mk = next(p for p in parsers if p.prog == "graphbias make-ogb").format_help()
+    assert "(default: 100000)" in mk and "(default: sbm)" in mk
+
+
+def test_mistyped_option_is_named_with_the_closest_one(capsys):
+    assert main(["bench", "--sute", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown option --sute (did you mean --suite?)" in err
+    assert "invalid choice" not in err
+    assert main(["bench", "report", "x", "--baselin", "gcn"]) == 2
+    assert "unknown option --baselin (did you mean --baseline?)" in capsys.readouterr().err
+    assert main(["bench", "--seed", "3"]) == 2          # no silent abbreviation
+    assert "did you mean --seeds?" in capsys.readouterr().err
+    assert main(["info", "extra"]) == 2
+    assert "unexpected argument(s): extra" in capsys.readouterr().err
+
+
+def test_info_lists_optional_extras_and_how_to_install_them(capsys, monkeypatch):
+    from graphbias.bench import suites
+
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setitem(suites.EXTRAS, "imaginary", (("graphbias_no_such_module",),
+                                                     "stream"))
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for extra in ("pyg", "ogb", "causal", "stream", "distributed", "scatter", "pandas"):
+        assert f" {extra} " in out
+    assert "econml, dowhy" in out
+    line = next(line for line in out.splitlines() if " imaginary " in line)
+    assert "missing graphbias_no_such_module" in line
+    assert 'pip install "graphbias[stream]"' in line
+    json_line = next(line for line in out.splitlines() if " pyg " in line)
+    assert ("importable" in json_line) != ("missing" in json_line)
