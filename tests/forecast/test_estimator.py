@@ -225,9 +225,11 @@ def test_bad_inputs(gp):
     ("verbose", "yes", "verbose must be a bool"),
     ("random_state", -1, "random_state must be"),
     ("device", "tpu", "device must be"),
+    ("hidden", 0, "hidden must be an integer >= 1"),
+    ("val_fraction", -0.1, "val_fraction must be a real number"),
 ])
 def test_every_parameter_is_validated_in_fit(gp, param, value, match):
-    f = STGNNForecaster("tts", 4, 1, **SMALL).set_params(**{param: value})
+    f = STGNNForecaster("tts", 4, 1).set_params(**{param: value})
     assert f.get_params()[param] is value  # the constructor stores, fit checks
     with pytest.raises(ValueError, match=match):
         f.fit(gp[0])
