@@ -1,4 +1,4 @@
-r"""Structural helpers: undirected, self-loops, coalescing, GCN normalisation.
+r"""Structural helpers: undirected, self-loops, coalescing, components, GCN normalisation.
 
 Each takes a :class:`Graph` and returns a new one (or a normalised CSR); none
 mutates its input.
@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+import scipy.sparse as sp
 import torch
+from scipy.sparse.csgraph import connected_components
 from torch import Tensor
 
 from ..ops import scatter
@@ -21,7 +24,8 @@ from ..ops.csr import CSR
 from .graph import Graph
 
 __all__ = ["coalesce", "to_undirected", "remove_self_loops", "add_self_loops",
-           "add_remaining_self_loops", "gcn_norm", "gcn_norm_key", "normalize_features"]
+           "add_remaining_self_loops", "largest_component", "gcn_norm", "gcn_norm_key",
+           "normalize_features"]
 
 
 def _coalesce(edge_index: Tensor, weight: Optional[Tensor], num_nodes: int,
@@ -94,6 +98,79 @@ def add_remaining_self_loops(graph: Graph, fill_value: float = 1.0) -> Graph:
                          or fill_value != 1.0 else None)
 
 
+def _select_rows(x: Tensor, rows: Tensor) -> Tensor:
+    """Rows ``rows`` of a dense or sparse CSR matrix, in that order."""
+    if x.layout == torch.strided:
+        return x[rows]
+    crow, col, val = x.crow_indices(), x.col_indices(), x.values()
+    starts, counts = crow[rows], crow[rows + 1] - crow[rows]
+    new_crow = torch.zeros(rows.numel() + 1, dtype=crow.dtype, device=crow.device)
+    torch.cumsum(counts, 0, out=new_crow[1:])
+    total = int(new_crow[-1])
+    pos = torch.repeat_interleave(starts - new_crow[:-1], counts, output_size=total) + \
+        torch.arange(total, device=crow.device)
+    return torch.sparse_csr_tensor(new_crow, col[pos], val[pos], (rows.numel(), x.size(1)),
+                                   check_invariants=False)
+
+
+def largest_component(graph: Graph) -> Graph:
+    """The subgraph induced by the largest connected component.
+
+    Components are weakly connected for a directed graph (edge directions are
+    ignored). Among components of equal size the one holding the lowest node id is
+    kept. Nodes keep their relative order and are renumbered ``0 .. n-1``; edges
+    keep their order and weights; features, targets, masks and node labels are
+    restricted to the kept nodes. This is the usual protocol for local clustering
+    benchmarks.
+
+    Parameters
+    ----------
+    graph : Graph
+        Any graph.
+
+    Returns
+    -------
+    Graph
+        The component as a new graph, named ``"<name>-lcc"`` when ``graph`` has a
+        name.
+
+    Examples
+    --------
+    >>> g = Graph(torch.tensor([[0, 2, 3], [1, 3, 4]]), num_nodes=6, name="toy")
+    >>> lcc = largest_component(g)
+    >>> lcc, lcc.edge_index.tolist()
+    (Graph(toy-lcc: num_nodes=3, num_edges=2), [[0, 1], [1, 2]])
+    """
+    ei = graph.edge_index.cpu().numpy()
+    n = graph.num_nodes
+    structure = sp.csr_matrix((np.ones(ei.shape[1], dtype=np.int8), (ei[0], ei[1])),
+                              shape=(n, n))
+    _, comp = connected_components(structure, directed=False)
+    keep_np = np.flatnonzero(comp == np.bincount(comp).argmax())
+    new_id = torch.full((n,), -1, dtype=torch.long, device=graph.device)
+    keep = torch.from_numpy(keep_np).to(graph.device)
+    new_id[keep] = torch.arange(keep.numel(), device=graph.device)
+    inside = new_id[graph.edge_index[0]] >= 0  # a weak component holds both ends
+    pick = lambda t: None if t is None else t[keep]  # noqa: E731
+    return Graph(new_id[graph.edge_index[:, inside]], keep.numel(),
+                 x=None if graph.x is None else _select_rows(graph.x, keep),
+                 edge_weight=None if graph.edge_weight is None else graph.edge_weight[inside],
+                 y=pick(graph.y), train_mask=pick(graph.train_mask),
+                 val_mask=pick(graph.val_mask), test_mask=pick(graph.test_mask),
+                 name=f"{graph.name}-lcc" if graph.name else "",
+                 node_labels=None if graph.node_labels is None
+                 else [graph.node_labels[i] for i in keep_np])
+
+
+def _check_non_negative(graph: Graph, what: str) -> None:
+    w = graph.edge_weight
+    if w is not None and bool((w < 0).any()):
+        bad = int((w < 0).nonzero()[0])
+        raise ValueError(f"{what} needs non-negative edge weights (degrees under a "
+                         f"square root); edge {bad} ({int(graph.edge_index[0, bad])} -> "
+                         f"{int(graph.edge_index[1, bad])}) has weight {float(w[bad])}")
+
+
 def gcn_norm_key(improved: bool = False, add_self_loops: bool = True,
                  dtype: torch.dtype = torch.float32) -> tuple:
     """The key under which :func:`gcn_norm` caches its matrix on a graph (a graph
@@ -108,7 +185,38 @@ def gcn_norm(graph: Graph, improved: bool = False, add_self_loops: bool = True,
     :math:`\hat A = A + I` (``2I`` when ``improved``) adds a loop to each node
     without one; :math:`\hat D` holds the weighted in-degrees. Rows of the CSR are
     receiving nodes, so ``ops.spmm(gcn_norm(g), x)`` is one GCN propagation. The
-    result is cached on the graph (built once for every layer and epoch).
+    result is cached on the graph (built once for every layer and epoch). Nodes of
+    degree zero get zero rows.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph; its edge weights must be non-negative (a degree
+        :math:`\hat D_{vv}` must have a real square root).
+    improved : bool, default=False
+        Add loops of weight 2 instead of 1.
+    add_self_loops : bool, default=True
+        Add a loop to each node without one (existing loops keep their weight).
+    dtype : torch.dtype, default=torch.float32
+        The dtype of the values.
+
+    Returns
+    -------
+    CSR
+        ``N x N``, row ``v`` holding :math:`\hat A_{uv} / \sqrt{\hat D_{uu} \hat D_{vv}}`
+        for each edge ``u -> v``.
+
+    Raises
+    ------
+    ValueError
+        A negative edge weight (the message names the first one).
+
+    Examples
+    --------
+    >>> g = Graph(torch.tensor([[0, 1], [1, 0]]), num_nodes=2)
+    >>> gcn_norm(g).to_dense()
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])
     """
     key = gcn_norm_key(improved, add_self_loops, dtype)
 
@@ -116,6 +224,7 @@ def gcn_norm(graph: Graph, improved: bool = False, add_self_loops: bool = True,
         n = graph.num_nodes
         ei, w = graph.edge_index, graph.edge_weight
         if w is not None:
+            _check_non_negative(graph, "gcn_norm")
             w = w.to(dtype)
         if add_self_loops:
             ei, w = _remaining_self_loops(ei, w, n, 2.0 if improved else 1.0, dtype)

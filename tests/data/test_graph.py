@@ -8,8 +8,9 @@ import torch
 
 from graphbias.data import Graph, as_graph
 from graphbias.data.transforms import (add_remaining_self_loops, add_self_loops,
-                                       coalesce, gcn_norm, normalize_features,
-                                       remove_self_loops, to_undirected)
+                                       coalesce, gcn_norm, largest_component,
+                                       normalize_features, remove_self_loops,
+                                       to_undirected)
 
 EI = torch.tensor([[0, 1, 1, 2, 3], [1, 0, 2, 1, 3]])
 
@@ -354,3 +355,73 @@ def test_pyg_batch_subclass_edge_attr_and_hetero():
     hetero["paper", "cites", "paper"].edge_index = torch.tensor([[0], [1]])
     with pytest.raises(ValueError, match="HeteroData.*to_homogeneous"):
         as_graph(hetero)
+
+
+# ------------------------------------------------------------------------ transforms
+
+def test_gcn_norm_refuses_negative_weights():
+    g = Graph(torch.tensor([[0], [1]]), 2, edge_weight=torch.tensor([-2.0]))
+    with pytest.raises(ValueError, match=r"gcn_norm needs non-negative edge weights.*"
+                                         r"edge 0 \(0 -> 1\) has weight -2.0"):
+        gcn_norm(g)
+    zero = Graph(torch.tensor([[0], [1]]), 2, edge_weight=torch.tensor([0.0]))
+    assert torch.isfinite(gcn_norm(zero, add_self_loops=False).values).all()
+
+
+def random_components(seed, directed):
+    """A graph of several components of distinct sizes plus isolated nodes, with
+    shuffled node ids, features, labels, masks and weights."""
+    rng = np.random.default_rng(seed)
+    G = nx.DiGraph() if directed else nx.Graph()
+    start = 0
+    for size in rng.permutation([2, 5, 9, 14, 3]):
+        part = nx.gnp_random_graph(int(size), 0.3, seed=int(rng.integers(1e6)),
+                                   directed=directed)
+        if not directed:
+            part.add_edges_from(nx.path_graph(int(size)).edges)  # connected
+        else:
+            part.add_edges_from(nx.path_graph(int(size), nx.DiGraph).edges)
+        G.update(nx.relabel_nodes(part, {v: v + start for v in part}))
+        start += int(size)
+    G.add_nodes_from(range(start, start + 4))
+    order = rng.permutation(G.number_of_nodes())
+    G = nx.relabel_nodes(G, dict(enumerate(order.tolist())))
+    g = Graph(torch.tensor(list(G.edges)).t(), G.number_of_nodes(),
+              x=sp.random(G.number_of_nodes(), 5, density=0.5, format="csr",
+                          random_state=seed),
+              edge_weight=torch.rand(G.number_of_edges()),
+              y=torch.arange(G.number_of_nodes()),
+              train_mask=torch.rand(G.number_of_nodes()) < 0.5, name="parts")
+    return G, g
+
+
+@pytest.mark.parametrize("directed", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_largest_component_matches_networkx(seed, directed):
+    G, g = random_components(seed, directed)
+    components = nx.weakly_connected_components(G) if directed else \
+        nx.connected_components(G)
+    nodes = sorted(max(components, key=len))
+    lcc = largest_component(g)
+    assert lcc.name == "parts-lcc" and lcc.num_nodes == len(nodes) == 14
+    assert lcc.y.tolist() == nodes  # y holds the old ids: kept in order
+    assert torch.equal(lcc.x.to_dense(), g.x.to_dense()[nodes])
+    assert torch.equal(lcc.train_mask, g.train_mask[nodes])
+    sub = G.subgraph(nodes)
+    kind = tuple if directed else frozenset
+    relabelled = {kind((nodes[u], nodes[v])) for u, v in lcc.edge_index.t().tolist()}
+    assert relabelled == set(map(kind, sub.edges))
+    assert lcc.num_edges == sub.number_of_edges()
+    weight = {tuple(e): w for e, w in zip(g.edge_index.t().tolist(), g.edge_weight.tolist())}
+    assert lcc.edge_weight.tolist() == [weight[(nodes[u], nodes[v])]
+                                        for u, v in lcc.edge_index.t().tolist()]
+
+
+def test_largest_component_ties_labels_and_dense_features():
+    g = Graph(torch.tensor([[3, 0], [4, 1]]), 5, x=torch.arange(10.0).reshape(5, 2),
+              node_labels=list("abcde"))
+    lcc = largest_component(g)  # two components of 2: the one with node 0 wins
+    assert lcc.node_labels == ["a", "b"] and lcc.x.tolist() == [[0, 1], [2, 3]]
+    assert lcc.name == ""
+    whole = largest_component(Graph(EI, 4))
+    assert whole.num_nodes == 3 and whole.edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]
