@@ -110,12 +110,16 @@ def neighbour_means(X: np.ndarray, graph: Graph) -> np.ndarray:
 class NetworkEffectMixin:
     """EconML's effect interface for learners on a graph.
 
-    A learner implements ``_const_marginal_effect(X, g)`` (validated inputs) and
-    sets ``n_features_in_`` and ``graph_`` in ``fit`` through :meth:`_fit_inputs`.
+    A learner implements ``_const_marginal_effect(X, g)`` (validated inputs), names
+    in ``_fitted_attribute`` the attribute its ``fit`` sets once the model is
+    complete, and sets ``n_features_in_`` and ``graph_`` in ``fit`` through
+    :meth:`_fit_inputs`.
     Prediction without ``graph=`` reuses ``graph_`` when ``X`` has one row per node
     of it and raises otherwise; ``graph="isolated"`` asks for graph-free
     prediction explicitly.
     """
+
+    _fitted_attribute: str
 
     def _fit_inputs(self, Y: Any, T: Any, X: Any, graph: Any, W: Any = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray],
@@ -126,7 +130,7 @@ class NetworkEffectMixin:
         return Y, T, X, W, g
 
     def _predict_inputs(self, X: Any, graph: Any) -> tuple[np.ndarray, Graph]:
-        check_is_fitted(self)
+        check_is_fitted(self, self._fitted_attribute)
         X = check_covariates(X, self.n_features_in_)
         return X, predict_graph(self.graph_, graph, n_rows=X.shape[0])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -19,13 +20,24 @@ from ..nn import GNN
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
 
 __all__ = ["isolated", "without_edges_into", "mse_on", "bce_on", "rloss_on", "gcn",
-           "fit_masked"]
+           "fit_masked", "float_tensor"]
 
 #: a loss of the model output ``[n, 1]``
 Loss = Callable[[Tensor], Tensor]
 
 #: Adam's L2 penalty of every GNN here
 WEIGHT_DECAY = 5e-4
+
+
+def float_tensor(a: np.ndarray, device: Any = "cpu") -> Tensor:
+    """``a`` as a float32 tensor on ``device`` (the dtype of every GNN here).
+
+    Examples
+    --------
+    >>> float_tensor(np.array([1.5, 2.0])).dtype
+    torch.float32
+    """
+    return torch.from_numpy(a).float().to(device)
 
 
 def isolated(graph: Graph) -> Graph:

@@ -14,7 +14,7 @@ from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data import Graph
 from ..nn import GNN
 from ._checks import NetworkEffectMixin, neighbour_means
-from ._masked import fit_masked, gcn, mse_on
+from ._masked import fit_masked, float_tensor, gcn, mse_on
 
 __all__ = ["GNNTLearner", "GNNSLearner", "EconMLLearner"]
 
@@ -62,8 +62,8 @@ class _GNNMetaLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         """
         p = self._begin_fit()
         Y, T, X, _, g = self._fit_inputs(Y, T, X, graph)
-        dev = self.device_
-        self._fit_models(_tensor(X, dev), g.to(dev), _tensor(Y, dev), T, p,
+        x, g_dev = self._inputs(X, g)
+        self._fit_models(x, g_dev, float_tensor(Y, self.device_), T, p,
                          seed_from(p.random_state))
         self.ate_ = self.ate(X, graph=g)
         return self
@@ -73,11 +73,7 @@ class _GNNMetaLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         raise NotImplementedError  # pragma: no cover - every learner implements it
 
     def _inputs(self, X: np.ndarray, g: Graph) -> tuple[torch.Tensor, Graph]:
-        return _tensor(X, self.device_), g.to(self.device_)
-
-
-def _tensor(a: np.ndarray, device: Any) -> torch.Tensor:
-    return torch.from_numpy(a).float().to(device)
+        return float_tensor(X, self.device_), g.to(self.device_)
 
 
 def _numpy(out: torch.Tensor) -> np.ndarray:
@@ -126,13 +122,17 @@ class GNNTLearner(_GNNMetaLearner):
     (200,)
     """
 
-    def _fit_models(self, x, g, y, T, p, seed) -> None:
-        self.models_ = []
+    _fitted_attribute = "models_"
+
+    def _fit_models(self, x: torch.Tensor, g: Graph, y: torch.Tensor, T: np.ndarray,
+                    p: Any, seed: int) -> None:
+        models = []
         for t in (0, 1):
             module = gcn(x.size(1), p.hidden_channels, seed=seed + t, device=self.device_)
             mask = torch.from_numpy(T == t).to(self.device_)
             fit_masked(module, (x, g), mse_on(y, mask), max_epochs=p.max_epochs, lr=p.lr)
-            self.models_.append(module)
+            models.append(module)
+        self.models_ = models
 
     def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
         x, g = self._inputs(X, g)
@@ -203,13 +203,15 @@ class GNNSLearner(_GNNMetaLearner):
     ((200,), 50)
     """
 
+    _fitted_attribute = "module_"
     model_ = deprecated_attribute("model_", "module_")
 
-    def _fit_models(self, x, g, y, T, p, seed) -> None:
+    def _fit_models(self, x: torch.Tensor, g: Graph, y: torch.Tensor, T: np.ndarray,
+                    p: Any, seed: int) -> None:
         with torch_seed(seed):
             module = _TreatmentHead(x.size(1), p.hidden_channels)
         self.module_ = module.to(self.device_)
-        t = _tensor(T, self.device_)
+        t = float_tensor(T, self.device_)
         every = torch.ones(len(T), dtype=torch.bool, device=self.device_)
         result = fit_masked(self.module_, (x, g, t), mse_on(y, every),
                             max_epochs=p.max_epochs, lr=p.lr)
@@ -260,6 +262,7 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     (200,)
     """
 
+    _fitted_attribute = "estimator_"
     _parameter_constraints = {
         "kind": [Options("forest", "nonparam")],
         "neighbours": [Boolean()],

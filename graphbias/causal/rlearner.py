@@ -41,7 +41,7 @@ from ..base import EstimatorMixin, predict_graph, seed_from
 from ..data import Graph
 from ._checks import NetworkEffectMixin, check_controls, check_outcomes, \
     _treatment_contrast
-from ._masked import bce_on, fit_masked, gcn, isolated, mse_on, rloss_on, \
+from ._masked import bce_on, fit_masked, float_tensor, gcn, isolated, mse_on, rloss_on, \
     without_edges_into
 
 __all__ = ["GraphRLearner", "FINAL_STAGES", "NUISANCES", "propagated"]
@@ -65,10 +65,6 @@ class _HasMethods(Constraint):
 
 def _ones(X: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((X.shape[0], 1)), X])
-
-
-def _tensor(a: np.ndarray, device: Any) -> torch.Tensor:
-    return torch.from_numpy(a).float().to(device)
 
 
 def propagated(X: np.ndarray, graph: Graph, hops: int) -> np.ndarray:
@@ -174,6 +170,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     nuisance_models_ : list of tuple
         ``(model_y, model_t)`` of each fold (GCNs outputting the outcome and the
         propensity logit, or the fitted scikit-learn models).
+    models_y, models_t : list of list
+        The same models as EconML lists them: ``[[model of fold 0, ...]]``.
     residuals_ : tuple of ndarray
         The cross-fitted residuals :math:`(\tilde Y, \tilde T)`.
     kept_ : ndarray of bool
@@ -225,6 +223,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     _aliases = {"hidden": "hidden_channels", "epochs": "max_epochs",
                 "final_epochs": "final_max_epochs"}
 
+    _fitted_attribute = "model_final_"
     stage_ = deprecated_attribute("stage_", "model_final_")
 
     def __init__(self, nuisance: str = "gnn", final: str = "gnn", model_y: Any = None,
@@ -258,13 +257,13 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     def models_y(self) -> list[list[Any]]:
         """The outcome model of every fold, nested as EconML's (one list per
         cross-fitting repetition: here one)."""
-        check_is_fitted(self, "nuisance_models_")
+        check_is_fitted(self, "model_final_")
         return [[my for my, _ in self.nuisance_models_]]
 
     @property
     def models_t(self) -> list[list[Any]]:
         """The propensity model of every fold, nested as EconML's."""
-        check_is_fitted(self, "nuisance_models_")
+        check_is_fitted(self, "model_final_")
         return [[mt for _, mt in self.nuisance_models_]]
 
     # ------------------------------------------------------------ nuisances
@@ -279,13 +278,13 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
             mt = clone(p.model_t).fit(xn[train], T[train])
             return my, mt
         dev = self.device_
-        x, mask = _tensor(xn, dev), torch.from_numpy(train).to(dev)
+        x, mask = float_tensor(xn, dev), torch.from_numpy(train).to(dev)
         graph = self._nuisance_graph(g.to(dev))
         if p.fold_isolation == "edges":
             graph = without_edges_into(graph, ~mask)
         models = []
-        for k, loss in enumerate((mse_on(_tensor(Y, dev), mask),
-                                  bce_on(_tensor(T, dev), mask))):
+        for k, loss in enumerate((mse_on(float_tensor(Y, dev), mask),
+                                  bce_on(float_tensor(T, dev), mask))):
             module = gcn(xn.shape[1], p.hidden_channels, seed=seed + k, device=dev)
             fit_masked(module, (x, graph), loss, max_epochs=p.max_epochs, lr=p.lr)
             models.append(module)
@@ -296,7 +295,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         my, mt = models
         if self._fit_params_.nuisance == "sklearn":
             return my.predict(xn), mt.predict_proba(xn)[:, 1]
-        x = _tensor(xn, self.device_)
+        x = float_tensor(xn, self.device_)
         graph = self._nuisance_graph(g.to(self.device_))
         with torch.no_grad():
             return (my(x, graph)[:, 0].cpu().double().numpy(),
@@ -331,7 +330,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         ``validate`` 10% of the nodes are held out and the epoch of least R-loss on
         them is kept."""
         p, dev = self._final_params_, self.device_
-        yr, tr = _tensor(y_res, dev), _tensor(t_res, dev)
+        yr, tr = float_tensor(y_res, dev), float_tensor(t_res, dev)
         w = torch.from_numpy(weight).float()
         val_loss = None
         if validate:
@@ -340,7 +339,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
             w = w * torch.from_numpy(~held).float()
             val_loss = rloss_on(yr, tr, val.to(dev))
         module = gcn(X.shape[1], p.hidden_channels, seed=seed, device=dev)
-        fit_masked(module, (_tensor(X, dev), g.to(dev)), rloss_on(yr, tr, w.to(dev)),
+        fit_masked(module, (float_tensor(X, dev), g.to(dev)), rloss_on(yr, tr, w.to(dev)),
                    max_epochs=p.final_max_epochs, lr=p.lr, val_loss=val_loss)
         return module
 
@@ -355,7 +354,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         if final == "forest":
             return stage.predict(X)
         with torch.no_grad():
-            out = stage(_tensor(X, self.device_), g.to(self.device_))
+            out = stage(float_tensor(X, self.device_), g.to(self.device_))
         return out[:, 0].cpu().double().numpy()
 
     def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:

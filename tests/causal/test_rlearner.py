@@ -307,9 +307,12 @@ def test_cuda_equals_cpu(data):
 
 def test_overlap_raise_and_trim():
     d = network_causal("ba", 200, treatment_strength=30.0, seed=0)
+    refused = GraphRLearner(final="linear", max_epochs=80, overlap="raise", clip=0.05,
+                            random_state=0)
     with pytest.raises(ValueError, match="overlap"):
-        GraphRLearner(final="linear", max_epochs=80, overlap="raise", clip=0.05,
-                      random_state=0).fit(d.Y, d.T, X=d.X, graph=d.graph)
+        refused.fit(d.Y, d.T, X=d.X, graph=d.graph)
+    with pytest.raises(NotFittedError):        # a failed fit leaves no usable model
+        refused.effect(d.X)
     with pytest.warns(UserWarning, match="overlap fails"):
         est = GraphRLearner(final="linear", max_epochs=80, clip=0.05, random_state=0).fit(
             d.Y, d.T, X=d.X, graph=d.graph)
