@@ -11,10 +11,13 @@
 """
 from __future__ import annotations
 
-from typing import Hashable
+from types import SimpleNamespace
+from typing import Hashable, Optional
 
 from river import base, multioutput, neighbors, preprocessing, tree
 from river.utils.vectordict import euclidean_distance_tuple
+
+from .._validation import Integer, Real, check_scalar
 
 __all__ = ["br_hoeffding_trees", "classifier_chain", "ThresholdedISOUP",
            "KNNBinaryRelevance"]
@@ -30,9 +33,35 @@ def classifier_chain() -> base.MultiLabelClassifier:
     return multioutput.ClassifierChain(tree.HoeffdingTreeClassifier())
 
 
+def _check_params(model: base.Base) -> SimpleNamespace:
+    """Every constructor parameter of a River ``model`` checked against its
+    ``_parameter_constraints`` (see :func:`graphbias._validation.check_scalar`)."""
+    owner = type(model).__name__
+    return SimpleNamespace(**{
+        name: check_scalar(name, value, *model._parameter_constraints[name], owner=owner)
+        for name, value in model._get_params().items()})
+
+
 class ThresholdedISOUP(base.MultiLabelClassifier):
     """iSOUP tree regression on the 0/1 labels, thresholded at ``threshold``.
 
+    The regressor is built, and the parameters validated, at the first
+    ``learn_one``.
+
+    Parameters
+    ----------
+    threshold : float, default=0.5
+        A label is on when its predicted value reaches it, in [0, 1].
+    grace_period : int, default=200
+        Instances between split attempts of ``river.tree.ISOUPTreeRegressor``.
+
+    Attributes
+    ----------
+    regressor : river.tree.ISOUPTreeRegressor or None
+        The multi-target tree (``None`` before the first instance).
+
+    Examples
+    --------
     >>> m = ThresholdedISOUP()
     >>> for _ in range(3):
     ...     m.learn_one({"a": 1.0}, {"y": True, "z": False})
@@ -40,15 +69,24 @@ class ThresholdedISOUP(base.MultiLabelClassifier):
     [('y', True), ('z', False)]
     """
 
+    _parameter_constraints = {"threshold": [Real(0, 1)], "grace_period": [Integer(1)]}
+
     def __init__(self, threshold: float = 0.5, grace_period: int = 200) -> None:
         self.threshold = threshold
         self.grace_period = grace_period
-        self.regressor = tree.ISOUPTreeRegressor(grace_period=grace_period)
+        self.regressor: Optional[tree.ISOUPTreeRegressor] = None
 
     def learn_one(self, x: dict, y: dict) -> None:
+        """Learns one instance: ``x`` ``{feature: number}``, ``y`` ``{label: bool}``."""
+        if self.regressor is None:
+            p = _check_params(self)
+            self.regressor = tree.ISOUPTreeRegressor(grace_period=p.grace_period)
         self.regressor.learn_one(x, {k: float(v) for k, v in y.items()})
 
     def predict_one(self, x: dict) -> dict[Hashable, bool]:
+        """``{label: bool}`` for the labels seen so far (``{}`` before learning)."""
+        if self.regressor is None:
+            return {}
         return {k: v >= self.threshold for k, v in self.regressor.predict_one(x).items()}
 
 
@@ -56,30 +94,59 @@ class KNNBinaryRelevance(base.MultiLabelClassifier):
     """kNN binary relevance on River's ``LazySearch`` over standardised features: one
     neighbour search per instance, label ``l`` on when most neighbours have it.
 
+    The scaler and the search are built, and the parameters validated, at the first
+    ``learn_one``.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=11
+        Neighbours that vote (>= 1).
+    window_size : int, default=1000
+        Instances the search keeps (>= 1).
+
+    Attributes
+    ----------
+    scaler : river.preprocessing.StandardScaler or None
+        Standardises the features (``None`` before the first instance).
+    search : river.neighbors.LazySearch or None
+        The window of standardised instances and their labels.
+    labels : dict
+        The labels seen so far, in order (values unused).
+
+    Examples
+    --------
     >>> m = KNNBinaryRelevance(n_neighbors=1)
     >>> m.learn_one({"a": 0.0}, {"y": False}); m.learn_one({"a": 1.0}, {"y": True})
     >>> m.predict_one({"a": 0.9})
     {'y': True}
     """
 
+    _parameter_constraints = {"n_neighbors": [Integer(1)], "window_size": [Integer(1)]}
+
     def __init__(self, n_neighbors: int = 11, window_size: int = 1000) -> None:
         self.n_neighbors = n_neighbors
         self.window_size = window_size
-        self.scaler = preprocessing.StandardScaler()
-        self.search = neighbors.LazySearch(window_size=window_size,
-                                           dist_func=euclidean_distance_tuple)
+        self.scaler: Optional[preprocessing.StandardScaler] = None
+        self.search: Optional[neighbors.LazySearch] = None
         self.labels: dict[Hashable, None] = {}
 
     def learn_one(self, x: dict, y: dict) -> None:
+        """Learns one instance: ``x`` ``{feature: number}``, ``y`` ``{label: bool}``."""
+        if self.search is None:
+            p = _check_params(self)
+            self.scaler = preprocessing.StandardScaler()
+            self.search = neighbors.LazySearch(window_size=p.window_size,
+                                               dist_func=euclidean_distance_tuple)
         self.scaler.learn_one(x)
         self.labels.update(dict.fromkeys(y))
         self.search.append((self.scaler.transform_one(x), dict(y)))
 
     def predict_one(self, x: dict) -> dict[Hashable, bool]:
+        """``{label: bool}`` for the labels seen so far (``{}`` before learning)."""
         if not self.labels:
             return {}
         found, _ = self.search.search((self.scaler.transform_one(x), None),
-                                      n_neighbors=self.n_neighbors)
+                                      n_neighbors=int(self.n_neighbors))
         votes = {lab: 0 for lab in self.labels}
         for _, y in found:
             for lab, v in y.items():

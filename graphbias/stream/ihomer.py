@@ -30,6 +30,7 @@ from river.drift import ADWIN
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import Boolean, Instance, Integer, Options, Real, validate_params
 from .encoding import InstanceEncoder
 from .label_clustering import OnlineLabelClustering
 from .tree import MultiLabelHoeffdingTree
@@ -66,33 +67,70 @@ class IHOMER(BaseEstimator):
     scikit-multiflow API: ``partial_fit(X, Y)`` and ``predict(X)`` on arrays (features
     and labels are then the column numbers). Before the first instance the ``*_one``
     methods return ``{}`` as River's models do; ``predict`` raises ``NotFittedError``.
+    Every parameter is validated when learning starts (the first ``learn_one`` or
+    ``partial_fit``, and every ``fit``): a bad value raises ``ValueError`` naming it.
     scikit-learn's ``check_estimator`` is not run on it: its checks fit single-output
     ``y``, while ``fit`` / ``partial_fit`` take an ``(n, L)`` label matrix.
 
     Parameters
     ----------
-    n_neighbors, window_size
-        Neighbours and per-leaf window of the local learners.
-    lp_max_labels
-        Clusters of at most this many labels are predicted as a label powerset.
-    lp_objective
-        How a label powerset decides: ``"f1"`` (largest expected F1) or ``"subset"``
-        (the most likely label combination).
-    grace_period, split_confidence, tie_threshold, n_bins, max_leaves
-        The global tree (see :mod:`graphbias.stream.tree`).
-    cluster_grace_period, cluster_confidence, cluster_tie_threshold, min_jaccard
-        The label hierarchy: restructured every ``cluster_grace_period`` instances,
-        Hoeffding ``delta = cluster_confidence``, ``tau = cluster_tie_threshold``.
-    clustering
-        ``"jaccard"`` or ``"random"`` (the ablation: same hierarchy, labels dealt at
-        random) or ``"none"`` (one cluster of every label: a single label powerset or
+    n_neighbors : int, default=11
+        Neighbours of the local learners (>= 1).
+    window_size : int, default=1000
+        Instances kept per leaf for the local learners (>= 1).
+    lp_max_labels : int, default=8
+        Clusters of at most this many labels are predicted as a label powerset, larger
+        ones by binary relevance (0: always binary relevance).
+    lp_objective : {"f1", "subset"}, default="f1"
+        How a label powerset decides: the largest expected F1, or the most likely
+        label combination.
+    grace_period : int, default=200
+        Instances a tree leaf sees between split attempts (>= 1).
+    split_confidence : float, default=1e-7
+        Hoeffding ``delta`` of the tree's splits, in (0, 1).
+    tie_threshold : float, default=0.05
+        Hoeffding ``tau`` of the tree's splits (>= 0): split when the bound falls
+        below it.
+    n_bins : int, default=16
+        Histogram bins per feature for split candidates (>= 2).
+    max_leaves : int, default=16
+        The tree stops growing at this many leaves (>= 1).
+    cluster_grace_period : int, default=100
+        Instances between restructurings of the label hierarchy (>= 1).
+    cluster_confidence : float, default=0.1
+        Hoeffding ``delta`` of the label hierarchy, in (0, 1).
+    cluster_tie_threshold : float, default=0.1
+        Hoeffding ``tau`` of the label hierarchy (>= 0).
+    min_jaccard : float, default=0.1
+        Labels less similar than this (Jaccard, in [0, 1)) are confidently unrelated.
+    clustering : {"jaccard", "random", "none"}, default="jaccard"
+        ``"random"`` is the ablation (same hierarchy, labels dealt at random);
+        ``"none"`` keeps one cluster of every label (a single label powerset or
         binary relevance over all labels).
-    drift_detection, drift_delta, warning_delta
-        ADWIN's ``delta`` for drifts and warnings; ``drift_detection=False`` turns
-        drift handling off.
-    random_state
+    drift_detection : bool, default=True
+        Watch drift with ADWIN (``False`` turns drift handling off).
+    drift_delta : float, default=0.002
+        ADWIN's ``delta`` for drifts, in (0, 1).
+    warning_delta : float, default=0.01
+        ADWIN's ``delta`` for warnings, in (0, 1).
+    random_state : int, numpy Generator or None, default=None
         Seeds the random ablation.
 
+    Attributes
+    ----------
+    n_seen_ : int
+        Instances learned.
+    labels_ : list
+        The labels, in the order they were first seen.
+    tree_ : MultiLabelHoeffdingTree
+        The global tree.
+    clustering_ : OnlineLabelClustering
+        The label hierarchy.
+    drifts_ : list of tuple
+        ``(instance, "global" or "cluster", cluster id)`` of every drift handled.
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic.multilabel import multilabel_stream
     >>> model = IHOMER(random_state=0)
     >>> for x, y in multilabel_stream(300, n_labels=4, n_groups=2, seed=0):
@@ -103,6 +141,28 @@ class IHOMER(BaseEstimator):
     300
     """
 
+    _parameter_constraints = {
+        "n_neighbors": [Integer(1)],
+        "window_size": [Integer(1)],
+        "lp_max_labels": [Integer(0)],
+        "lp_objective": [Options("f1", "subset")],
+        "grace_period": [Integer(1)],
+        "split_confidence": [Real(0, 1, closed="neither")],
+        "tie_threshold": [Real(0)],
+        "n_bins": [Integer(2)],
+        "max_leaves": [Integer(1)],
+        "cluster_grace_period": [Integer(1)],
+        "cluster_confidence": [Real(0, 1, closed="neither")],
+        "cluster_tie_threshold": [Real(0)],
+        "min_jaccard": [Real(0, 1, closed="left")],
+        "clustering": [Options("jaccard", "random", "none")],
+        "drift_detection": [Boolean()],
+        "drift_delta": [Real(0, 1, closed="neither")],
+        "warning_delta": [Real(0, 1, closed="neither")],
+        "random_state": [None, Integer(0), Instance(np.random.Generator,
+                                                    name="a numpy Generator")],
+    }
+
     def __init__(self, n_neighbors: int = 11, window_size: int = 1000, lp_max_labels: int = 8,
                  lp_objective: str = "f1",
                  grace_period: int = 200, split_confidence: float = 1e-7,
@@ -111,7 +171,7 @@ class IHOMER(BaseEstimator):
                  cluster_tie_threshold: float = 0.1, min_jaccard: float = 0.1,
                  clustering: str = "jaccard", drift_detection: bool = True,
                  drift_delta: float = 0.002, warning_delta: float = 0.01,
-                 random_state: Optional[int] = None) -> None:
+                 random_state: Optional[int | np.random.Generator] = None) -> None:
         self.n_neighbors = n_neighbors
         self.window_size = window_size
         self.lp_max_labels = lp_max_labels
@@ -132,23 +192,6 @@ class IHOMER(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ set-up
-    def _check_params(self) -> None:
-        for name in ("n_neighbors", "window_size", "grace_period", "cluster_grace_period",
-                     "max_leaves"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.n_bins < 2:
-            raise ValueError(f"n_bins must be >= 2, got {self.n_bins}")
-        if self.lp_objective not in ("f1", "subset"):
-            raise ValueError(f"lp_objective must be 'f1' or 'subset', got {self.lp_objective!r}")
-        if self.clustering not in ("jaccard", "random", "none"):
-            raise ValueError("clustering must be 'jaccard', 'random' or 'none', got "
-                             f"{self.clustering!r}")
-        for name in ("split_confidence", "cluster_confidence", "drift_delta",
-                     "warning_delta"):
-            if not 0.0 < getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
-
     def _new_tree(self, n_labels: int) -> MultiLabelHoeffdingTree:
         return MultiLabelHoeffdingTree(
             self.encoder_.n_features, n_labels, window_size=self.window_size,
@@ -168,7 +211,7 @@ class IHOMER(BaseEstimator):
         return olc
 
     def _setup(self) -> None:
-        self._check_params()
+        validate_params(self)
         self.encoder_ = InstanceEncoder()
         self.n_seen_ = 0
         self.tree_: Optional[MultiLabelHoeffdingTree] = None
@@ -180,8 +223,20 @@ class IHOMER(BaseEstimator):
 
     # ------------------------------------------------------------------ learning
     def learn_one(self, x: Mapping[Hashable, float], y: Mapping[Hashable, bool]) -> None:
-        """Learns one instance (returns None, as River's ``learn_one``). A malformed
-        ``x`` or ``y`` raises ``ValueError`` and leaves the model as it was."""
+        """Learns one instance (returns None, as River's ``learn_one``).
+
+        The first call validates the parameters. A malformed ``x`` or ``y`` raises
+        ``ValueError`` and leaves the model as it was.
+
+        Parameters
+        ----------
+        x : dict
+            ``{feature: number}``. The first instance fixes the features: later
+            ones may leave features out (read as 0) but not bring new ones.
+        y : dict
+            ``{label: bool}``; a label may first appear at any time, and a label
+            missing from ``y`` is False.
+        """
         if not hasattr(self, "encoder_"):
             probe = InstanceEncoder()
             probe.check_x(x)
@@ -269,7 +324,20 @@ class IHOMER(BaseEstimator):
 
     # ------------------------------------------------------------------ arrays
     def fit(self, X: Any, Y: Any) -> "IHOMER":
-        """Forgets everything learned, then learns the rows of ``X`` and ``Y`` in order."""
+        """Forgets everything learned, validates the parameters, then learns the rows
+        of ``X`` and ``Y`` in order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Finite features.
+        Y : array-like of shape (n_samples, n_labels)
+            0/1 labels.
+
+        Returns
+        -------
+        self
+        """
         for name in [k for k in vars(self) if k.endswith("_") or k.startswith("_")]:
             delattr(self, name)
         return self.partial_fit(X, Y)
@@ -301,8 +369,22 @@ class IHOMER(BaseEstimator):
         return X, Y.astype(bool)
 
     def partial_fit(self, X: Any, Y: Any) -> "IHOMER":
-        """Learns the rows of ``X`` (n, d) and ``Y`` (n, L, 0/1) in order; the whole
-        batch is checked first, so a bad batch changes nothing."""
+        """Learns the rows of ``X`` and ``Y`` in order.
+
+        The whole batch is checked first, so a bad batch changes nothing; the first
+        call validates the parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Finite features (the same number in every call).
+        Y : array-like of shape (n_samples, n_labels)
+            0/1 labels (the same number in every call).
+
+        Returns
+        -------
+        self
+        """
         X, Y = self._check_arrays(X, Y)
         if not hasattr(self, "encoder_"):
             self._setup()

@@ -161,3 +161,53 @@ def test_cal500_prefix_faster_than_one_tree_per_label(cal500_path):
     assert ours["instances_per_s"] > 5 * theirs["instances_per_s"]
     assert ours["micro_f1"] > theirs["micro_f1"]
     assert sorted(sum(IHOMER().partial_fit(cal.X, cal.Y).label_clusters(), [])) == list(range(174))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_neighbors": 0}, "n_neighbors must be an integer >= 1, got 0"),
+    ({"n_neighbors": True}, "n_neighbors must be an integer >= 1, got True"),
+    ({"window_size": 2.0}, "window_size must be an integer"),
+    ({"lp_max_labels": -1}, "lp_max_labels must be an integer >= 0"),
+    ({"lp_objective": "hamming"}, "lp_objective must be one of 'f1', 'subset'"),
+    ({"grace_period": 0}, "grace_period"),
+    ({"split_confidence": 1.0}, r"split_confidence must be a real number in \(0, 1\)"),
+    ({"tie_threshold": -0.1}, "tie_threshold"), ({"n_bins": 1}, "n_bins must be an integer >= 2"),
+    ({"max_leaves": 0}, "max_leaves"), ({"cluster_grace_period": 0}, "cluster_grace_period"),
+    ({"cluster_confidence": 0.0}, "cluster_confidence"),
+    ({"cluster_tie_threshold": float("nan")}, "cluster_tie_threshold"),
+    ({"min_jaccard": 1.0}, r"min_jaccard must be a real number in \[0, 1\)"),
+    ({"clustering": "kmeans"}, "clustering must be one of"),
+    ({"drift_detection": 1}, "drift_detection must be a bool"),
+    ({"drift_delta": 2}, "drift_delta"), ({"warning_delta": "0.01"}, "warning_delta"),
+    ({"random_state": -1}, "random_state must be None or an integer >= 0 or a numpy Generator, got -1"),
+    ({"random_state": np.random.RandomState(0)}, "random_state"),
+])
+def test_every_parameter_is_validated_when_learning_starts(small_stream, params, match):
+    x, y = next(iter(small_stream))
+    model = IHOMER(**params)
+    with pytest.raises(ValueError, match=f"IHOMER: {match}"):
+        model.learn_one(x, y)
+    assert not hasattr(model, "encoder_")                  # nothing learned
+    with pytest.raises(ValueError, match=f"IHOMER: {match}"):
+        IHOMER(**params).partial_fit(small_stream.X[:5], small_stream.Y[:5])
+    with pytest.raises(ValueError, match=f"IHOMER: {match}"):
+        IHOMER(**params).fit(small_stream.X[:5], small_stream.Y[:5])
+
+
+def test_fit_validates_parameters_changed_by_set_params(small_stream):
+    model = IHOMER().fit(small_stream.X[:50], small_stream.Y[:50])
+    model.set_params(n_bins=1)
+    with pytest.raises(ValueError, match="n_bins"):
+        model.fit(small_stream.X[:50], small_stream.Y[:50])
+
+
+def test_numpy_parameters_are_accepted(small_stream):
+    a = IHOMER(n_neighbors=np.int64(5), window_size=np.int32(200), grace_period=np.int64(100),
+               split_confidence=np.float64(1e-7), random_state=np.int64(0))
+    b = IHOMER(n_neighbors=5, window_size=200, grace_period=100, random_state=0)
+    a.partial_fit(small_stream.X[:300], small_stream.Y[:300])
+    b.partial_fit(small_stream.X[:300], small_stream.Y[:300])
+    np.testing.assert_array_equal(a.predict_proba(small_stream.X[300:350]),
+                                  b.predict_proba(small_stream.X[300:350]))
+    rng_model = IHOMER(clustering="random", random_state=np.random.default_rng(0))
+    assert rng_model.partial_fit(small_stream.X[:50], small_stream.Y[:50]).n_seen_ == 50
