@@ -600,6 +600,23 @@ def test_ogb_missing_and_bad_files(tmp_path):
         load_ogb_node(tmp_path, "ogbn-tiny", split="time")
 
 
+def test_overlapping_ogb_splits_are_refused_naming_the_files(tmp_path):
+    shutil.copytree(FIXTURES / "ogbn_tiny", tmp_path / "ogbn_tiny")
+    split = tmp_path / "ogbn_tiny" / "split" / "random"
+    train = gzip.decompress((split / "train.csv.gz").read_bytes()).split()
+    test = gzip.decompress((split / "test.csv.gz").read_bytes()).split()
+    (split / "test.csv.gz").write_bytes(gzip.compress(b"\n".join(test + train[:2]) + b"\n"))
+    first = sorted(int(t) for t in train[:2])
+    with pytest.raises(ValueError, match=rf"train.csv.gz and .*test.csv.gz share 2 "
+                                         rf"node\(s\) \(first: \{first}\).*disjoint"):
+        load_ogb_node(tmp_path, "ogbn-tiny")
+    g = tiny_graph()
+    val = g.val_mask.clone()
+    val[int(g.train_mask.nonzero()[0])] = True
+    with pytest.raises(ValueError, match=r"overlap at 1 node\(s\)"):
+        write_ogb_node(tmp_path, "ogbn-bad", g.replace(val_mask=val))
+
+
 def test_ogb_evaluate():
     y_true = np.array([0, 1, 2, 2, 1])
     y_pred = np.array([0, 1, 1, 2, 0])

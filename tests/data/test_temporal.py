@@ -172,6 +172,54 @@ def test_los_loop_loader(traffic_root, tmp_path):
     data = load_los_loop(traffic_root)
     assert data.values.shape == (2016, 207, 1) and data.graph.num_nodes == 207
     assert data.covariates.shape == (2016, 4) and not data.graph.has_self_loops()
+    assert data.graph.node_labels[:2] == [773869, 767541]
+    assert data.graph.index_of(773869) == 0
     (tmp_path / "traffic").mkdir()
     with pytest.raises(FileNotFoundError, match="los_speed.csv"):
+        load_los_loop(tmp_path)
+
+
+def write_los_loop(root, speeds, adj, header="11,22,33"):
+    folder = root / "traffic"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [",".join(map(str, r)) for r in speeds]
+    (folder / "los_speed.csv").write_text("\n".join(([header] if header else []) + rows)
+                                          + "\n")
+    (folder / "los_adj.csv").write_text("\n".join(",".join(map(str, r)) for r in adj) + "\n")
+
+
+SPEEDS = [[64.5, 0, 70.25], [63.0, 61.5, 0], [62.0, 60.0, 68.0]]
+ADJ = [[1, 0.5, 0], [0.5, 1, 0.25], [0, 0.25, 1]]
+
+
+def test_los_loop_small_file_and_sensor_labels(tmp_path):
+    write_los_loop(tmp_path, SPEEDS, ADJ)
+    data = load_los_loop(tmp_path)
+    assert data.values[:, :, 0].tolist() == [[64.5, 0, 70.25], [63, 61.5, 0], [62, 60, 68]]
+    assert data.mask[:, :, 0].tolist() == [[True, False, True], [True, True, False],
+                                           [True, True, True]]
+    g = data.graph
+    assert g.node_labels == [11, 22, 33] and g.index_of(33) == 2 and g.name == "los-loop"
+    assert g.edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]
+    assert g.edge_weight.tolist() == [0.5, 0.5, 0.25, 0.25]
+
+
+@pytest.mark.parametrize("header", [None, "11,22,11", "64.5,0,70.25"])
+def test_los_loop_without_its_header_is_refused(tmp_path, header):
+    write_los_loop(tmp_path, SPEEDS, ADJ, header=header)
+    with pytest.raises(ValueError, match=r"los_speed.csv: the first line must be the "
+                                         r"header of sensor ids"):
+        load_los_loop(tmp_path)
+
+
+def test_los_loop_bad_cells_and_shapes_name_the_file(tmp_path):
+    write_los_loop(tmp_path, [[64.5, "fast", 70.0]], ADJ)
+    with pytest.raises(ValueError, match=r"los_speed.csv: expected a table of numbers"):
+        load_los_loop(tmp_path)
+    write_los_loop(tmp_path, SPEEDS, [r[:2] for r in ADJ])
+    with pytest.raises(ValueError, match=r"los_adj.csv has shape \(3, 2\), expected "
+                                         r"\(3, 3\) for the 3 sensors"):
+        load_los_loop(tmp_path)
+    write_los_loop(tmp_path, SPEEDS, [[1, "nan", 0], [0.5, 1, 0.25], [0, 0.25, 1]])
+    with pytest.raises(ValueError, match=r"los_adj.csv: adjacency contains NaN"):
         load_los_loop(tmp_path)

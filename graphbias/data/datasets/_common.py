@@ -11,6 +11,6 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        raise ImportError("reading and writing OGB CSV files needs pandas: "
+        raise ImportError("reading OGB and traffic CSV files needs pandas: "
                           "pip install 'graphbias[ogb]'") from None
     return pandas

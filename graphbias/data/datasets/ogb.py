@@ -197,10 +197,20 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
     y = _ogb_labels(raw / "node-label.csv.gz", hint, num_nodes)
     split_dir = _split_dir(folder, split, hint)
     masks = {}
-    for part, key in zip(_OGB_SPLITS, ("train_mask", "val_mask", "test_mask")):
-        index = _read_ids(split_dir / f"{part}.csv.gz", hint, 1, num_nodes, "node ids")
+    owner = np.full(num_nodes, -1, dtype=np.int64)  # the split file naming each node
+    for k, (part, key) in enumerate(zip(_OGB_SPLITS, ("train_mask", "val_mask",
+                                                      "test_mask"))):
+        path = split_dir / f"{part}.csv.gz"
+        index = _read_ids(path, hint, 1, num_nodes, "node ids")[:, 0]
+        shared = np.unique(index[(owner[index] >= 0) & (owner[index] != k)])
+        if shared.size:
+            first = split_dir / f"{_OGB_SPLITS[owner[shared[0]]]}.csv.gz"
+            raise ValueError(f"{first} and {path} share {shared.size} node(s) (first: "
+                             f"{shared[:5].tolist()}); train, valid and test must be "
+                             "disjoint")
+        owner[index] = k
         masks[key] = np.zeros(num_nodes, dtype=bool)
-        masks[key][index[:, 0]] = True
+        masks[key][index] = True
     try:
         return Graph(edges, num_nodes, x=x, edge_weight=weight, y=y, name=name, **masks)
     except ValueError as err:
@@ -249,6 +259,12 @@ def _label_table(y: torch.Tensor) -> np.ndarray:
 def _split_indices(graph: Graph, labelled: np.ndarray, seed: int) -> list[np.ndarray]:
     masks = [graph.train_mask, graph.val_mask, graph.test_mask]
     if all(m is not None for m in masks):
+        overlap = sum(_numpy(m).astype(np.int64) for m in masks) > 1
+        if overlap.any():
+            raise ValueError(f"graph's train_mask, val_mask and test_mask overlap at "
+                             f"{int(overlap.sum())} node(s) (first: "
+                             f"{overlap.nonzero()[0][:5].tolist()}); OGB splits are "
+                             "disjoint")
         return [_numpy(m).nonzero()[0] for m in masks]
     if any(m is not None for m in masks):
         raise ValueError("graph has some but not all of train_mask, val_mask, test_mask; "
