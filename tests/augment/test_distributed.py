@@ -24,7 +24,7 @@ def _fit_both(**params):
 def test_two_process_lagnn_matches_one_process():
     g, distributed, single = _fit_both(
         dropout=0.0, sample_pool=6, n_samples=3, max_epochs=30, patience=10,
-        random_state=3, augmenter=LocalAugmenter(epochs=2, hidden_size=16, random_state=0))
+        random_state=3, augmenter=LocalAugmenter(max_epochs=2, hidden_channels=16, random_state=0))
     assert distributed.distributed and not single.distributed
     assert distributed.n_epochs_ == single.n_epochs_
     assert distributed.best_epoch_ == single.best_epoch_
@@ -42,7 +42,7 @@ def test_two_process_lagnn_matches_one_process():
 def test_two_process_lagnn_with_dropout_and_fresh_draws_learns():
     g, distributed, single = _fit_both(
         max_epochs=60, patience=None, random_state=0,
-        augmenter=LocalAugmenter(epochs=2, hidden_size=16, random_state=0))
+        augmenter=LocalAugmenter(max_epochs=2, hidden_channels=16, random_state=0))
     test = g.test_mask
     acc_d = distributed.set_params(distributed=False).score(g.x, g.y, graph=g, mask=test)
     acc_s = single.score(g.x, g.y, graph=g, mask=test)
