@@ -198,7 +198,7 @@ def resolve_device(device: Any) -> Any:
     if not Device().accepts(device):
         raise ValueError(f"device must be {Device().describe()}, got {device!r}")
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     dev = torch.device(device)
     if dev.type == "cuda":
         if not torch.cuda.is_available():
@@ -208,6 +208,8 @@ def resolve_device(device: Any) -> Any:
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"device={device!r} but only {torch.cuda.device_count()} "
                              "CUDA device(s) are visible")
+        if dev.index is None:  # the index tensors report, so that devices compare equal
+            dev = torch.device("cuda", torch.cuda.current_device())
     elif dev.type != "cpu":
         raise ValueError(f"device={device!r}: only 'cpu' and 'cuda' devices are supported")
     return dev

@@ -206,30 +206,49 @@ def reduced_validation(val_loss: float, val_hits: float, count: float,
 
 
 def _fit_worker(rank: int, size: int, init: str, out: str, estimator: Any,
-                args: tuple, kwargs: dict, threads: int) -> None:
+                args: tuple, kwargs: dict, threads: int, timeout: float) -> None:
+    import datetime
     import pickle
 
     import torch.distributed as dist
 
     torch.set_num_threads(threads)
     dist.init_process_group("gloo", init_method=f"file://{init}", rank=rank,
-                            world_size=size)
+                            world_size=size, timeout=datetime.timedelta(seconds=timeout))
     try:
         fitted = estimator.set_params(distributed=True).fit(*args, **kwargs)
         if rank == 0:
             with open(out, "wb") as f:
                 pickle.dump(fitted, f)
+        # no process tears the group down while another still talks to it
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
 
 def fit_on_processes(estimator: Any, *args: Any, nprocs: int = 2,
-                     threads: Optional[int] = None, **kwargs: Any) -> Any:
+                     threads: Optional[int] = None, timeout: float = 900.0,
+                     **kwargs: Any) -> Any:
     """Fits ``estimator`` (with ``distributed=True``) in ``nprocs`` gloo processes on
     this machine and returns the fitted estimator of rank 0 (all ranks end equal).
 
-    ``args`` / ``kwargs`` go to ``fit`` in every process; ``threads`` per process
-    defaults to the cores divided by ``nprocs``. Across machines use ``torchrun``.
+    Parameters
+    ----------
+    estimator : estimator with a ``distributed`` parameter
+        Fitted in every process with ``distributed=True``.
+    *args, **kwargs
+        Passed to ``fit`` in every process.
+    nprocs : int, default=2
+        Number of processes.
+    threads : int, optional
+        Torch threads per process (default: the cores divided by ``nprocs``).
+    timeout : float, default=900
+        Seconds a collective may wait for a slow process before the run fails (a
+        loaded machine makes processes drift apart).
+
+    Returns
+    -------
+    The fitted estimator of rank 0. Across machines use ``torchrun``.
     """
     import os
     import pickle
@@ -241,6 +260,6 @@ def fit_on_processes(estimator: Any, *args: Any, nprocs: int = 2,
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "fitted.pkl")
         mp.spawn(_fit_worker, args=(nprocs, os.path.join(tmp, "init"), out, estimator,
-                                    args, kwargs, threads), nprocs=nprocs)
+                                    args, kwargs, threads, timeout), nprocs=nprocs)
         with open(out, "rb") as f:
             return pickle.load(f)
