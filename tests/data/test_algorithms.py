@@ -1,6 +1,7 @@
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 
 from graphbias.data.synthetic.algorithms import (FAMILIES, algorithm_graph,
                                                  algorithm_graphs, with_negative_cycle)
@@ -77,7 +78,12 @@ def test_uniform_weights_in_unit_interval():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(family="ring", num_nodes=5), "family"),
     (dict(family="er", num_nodes=0), "num_nodes"),
-    (dict(family="er", num_nodes=5, p=1.5), "probability"),
+    (dict(family="er", num_nodes=5, p=1.5), r"p must be a real number in \[0, 1\], got 1.5"),
+    (dict(family="er", num_nodes=True), "num_nodes must be an integer >= 1, got True"),
+    (dict(family="er", num_nodes=5, directed=1), "directed must be a bool"),
+    (dict(family="er", num_nodes=5, max_weight=0, weights="integer"), "max_weight"),
+    (dict(family="er", num_nodes=5, avg_degree=float("inf")), "avg_degree"),
+    (dict(family="er", num_nodes=5, shuffle="yes"), "shuffle must be a bool"),
     (dict(family="er", num_nodes=5, weights="gaussian"), "weights"),
     (dict(family="er", num_nodes=5, weights="integer", negative=True), "negative"),
     (dict(family="er", num_nodes=5, avg_degree=-1.0), "avg_degree"),
@@ -91,5 +97,16 @@ def test_negative_cycle_needs_reachable_nodes():
     g = algorithm_graph("er", 5, p=0.0, directed=True, weights="integer", seed=0)
     with pytest.raises(ValueError, match="reachable"):
         with_negative_cycle(g, source=0, length=3)
-    with pytest.raises(ValueError, match="source"):
+    with pytest.raises(ValueError, match=r"source must be an integer in \[0, 4\], got 9"):
         with_negative_cycle(g, source=9)
+    with pytest.raises(ValueError, match="length must be an integer >= 1"):
+        with_negative_cycle(g, length=0)
+
+
+def test_numpy_integer_arguments_and_bad_count():
+    a = algorithm_graphs("er", np.int64(6), np.int32(2), seed=0, max_weight=np.int64(3),
+                         weights="integer")
+    b = algorithm_graphs("er", 6, 2, seed=0, max_weight=3, weights="integer")
+    assert all(torch.equal(x.edge_weight, y.edge_weight) for x, y in zip(a, b))
+    with pytest.raises(ValueError, match="count must be an integer >= 0, got -1"):
+        algorithm_graphs("er", 6, -1)

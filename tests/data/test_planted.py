@@ -63,7 +63,12 @@ def test_deterministic_and_generator_seed():
     ({"cluster_size": 1}, "cluster_size"), ({"num_nodes": 10}, "num_nodes"),
     ({"degree_in": 500.0}, "degree_in"), ({"degree_out": -1.0}, "degree_out"),
     ({"degree_rest": 1e5}, "degree_rest"), ({"noise": 1.5}, "noise"),
-    ({"noise": (0.1, -0.1)}, "noise_out"), ({"cluster_size": 2.5}, "integer")])
+    ({"noise": (0.1, -0.1)}, "noise_out"), ({"cluster_size": 2.5}, "integer"),
+    ({"cluster_size": True}, "cluster_size must be an integer >= 2, got True"),
+    ({"num_nodes": 51}, "num_nodes must be an integer >= 52, got 51"),
+    ({"degree_in": 50.0}, r"degree_in must be a real number in \[0, 49\], got 50.0"),
+    ({"degree_out": float("nan")}, "degree_out"), ({"degree_rest": "5"}, "degree_rest"),
+    ({"noise": (0.1, 0.2, 0.3)}, "noise")])
 def test_bad_arguments(kwargs, match):
     args = {"cluster_size": 50, "num_nodes": 500, **kwargs}
     with pytest.raises(ValueError, match=match):

@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from graphbias.data import Graph
+from graphbias.data.synthetic import (gpvar, multilabel_stream, triangle_communities,
+                                      write_synthetic_ogb)
 from graphbias.data.synthetic.graphs import (_distinct_keys, barabasi_albert, erdos_renyi,
-                                      karate_club, sbm)
+                                             karate_club, sbm)
 
 GENERATORS = {
     "sbm": lambda seed: sbm([60, 40, 50], 0.1, 0.02, seed=seed),
@@ -193,3 +195,43 @@ def test_sbm_bag_of_words_features():
         sbm([10, 10], 0.1, 0.1, features="tfidf")
     with pytest.raises(ValueError, match="feature_signal"):
         sbm([10, 10], 0.1, 0.1, features="bow", feature_signal=2.0)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: sbm([10, 10], 1.5, 0.1), r"p_in must be a real number in \[0, 1\], got 1.5"),
+    (lambda: sbm([10, 10], 0.1, True), "p_out must be a real number"),
+    (lambda: sbm([10, 10], 0.1, 0.1, num_features=0), "num_features must be an integer >= 1"),
+    (lambda: sbm([10, 10], 0.1, 0.1, feature_signal=-1.0), "feature_signal"),
+    (lambda: sbm([10, 10], 0.1, 0.1, features="bow", words_per_node=0.5),
+     "words_per_node must be a real number in"),
+    (lambda: sbm([10, 10], 0.1, 0.1, train_per_class=0), "train_per_class"),
+    (lambda: sbm([10, 10], 0.1, 0.1, num_val=-1), "num_val must be an integer >= 0 or None"),
+    (lambda: sbm([10, 0], 0.1, 0.1), "block_sizes"),
+    (lambda: erdos_renyi(0, 0.1), "num_nodes must be an integer >= 1, got 0"),
+    (lambda: erdos_renyi(10, float("nan")), "p must be a real number"),
+    (lambda: erdos_renyi(10, 0.1, num_classes=2.0), "num_classes must be an integer"),
+    (lambda: erdos_renyi(10, 0.1, feature_noise=-0.5), "feature_noise"),
+    (lambda: barabasi_albert(10, 10), r"m must be an integer in \[1, 9\], got 10"),
+    (lambda: barabasi_albert(1, 1), "num_nodes must be an integer >= 2"),
+    (lambda: multilabel_stream(0), "n_samples must be an integer >= 1, got 0"),
+    (lambda: multilabel_stream(10, n_labels=4, n_groups=5), r"n_groups must be .*\[1, 4\]"),
+    (lambda: multilabel_stream(10, density=0.0), r"density must be a real number in \(0, 1\)"),
+    (lambda: multilabel_stream(10, noise=-1.0), "noise"),
+    (lambda: triangle_communities(0), "num_communities must be an integer >= 1"),
+    (lambda: gpvar(10, sigma=0.0), r"sigma must be a real number in \(0, inf\)"),
+    (lambda: gpvar(10.5), "num_steps must be an integer"),
+    (lambda: write_synthetic_ogb("unused", num_nodes=10, num_classes=8),
+     "num_nodes must be an integer >= 16"),
+    (lambda: write_synthetic_ogb("unused", num_nodes=100, num_classes=4, avg_degree=30.0),
+     r"avg_degree must be a real number in \(0, 25\)"),
+    (lambda: write_synthetic_ogb("unused", structure="grid"), "structure must be one of"),
+])
+def test_bad_arguments_are_clear_value_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_numpy_integer_arguments_give_the_same_graph():
+    a = erdos_renyi(np.int64(50), 0.1, num_classes=np.int32(2), train_per_class=np.int64(3),
+                    seed=0)
+    assert _same(a, erdos_renyi(50, 0.1, num_classes=2, train_per_class=3, seed=0))

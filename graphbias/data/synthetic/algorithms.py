@@ -39,13 +39,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
+from ..._validation import Boolean, Integer, Options, Real, check_scalar
 from ..graph import Graph
-from .graphs import _block_edges, _distinct_keys, _int, _probability
+from .graphs import _block_edges, _distinct_keys
 
 __all__ = ["FAMILIES", "algorithm_graph", "algorithm_graphs", "with_negative_cycle"]
 
 FAMILIES = ("er", "sparse_er", "grid", "tree", "power_law")
-_WEIGHTS = (None, "integer", "uniform")
 
 
 def _undirected_pairs(family: str, n: int, p: float, avg_degree: float,
@@ -94,27 +94,51 @@ def algorithm_graph(family: str, num_nodes: int, *, directed: bool = False,
                     seed: int | np.random.Generator | None = None) -> Graph:
     """One random graph of ``family`` (see the module docstring).
 
-    Args:
-        family: one of :data:`FAMILIES`.
-        num_nodes: number of nodes ``n >= 1``.
-        directed: sample a directed graph.
-        weights: ``None`` (unweighted), ``"integer"`` or ``"uniform"``.
-        max_weight: largest integer weight ``W`` (and potential range for ``negative``).
-        negative: add a random potential so that some weights are negative (no
-            negative cycle); needs ``directed=True`` and ``weights``.
-        p: edge probability of ``"er"``; avg_degree: mean degree of ``"sparse_er"``.
-        shuffle: randomly permute node ids.
-        seed: an int, a ``numpy.random.Generator`` or ``None``.
+    Parameters
+    ----------
+    family : str
+        One of :data:`FAMILIES`.
+    num_nodes : int
+        Number of nodes ``n >= 1``.
+    directed : bool, default=False
+        Sample a directed graph.
+    weights : {None, "integer", "uniform"}, default=None
+        Unweighted, integer weights in ``1 .. max_weight``, or uniform on (0, 1].
+    max_weight : int, default=10
+        Largest integer weight ``W`` (and potential range for ``negative``), >= 1.
+    negative : bool, default=False
+        Add a random potential so that some weights are negative (no negative
+        cycle); needs ``directed=True`` and ``weights``.
+    p : float, default=0.5
+        Edge probability of ``"er"``, in [0, 1].
+    avg_degree : float, default=4.0
+        Mean degree of ``"sparse_er"`` (>= 0).
+    shuffle : bool, default=True
+        Randomly permute node ids.
+    seed : int, numpy.random.Generator or None, default=None
+        The random stream (a Generator is advanced).
+
+    Returns
+    -------
+    Graph
+        With float64 ``edge_weight`` when weighted; edges sorted by
+        ``(source, target)``.
+
+    Examples
+    --------
+    >>> g = algorithm_graph("tree", 10, directed=True, seed=0)
+    >>> g.num_nodes, g.is_undirected()
+    (10, False)
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
-    n = _int("num_nodes", num_nodes, 1)
-    p = _probability("p", p)
-    max_weight = _int("max_weight", max_weight, 1)
-    if not np.isfinite(avg_degree) or avg_degree < 0:
-        raise ValueError(f"avg_degree must be a finite number >= 0, got {avg_degree!r}")
-    if weights not in _WEIGHTS:
-        raise ValueError(f"weights must be one of {_WEIGHTS}, got {weights!r}")
+    family = check_scalar("family", family, Options(*FAMILIES))
+    n = check_scalar("num_nodes", num_nodes, Integer(1))
+    directed = check_scalar("directed", directed, Boolean())
+    weights = check_scalar("weights", weights, None, Options("integer", "uniform"))
+    max_weight = check_scalar("max_weight", max_weight, Integer(1))
+    negative = check_scalar("negative", negative, Boolean())
+    p = check_scalar("p", p, Real(0, 1))
+    avg_degree = check_scalar("avg_degree", avg_degree, Real(0))
+    shuffle = check_scalar("shuffle", shuffle, Boolean())
     if negative and (not directed or weights is None):
         raise ValueError("negative=True needs directed=True and weights: on an "
                          "undirected graph a negative edge is a negative 2-cycle")
@@ -164,21 +188,67 @@ def _draw_weights(kind: str, size: int, max_weight: int,
 def algorithm_graphs(family: str, num_nodes: int, count: int, *,
                      seed: int | np.random.Generator | None = None,
                      **kwargs: object) -> list[Graph]:
-    """``count`` independent graphs of :func:`algorithm_graph` from one seed."""
+    """``count`` independent graphs of :func:`algorithm_graph` from one seed.
+
+    Parameters
+    ----------
+    family : str
+        One of :data:`FAMILIES`.
+    num_nodes : int
+        Number of nodes of every graph.
+    count : int
+        Number of graphs (>= 0).
+    seed : int, numpy.random.Generator or None, default=None
+        One random stream for all the graphs.
+    **kwargs
+        Further arguments of :func:`algorithm_graph`.
+
+    Returns
+    -------
+    list of Graph
+
+    Examples
+    --------
+    >>> [g.num_nodes for g in algorithm_graphs("grid", 6, 3, seed=0, weights="uniform")]
+    [6, 6, 6]
+    """
+    count = check_scalar("count", count, Integer(0))
     rng = np.random.default_rng(seed)
     return [algorithm_graph(family, num_nodes, seed=rng, **kwargs)  # type: ignore[arg-type]
-            for _ in range(_int("count", count, 0))]
+            for _ in range(count)]
 
 
 def with_negative_cycle(graph: Graph, *, source: int = 0, length: int = 3,
                         seed: int | np.random.Generator | None = None) -> Graph:
     """``graph`` plus a directed cycle of total weight -1 through ``length`` nodes
-    reachable from ``source`` (existing edges between them are replaced)."""
+    reachable from ``source`` (existing edges between them are replaced).
+
+    Parameters
+    ----------
+    graph : Graph
+        A directed graph (unweighted edges get weight 1).
+    source : int, default=0
+        The node the cycle must be reachable from.
+    length : int, default=3
+        Number of nodes on the cycle (>= 1; 1 is a negative self-loop).
+    seed : int, numpy.random.Generator or None, default=None
+        Chooses the cycle's nodes.
+
+    Returns
+    -------
+    Graph
+        Weighted (float64), edges sorted by ``(source, target)``.
+
+    Examples
+    --------
+    >>> g = algorithm_graph("er", 6, p=1.0, directed=True, weights="integer", seed=0)
+    >>> float(with_negative_cycle(g, length=3, seed=0).edge_weight.min())
+    -1.0
+    """
     rng = np.random.default_rng(seed)
     n = graph.num_nodes
-    length = _int("length", length, 1)
-    if not 0 <= source < n:
-        raise ValueError(f"source {source} is not a node (graph has {n} nodes)")
+    length = check_scalar("length", length, Integer(1))
+    source = check_scalar("source", source, Integer(0, n - 1))
     adj = sp.csr_matrix((np.ones(graph.num_edges), graph.edge_index.numpy()), shape=(n, n))
     reachable = breadth_first_order(adj, source, directed=True, return_predecessors=False)
     if reachable.size < length:

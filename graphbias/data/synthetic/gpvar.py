@@ -31,6 +31,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..._validation import Integer, Real, check_scalar
 from ..graph import Graph
 from ..temporal import SpatioTemporalData
 
@@ -50,9 +51,25 @@ _COMMUNITY = ((0, 1), (1, 2), (3, 4), (1, 3), (2, 4), (4, 5), (0, 3), (1, 4), (3
 
 def triangle_communities(num_communities: int = 5) -> Graph:
     """Triangular communities of 6 nodes, community ``c``'s node 5 linked to community
-    ``c + 1``'s node 0 (a line). Undirected, ``6 * num_communities`` nodes."""
-    if num_communities < 1:
-        raise ValueError(f"num_communities must be >= 1, got {num_communities}")
+    ``c + 1``'s node 0 (a line).
+
+    Parameters
+    ----------
+    num_communities : int, default=5
+        Number of communities (>= 1).
+
+    Returns
+    -------
+    Graph
+        Undirected, ``6 * num_communities`` nodes.
+
+    Examples
+    --------
+    >>> g = triangle_communities(2)
+    >>> g.num_nodes, g.num_edges // 2
+    (12, 19)
+    """
+    num_communities = check_scalar("num_communities", num_communities, Integer(1))
     edges = []
     for c in range(num_communities):
         edges += [(6 * c + i, 6 * c + j) for i, j in _COMMUNITY]
@@ -96,13 +113,41 @@ def _mean(ops: np.ndarray, past: np.ndarray) -> np.ndarray:
 def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.4,
           theta: Any = TSL_FILTER, graph: Optional[Graph] = None,
           seed: Any = None) -> tuple[SpatioTemporalData, np.ndarray]:
-    """Simulates GP-VAR; returns the data (``T x N x 1``, graph attached) and the
-    noise-free one-step prediction ``T x N x 1`` of every step.
+    """Simulates GP-VAR (see the module docstring).
 
     As in Torch Spatiotemporal, the first ``P`` (number of lags) steps are pure noise
-    and are dropped, so every returned step has a prediction from its past."""
-    if sigma <= 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    and are dropped, so every returned step has a prediction from its past.
+
+    Parameters
+    ----------
+    num_steps : int, default=30000
+        Steps returned (>= 1).
+    num_communities : int, default=5
+        Communities of the default graph (:func:`triangle_communities`).
+    sigma : float, default=0.4
+        Standard deviation of the noise (> 0).
+    theta : array-like of shape (hops + 1, lags), default=TSL_FILTER
+        The filter, columns oldest lag first.
+    graph : Graph, optional
+        The graph (default: ``triangle_communities(num_communities)``).
+    seed : int, numpy.random.Generator or None, default=None
+        The random stream.
+
+    Returns
+    -------
+    data : SpatioTemporalData
+        The series ``T x N x 1``, graph attached.
+    prediction : ndarray of shape (T, N, 1)
+        The noise-free one-step prediction of every step (the optimal forecast).
+
+    Examples
+    --------
+    >>> data, pred = gpvar(num_steps=20, seed=0)
+    >>> data.values.shape, pred.shape
+    ((20, 30, 1), (20, 30, 1))
+    """
+    num_steps = check_scalar("num_steps", num_steps, Integer(1))
+    sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
     g = triangle_communities(num_communities) if graph is None else graph
     ops = _filter(theta, g)
     P, n = ops.shape[0], g.num_nodes
@@ -128,11 +173,41 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
     Monte Carlo estimate of the conditional median, whose excess MAE over the exact
     optimum shrinks as :math:`O(1/\text{samples})`.
 
+    Parameters
+    ----------
+    data : SpatioTemporalData
+        A GP-VAR series (its graph is the model's).
+    starts : array-like of int
+        Window starts, in ``[0, num_steps - window]``.
+    window : int
+        Input length (>= the number of lags).
+    horizon : int
+        Steps forecast (>= 1).
+    sigma : float, default=0.4
+        Noise standard deviation of the true model (> 0).
+    theta : array-like, default=TSL_FILTER
+        The true model's filter.
+    samples : int, default=500
+        Simulated continuations per window (>= 1).
+    seed : int, numpy.random.Generator or None, default=0
+        The random stream of the simulations.
+
+    Returns
+    -------
+    ndarray of shape (S, H, N, 1)
+        The forecasts, float32.
+
+    Examples
+    --------
     >>> data, pred = gpvar(40, seed=0)
     >>> f = optimal_forecast(data, [10], window=6, horizon=3, samples=50)
     >>> f.shape, bool(np.allclose(f[0, 0], pred[16], atol=1e-6))
     ((1, 3, 30, 1), True)
     """
+    window = check_scalar("window", window, Integer(1))
+    horizon = check_scalar("horizon", horizon, Integer(1))
+    sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
+    samples = check_scalar("samples", samples, Integer(1))
     ops = _filter(theta, data.graph)
     P = ops.shape[0]
     if window < P:

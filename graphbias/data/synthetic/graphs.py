@@ -23,40 +23,16 @@ test nodes drawn from the rest. By default ``num_val = min(500, R // 3)`` and
 """
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
 from typing import Optional, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ..._validation import Integer, Options, Real, check_scalar
 from ..graph import Graph
 
 __all__ = ["sbm", "erdos_renyi", "barabasi_albert", "karate_club"]
-
-
-# ----------------------------------------------------------------- validation
-def _int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _probability(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) \
-            or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _nonnegative(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) \
-            or not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 # ------------------------------------------------------------ exact sampling
@@ -162,12 +138,17 @@ def _split_masks(y: np.ndarray, num_classes: int, train_per_class: int,
 
 
 def _check_split(train_per_class: int, num_val: Optional[int],
-                 num_test: Optional[int]) -> None:
-    _int("train_per_class", train_per_class, 1)
-    if num_val is not None:
-        _int("num_val", num_val, 0)
-    if num_test is not None:
-        _int("num_test", num_test, 0)
+                 num_test: Optional[int]) -> tuple[int, Optional[int], Optional[int]]:
+    return (check_scalar("train_per_class", train_per_class, Integer(1)),
+            check_scalar("num_val", num_val, Integer(0), None),
+            check_scalar("num_test", num_test, Integer(0), None))
+
+
+def _check_labels(num_classes: int, num_features: int,
+                  feature_noise: float) -> tuple[int, int, float]:
+    return (check_scalar("num_classes", num_classes, Integer(1)),
+            check_scalar("num_features", num_features, Integer(1)),
+            check_scalar("feature_noise", feature_noise, Real(0)))
 
 
 def _graph(edge_index: np.ndarray, x: np.ndarray, y: np.ndarray, num_classes: int,
@@ -240,18 +221,36 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     :math:`\varepsilon_v \sim \mathcal N(0, I)`. With ``features="bow"`` they are
     binary bags of words instead (:func:`class_bow_features`).
 
-    Args:
-        block_sizes: number of nodes in each block (all positive).
-        p_in, p_out: edge probabilities within and between blocks.
-        num_features: feature dimension (vocabulary size for ``"bow"``).
-        feature_signal: ``"gaussian"``: norm of the class means (0 gives pure noise
-            features); ``"bow"``: probability in [0, 1] that a word comes from the
-            class topic.
-        features: ``"gaussian"`` or ``"bow"``.
-        words_per_node: ``"bow"`` only: mean number of words drawn per node.
-        train_per_class, num_val, num_test: split sizes (see the module docstring).
-        seed: an int, a ``numpy.random.Generator`` or ``None``.
+    Parameters
+    ----------
+    block_sizes : sequence of int
+        Number of nodes in each block (all positive).
+    p_in, p_out : float
+        Edge probabilities within and between blocks, in [0, 1].
+    num_features : int, default=16
+        Feature dimension (vocabulary size for ``"bow"``).
+    feature_signal : float, default=1.0
+        ``"gaussian"``: norm of the class means (>= 0; 0 gives pure noise
+        features); ``"bow"``: probability in [0, 1] that a word comes from the
+        class topic.
+    features : {"gaussian", "bow"}, default="gaussian"
+        The feature model.
+    words_per_node : float, default=10.0
+        ``"bow"`` only: mean number of words drawn per node (>= 1).
+    train_per_class : int, default=20
+        Training nodes per class (see the module docstring).
+    num_val, num_test : int or None, default=None
+        Validation and test nodes (``None``: the module docstring's defaults).
+    seed : int, numpy.random.Generator or None, default=None
+        The random stream (a Generator is advanced).
 
+    Returns
+    -------
+    Graph
+        With ``x``, ``y`` and the three split masks.
+
+    Examples
+    --------
     >>> g = sbm([50, 50], 0.1, 0.01, seed=0)
     >>> g.num_nodes, g.y.bincount().tolist(), int(g.train_mask.sum())
     (100, [50, 50], 40)
@@ -262,15 +261,15 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
         raise ValueError(f"block_sizes must be a non-empty list of positive integers, "
                          f"got {block_sizes!r}")
     sizes = sizes.astype(np.int64)
-    p_in, p_out = _probability("p_in", p_in), _probability("p_out", p_out)
-    num_features = _int("num_features", num_features, 1)
-    if features not in ("gaussian", "bow"):
-        raise ValueError(f"features must be 'gaussian' or 'bow', got {features!r}")
-    feature_signal = (_probability if features == "bow" else _nonnegative)(
-        "feature_signal", feature_signal)
-    if features == "bow" and not words_per_node >= 1:
-        raise ValueError(f"words_per_node must be >= 1, got {words_per_node!r}")
-    _check_split(train_per_class, num_val, num_test)
+    p_in = check_scalar("p_in", p_in, Real(0, 1))
+    p_out = check_scalar("p_out", p_out, Real(0, 1))
+    num_features = check_scalar("num_features", num_features, Integer(1))
+    features = check_scalar("features", features, Options("gaussian", "bow"))
+    feature_signal = check_scalar("feature_signal", feature_signal,
+                                  Real(0, 1) if features == "bow" else Real(0))
+    if features == "bow":
+        words_per_node = check_scalar("words_per_node", words_per_node, Real(1))
+    split = _check_split(train_per_class, num_val, num_test)
     rng = np.random.default_rng(seed)
     k = sizes.size
     prob = np.full((k, k), p_out)
@@ -279,7 +278,7 @@ def sbm(block_sizes: Sequence[int], p_in: float, p_out: float, *,
     y = np.repeat(np.arange(k), sizes)
     x = class_features(y, k, num_features, feature_signal, rng) if features == "gaussian" \
         else class_bow_features(y, k, num_features, feature_signal, words_per_node, rng)
-    return _graph(edge_index, x, y, k, (train_per_class, num_val, num_test), rng, "sbm")
+    return _graph(edge_index, x, y, k, split, rng, "sbm")
 
 
 def erdos_renyi(num_nodes: int, p: float, *, num_classes: int = 3,
@@ -299,30 +298,45 @@ def erdos_renyi(num_nodes: int, p: float, *, num_classes: int = 3,
     a function of the features of the closed neighbourhood, so a GNN can beat an
     MLP. ``x = h + feature_noise * noise``.
 
-    Args:
-        num_nodes: number of nodes.
-        p: edge probability.
-        num_classes: number of classes :math:`C`.
-        num_features: feature dimension :math:`F`.
-        feature_noise: standard deviation of Gaussian noise added to ``h``.
-        train_per_class, num_val, num_test: split sizes (see the module docstring).
-        seed: an int, a ``numpy.random.Generator`` or ``None``.
+    Parameters
+    ----------
+    num_nodes : int
+        Number of nodes (>= 1).
+    p : float
+        Edge probability, in [0, 1].
+    num_classes : int, default=3
+        Number of classes :math:`C`.
+    num_features : int, default=16
+        Feature dimension :math:`F`.
+    feature_noise : float, default=0.0
+        Standard deviation (>= 0) of Gaussian noise added to ``h``.
+    train_per_class : int, default=20
+        Training nodes per class (see the module docstring).
+    num_val, num_test : int or None, default=None
+        Validation and test nodes (``None``: the module docstring's defaults).
+    seed : int, numpy.random.Generator or None, default=None
+        The random stream (a Generator is advanced).
 
+    Returns
+    -------
+    Graph
+        With ``x``, ``y`` and the three split masks.
+
+    Examples
+    --------
     >>> g = erdos_renyi(200, 0.05, seed=0)
     >>> g.num_nodes, g.num_features, g.is_undirected()
     (200, 16, True)
     """
-    n = _int("num_nodes", num_nodes, 1)
-    p = _probability("p", p)
-    num_classes = _int("num_classes", num_classes, 1)
-    num_features = _int("num_features", num_features, 1)
-    feature_noise = _nonnegative("feature_noise", feature_noise)
-    _check_split(train_per_class, num_val, num_test)
+    n = check_scalar("num_nodes", num_nodes, Integer(1))
+    p = check_scalar("p", p, Real(0, 1))
+    num_classes, num_features, feature_noise = _check_labels(num_classes, num_features,
+                                                             feature_noise)
+    split = _check_split(train_per_class, num_val, num_test)
     rng = np.random.default_rng(seed)
     edge_index = _block_edges(np.array([n], dtype=np.int64), np.array([[p]]), rng)
     x, y = _featured_labels(edge_index, n, num_classes, num_features, feature_noise, rng)
-    return _graph(edge_index, x, y, num_classes, (train_per_class, num_val, num_test),
-                  rng, "erdos_renyi")
+    return _graph(edge_index, x, y, num_classes, split, rng, "erdos_renyi")
 
 
 def barabasi_albert(num_nodes: int, m: int, *, num_classes: int = 3,
@@ -338,34 +352,49 @@ def barabasi_albert(num_nodes: int, m: int, *, num_classes: int = 3,
     Features and labels are drawn as in :func:`erdos_renyi`:
     :math:`y_v = \arg\max_c (\text{mean of } h \text{ over } N(v) \cup \{v\})\, W_{:, c}`.
 
-    Args:
-        num_nodes: number of nodes :math:`n`.
-        m: edges attached from each new node, ``1 <= m < num_nodes``.
-        num_classes, num_features, feature_noise: as in :func:`erdos_renyi`.
-        train_per_class, num_val, num_test: split sizes (see the module docstring).
-        seed: an int, a ``numpy.random.Generator`` or ``None``.
+    Parameters
+    ----------
+    num_nodes : int
+        Number of nodes :math:`n` (>= 2).
+    m : int
+        Edges attached from each new node, ``1 <= m < num_nodes``.
+    num_classes : int, default=3
+        Number of classes.
+    num_features : int, default=16
+        Feature dimension.
+    feature_noise : float, default=0.0
+        Standard deviation (>= 0) of Gaussian noise added to the features.
+    train_per_class : int, default=20
+        Training nodes per class (see the module docstring).
+    num_val, num_test : int or None, default=None
+        Validation and test nodes (``None``: the module docstring's defaults).
+    seed : int, numpy.random.Generator or None, default=None
+        The random stream (a Generator is advanced).
 
+    Returns
+    -------
+    Graph
+        With ``x``, ``y`` and the three split masks.
+
+    Examples
+    --------
     >>> g = barabasi_albert(100, 2, seed=0)
     >>> g.num_nodes, g.num_edges // 2
     (100, 196)
     """
     import networkx as nx
 
-    n = _int("num_nodes", num_nodes, 1)
-    m = _int("m", m, 1)
-    if m >= n:
-        raise ValueError(f"m must be < num_nodes ({n}), got {m}")
-    num_classes = _int("num_classes", num_classes, 1)
-    num_features = _int("num_features", num_features, 1)
-    feature_noise = _nonnegative("feature_noise", feature_noise)
-    _check_split(train_per_class, num_val, num_test)
+    n = check_scalar("num_nodes", num_nodes, Integer(2))
+    m = check_scalar("m", m, Integer(1, n - 1))
+    num_classes, num_features, feature_noise = _check_labels(num_classes, num_features,
+                                                             feature_noise)
+    split = _check_split(train_per_class, num_val, num_test)
     rng = np.random.default_rng(seed)
     nx_graph = nx.barabasi_albert_graph(n, m, seed=int(rng.integers(2**32)))
     pairs = np.array(nx_graph.edges(), dtype=np.int64).reshape(-1, 2)
     edge_index = _both_directions(pairs[:, 0], pairs[:, 1], n)
     x, y = _featured_labels(edge_index, n, num_classes, num_features, feature_noise, rng)
-    return _graph(edge_index, x, y, num_classes, (train_per_class, num_val, num_test),
-                  rng, "barabasi_albert")
+    return _graph(edge_index, x, y, num_classes, split, rng, "barabasi_albert")
 
 
 def karate_club() -> Graph:

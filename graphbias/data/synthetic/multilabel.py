@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 from scipy.stats import norm
 
+from ..._validation import Integer, Real, check_scalar
 from ..multilabel import MultiLabelStream
 
 __all__ = ["multilabel_stream"]
@@ -38,10 +39,37 @@ def multilabel_stream(n_samples: int = 10_000, *, n_features: int = 10, n_labels
                       seed: Optional[int] = 0) -> MultiLabelStream:
     """A multi-label stream of ``n_samples`` instances (see the module docstring).
 
-    ``drift_points`` are the instance indices where a new concept starts; the
-    returned stream's ``info["groups"]`` lists each concept's label groups (one int
-    array per concept) and ``info["drift_points"]`` the drift points.
+    Parameters
+    ----------
+    n_samples : int, default=10000
+        Number of instances (>= 1).
+    n_features : int, default=10
+        Number of features (>= 1).
+    n_labels : int, default=12
+        Number of labels (>= 1).
+    n_groups : int, default=3
+        Label groups, in ``[1, n_labels]``.
+    correlation : float, default=0.8
+        :math:`\rho` in [0, 1]: from independent (0) to identical (1) labels
+        within a group.
+    density : float, default=0.25
+        Frequency of every label, in (0, 1).
+    noise : float, default=0.3
+        Standard deviation of the noise terms (>= 0).
+    drift_points : sequence of int, default=()
+        Instance indices, in ``(0, n_samples)``, where a new concept starts.
+    seed : int or None, default=0
+        The random stream.
 
+    Returns
+    -------
+    MultiLabelStream
+        ``X`` (float), ``Y`` (bool); ``info["groups"]`` lists each concept's label
+        groups (one int array per concept) and ``info["drift_points"]`` the drift
+        points.
+
+    Examples
+    --------
     >>> s = multilabel_stream(500, n_labels=6, n_groups=2, drift_points=[250], seed=0)
     >>> s.X.shape, s.Y.shape
     ((500, 10), (500, 6))
@@ -50,14 +78,13 @@ def multilabel_stream(n_samples: int = 10_000, *, n_features: int = 10, n_labels
     >>> len(s.info["groups"])
     2
     """
-    if n_samples < 1 or n_features < 1 or n_labels < 1:
-        raise ValueError("n_samples, n_features and n_labels must be >= 1")
-    if not 1 <= n_groups <= n_labels:
-        raise ValueError(f"n_groups must be in [1, n_labels={n_labels}], got {n_groups}")
-    if not 0.0 <= correlation <= 1.0:
-        raise ValueError(f"correlation must be in [0, 1], got {correlation}")
-    if not 0.0 < density < 1.0:
-        raise ValueError(f"density must be in (0, 1), got {density}")
+    n_samples = check_scalar("n_samples", n_samples, Integer(1))
+    n_features = check_scalar("n_features", n_features, Integer(1))
+    n_labels = check_scalar("n_labels", n_labels, Integer(1))
+    n_groups = check_scalar("n_groups", n_groups, Integer(1, n_labels))
+    correlation = check_scalar("correlation", correlation, Real(0, 1))
+    density = check_scalar("density", density, Real(0, 1, closed="neither"))
+    noise = check_scalar("noise", noise, Real(0))
     points = sorted(int(p) for p in drift_points)
     if any(not 0 < p < n_samples for p in points):
         raise ValueError(f"drift_points must lie in (0, {n_samples}), got {list(drift_points)}")

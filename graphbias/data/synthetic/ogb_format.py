@@ -17,6 +17,7 @@ from typing import Union
 
 import numpy as np
 
+from ..._validation import Integer, Options, Real, check_scalar
 from ..datasets import write_ogb_node
 from ..graph import Graph
 from ..transforms import to_undirected
@@ -41,6 +42,36 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
     ignores ``homophily``. The split is a random 60/20/20 of the nodes. Read it back with
     ``load_ogb_node(root, name)``.
 
+    Parameters
+    ----------
+    root : str or Path
+        The folder to write into.
+    name : str, default="ogbn-synthetic"
+        Dataset name (the folder is ``root/<name with "_" for "-">``).
+    num_nodes : int, default=100000
+        Number of nodes (>= ``2 * num_classes``).
+    avg_degree : float, default=10.0
+        Expected degree, in ``(0, num_nodes / num_classes)``.
+    num_classes : int, default=8
+        Number of classes (>= 1).
+    num_features : int, default=32
+        Feature dimension (>= 1).
+    homophily : float, default=0.8
+        ``"sbm"``: fraction of a node's edges inside its class, in [0, 1].
+    feature_signal : float, default=0.5
+        Norm of the class means of the Gaussian features (>= 0).
+    structure : {"sbm", "geometric"}, default="sbm"
+        The graph model.
+    seed : int, default=0
+        Seeds the graph, the features and the split.
+
+    Returns
+    -------
+    Path
+        The dataset folder.
+
+    Examples
+    --------
     >>> import tempfile
     >>> from graphbias.data.datasets import load_ogb_node
     >>> with tempfile.TemporaryDirectory() as root:
@@ -49,17 +80,19 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
     >>> g.num_nodes, g.num_features, int(g.train_mask.sum())
     (400, 32, 240)
     """
-    if num_nodes < 2 * num_classes:
-        raise ValueError(f"num_nodes={num_nodes} is too small for {num_classes} classes")
-    if not 0.0 <= homophily <= 1.0:
-        raise ValueError(f"homophily must be in [0, 1], got {homophily}")
-    if not 0.0 < avg_degree < num_nodes / num_classes:
-        raise ValueError(f"avg_degree must be in (0, num_nodes / num_classes), "
-                         f"got {avg_degree}")
+    num_classes = check_scalar("num_classes", num_classes, Integer(1))
+    num_nodes = check_scalar("num_nodes", num_nodes, Integer(2 * num_classes))
+    num_features = check_scalar("num_features", num_features, Integer(1))
+    homophily = check_scalar("homophily", homophily, Real(0, 1))
+    avg_degree = check_scalar("avg_degree", avg_degree,
+                              Real(0, num_nodes / num_classes, closed="neither"))
+    feature_signal = check_scalar("feature_signal", feature_signal, Real(0))
+    structure = check_scalar("structure", structure, Options("sbm", "geometric"))
+    seed = check_scalar("seed", seed, Integer(0))
     if structure == "geometric":
         graph = _geometric(num_nodes, avg_degree, num_classes, num_features,
                            feature_signal, np.random.default_rng(seed))
-    elif structure == "sbm":
+    else:
         block = num_nodes // num_classes
         sizes = [block + (1 if c < num_nodes % num_classes else 0)
                  for c in range(num_classes)]
@@ -67,8 +100,6 @@ def write_synthetic_ogb(root: Union[str, Path], name: str = "ogbn-synthetic", *,
         p_out = (1.0 - homophily) * avg_degree / max(num_nodes - block, 1)
         graph = sbm(sizes, min(p_in, 1.0), min(p_out, 1.0), num_features=num_features,
                     feature_signal=feature_signal, seed=seed)
-    else:
-        raise ValueError(f"structure must be 'sbm' or 'geometric', got {structure!r}")
     graph = graph.replace(train_mask=None, val_mask=None, test_mask=None, name=name)
     return write_ogb_node(root, name, graph, add_inverse_edge=False, seed=seed)
 

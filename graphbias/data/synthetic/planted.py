@@ -31,8 +31,9 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from ..._validation import Integer, Real, check_scalar
 from ..graph import Graph
-from .graphs import _block_edges, _distinct_keys, _int, _nonnegative, _probability
+from .graphs import _block_edges, _distinct_keys
 
 __all__ = ["PlantedCluster", "planted_cluster", "flip_labels"]
 
@@ -49,10 +50,32 @@ class PlantedCluster:
 
 def flip_labels(labels: np.ndarray, noise: Union[float, tuple[float, float]],
                 rng: np.random.Generator) -> np.ndarray:
-    """0/1 ``labels`` with each entry flipped independently: ones with probability
-    ``noise[0]``, zeros with probability ``noise[1]`` (a float: the same rate)."""
-    n_in, n_out = (noise, noise) if not isinstance(noise, tuple) else noise
-    n_in, n_out = _probability("noise_in", n_in), _probability("noise_out", n_out)
+    """0/1 ``labels`` with each entry flipped independently.
+
+    Parameters
+    ----------
+    labels : array-like of 0/1
+        The clean labels.
+    noise : float or tuple of (float, float)
+        Flip probability of every label, or ``(noise_in, noise_out)``: of the ones
+        and of the zeros; each in [0, 1].
+    rng : numpy.random.Generator
+        The random stream (advanced).
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> flip_labels(np.array([1, 1, 0, 0]), (1.0, 0.0), np.random.default_rng(0)).tolist()
+    [0, 0, 0, 0]
+    """
+    if isinstance(noise, tuple) and len(noise) != 2:
+        raise ValueError(f"noise must be a rate or a pair (noise_in, noise_out), got {noise!r}")
+    n_in, n_out = noise if isinstance(noise, tuple) else (noise, noise)
+    n_in = check_scalar("noise_in", n_in, Real(0, 1))
+    n_out = check_scalar("noise_out", n_out, Real(0, 1))
     labels = np.asarray(labels).astype(np.int64)
     rate = np.where(labels == 1, n_in, n_out)
     return np.where(rng.random(labels.size) < rate, 1 - labels, labels)
@@ -70,21 +93,43 @@ def planted_cluster(cluster_size: int = 500, num_nodes: int = 5000, *,
                     seed: Optional[Union[int, np.random.Generator]] = None) -> PlantedCluster:
     """Generates the planted-cluster graph described in the module docstring.
 
-    Returns a :class:`PlantedCluster`: an undirected :class:`Graph` (both directions,
-    no self-loops or duplicates) with ``y`` = 1 on nodes ``0 .. cluster_size - 1``,
-    ``target`` = those ids and ``noisy_labels`` (int64 0/1, one per node).
+    Parameters
+    ----------
+    cluster_size : int, default=500
+        Size :math:`|K|` of the target cluster (>= 2).
+    num_nodes : int, default=5000
+        Number of nodes (>= ``cluster_size + 2``).
+    degree_in : float, default=10.0
+        Expected neighbours of a target node inside the target, in
+        ``[0, cluster_size - 1]``.
+    degree_out : float, default=5.0
+        Expected neighbours of a target node outside it, in ``[0, |R|]``.
+    degree_rest : float, default=10.0
+        Expected degree inside the rest, in ``[0, |R| - 1]``.
+    noise : float or tuple of (float, float), default=0.1
+        Label flip rate, or ``(noise_in, noise_out)`` inside and outside the target.
+    seed : int, numpy.random.Generator or None, default=None
+        The random streams (a Generator is advanced once).
+
+    Returns
+    -------
+    PlantedCluster
+        An undirected :class:`Graph` (both directions, no self-loops or duplicates)
+        with ``y`` = 1 on nodes ``0 .. cluster_size - 1``, ``target`` = those ids
+        and ``noisy_labels`` (int64 0/1, one per node).
+
+    Examples
+    --------
+    >>> pc = planted_cluster(20, 100, degree_in=4, degree_out=1, degree_rest=4, seed=0)
+    >>> pc.graph.num_nodes, pc.target.tolist()[-1]
+    (100, 19)
     """
-    k = _int("cluster_size", cluster_size, 2)
-    n = _int("num_nodes", num_nodes, k + 2)
+    k = check_scalar("cluster_size", cluster_size, Integer(2))
+    n = check_scalar("num_nodes", num_nodes, Integer(k + 2))
     rest = n - k
-    d_in = _nonnegative("degree_in", degree_in)
-    d_out = _nonnegative("degree_out", degree_out)
-    d_rest = _nonnegative("degree_rest", degree_rest)
-    if d_in > k - 1:
-        raise ValueError(f"degree_in ({d_in}) cannot exceed cluster_size - 1 ({k - 1})")
-    if d_out > rest or d_rest > rest - 1:
-        raise ValueError(f"degree_out ({d_out}) and degree_rest ({d_rest}) must be at "
-                         f"most the size of the rest ({rest}, minus 1 for degree_rest)")
+    d_in = check_scalar("degree_in", degree_in, Real(0, k - 1))
+    d_out = check_scalar("degree_out", degree_out, Real(0, rest))
+    d_rest = check_scalar("degree_rest", degree_rest, Real(0, rest - 1))
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**63 - 1))
     inside, boundary, outside, noise_k, noise_r = (
