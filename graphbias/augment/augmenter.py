@@ -494,6 +494,14 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _key_problem(required: set[str], present: set[str]) -> str:
+    """What is wrong with the keys ``present`` where ``required`` are expected
+    (empty when nothing is)."""
+    missing, extra = sorted(required - present), sorted(present - required)
+    return "; ".join(([f"missing the keys {missing}"] if missing else []) +
+                     ([f"unexpected keys {extra}"] if extra else []))
+
+
 def _read_config(text: Any, path: str) -> dict[str, Any]:
     """The saved configuration, checked key by key; files of version 1 are
     translated (``loss_curve`` to ``history``, old parameter names to new ones)."""
@@ -510,12 +518,12 @@ def _read_config(text: Any, path: str) -> dict[str, Any]:
     version = check_scalar("version", config.get("version"), Options(1, _VERSION),
                            owner=where)
     curve = "loss_curve" if version == 1 else "history"
+    optional = {"binary"} if version == 1 else set()  # added within version 1
     required = {"format", "version", "params", "loss", "normalize", "n_features_in", curve,
-                "fit_seconds"} | ({"binary"} if version > 1 else set())
-    missing, extra = required - set(config), set(config) - required - {"binary"}
-    if missing or extra:
-        raise ValueError(f"{where} is missing the keys {sorted(missing)} and has the "
-                         f"unexpected keys {sorted(extra)}")
+                "fit_seconds"} | ({"binary"} - optional)
+    problem = _key_problem(required, set(config) - optional)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
     out = {"loss": check_scalar("loss", config["loss"], Options(*LOSSES), owner=where),
            "normalize": check_scalar("normalize", config["normalize"],
                                      Options(*_NORMALIZE), owner=where),
@@ -562,10 +570,9 @@ def _checked_module(state: Any, config: dict[str, Any], aug: LocalAugmenter,
     if not isinstance(state, dict):
         raise ValueError(f"{path}: state_dict must be a dict of tensors, "
                          f"got {type(state).__name__}")
-    missing, extra = set(expected) - set(state), set(state) - set(expected)
-    if missing or extra:
-        raise ValueError(f"{path}: the saved weights miss {sorted(missing)} and have the "
-                         f"unexpected {sorted(map(str, extra))}")
+    problem = _key_problem(set(expected), set(map(str, state)))
+    if problem:
+        raise ValueError(f"{path}: state_dict: {problem}")
     sizes = (f"n_features_in={args[0]}, latent_size={args[1]}, "
              f"hidden_channels={args[2]}")
     for name, shape in expected.items():
