@@ -1,7 +1,7 @@
-"""``graphbias bench --suite lagnn``: backbones with and without local augmentation.
+"""``graphbias bench --suite lagnn``: GNNs with and without local augmentation.
 
 Methods ``gcn``, ``la-gcn``, ``gat``, ``la-gat``: :class:`~graphbias.nn.NodeClassifier`
-against :class:`~graphbias.augment.LAGNNClassifier` with the same backbone, each run
+against :class:`~graphbias.augment.LAGNNClassifier` with the same ``conv``, each run
 training its own generator (its seconds are reported: ``generator_seconds``).
 
 Datasets:
@@ -11,8 +11,8 @@ Datasets:
 * ``sbm-lowdeg``: five 400-node blocks with mean degree about 3, so that about
   40% of the nodes have at most two neighbours, and sparse bag-of-words class
   features (about 6 words of 500 per node, a quarter of them from the class topic,
-  row-normalised); a graph the defaults were not tuned on. ``gcn`` and ``la-gcn`` with test accuracy per
-  degree bucket (``acc_deg<=2`` ...), the paper's motivation.
+  row-normalised); a graph the defaults were not tuned on. ``gcn`` and ``la-gcn``
+  with test accuracy per degree bucket (``acc_deg<=2`` ...), the paper's motivation.
 * every OGB-format node dataset under ``--root``: ``gcn`` and ``la-gcn``.
 
 LA-models use :class:`~graphbias.augment.LAGNNClassifier`'s defaults except
@@ -22,6 +22,7 @@ one generator epoch (a check that everything runs, not a result).
 """
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -41,9 +42,29 @@ SAMPLE_POOL = 16
 
 
 def lowdegree_sbm(quick: bool = False, seed: int = 0) -> Graph:
-    """Five blocks (400 nodes each; 100 with ``quick``), within-block degree about
-    2.4 and across-block about 0.6; binary bag-of-words features (500 words, about 6
-    per node, each from the class topic with probability 0.25), row-normalised."""
+    """The ``sbm-lowdeg`` graph: sparse, with row-normalised bag-of-words features.
+
+    Five blocks, within-block degree about 2.4 and across-block about 0.6; binary
+    bag-of-words features (500 words, about 6 per node, each from the class topic
+    with probability 0.25), row-normalised; 20 training nodes per class.
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        100 nodes per block instead of 400.
+    seed : int, default=0
+        Seed of the graph and its features.
+
+    Returns
+    -------
+    Graph
+
+    Examples
+    --------
+    >>> g = lowdegree_sbm(quick=True)
+    >>> g.num_nodes, g.num_features
+    (500, 500)
+    """
     size = 100 if quick else 400
     g = sbm([size] * 5, 2.4 / size, 0.6 / (4 * size), num_features=500,
             feature_signal=0.25, features="bow", words_per_node=6, train_per_class=20,
@@ -52,19 +73,46 @@ def lowdegree_sbm(quick: bool = False, seed: int = 0) -> Graph:
 
 
 def _model(method: str, seed: int, quick: bool) -> Any:
-    backbone = method.removeprefix("la-")
+    conv = method.removeprefix("la-")
     epochs = {"max_epochs": 30} if quick else {}
     if method.startswith("la-"):
-        augmenter = LocalAugmenter(epochs=1) if quick else None
-        return LAGNNClassifier(backbone=backbone, augmenter=augmenter, random_state=seed,
+        augmenter = LocalAugmenter(max_epochs=1) if quick else None
+        return LAGNNClassifier(conv=conv, augmenter=augmenter, random_state=seed,
                                sample_pool=SAMPLE_POOL, **epochs)
-    return NodeClassifier(conv=backbone, random_state=seed, **epochs)
+    return NodeClassifier(conv=conv, random_state=seed, **epochs)
 
 
 def run_method(graph: Graph, method: str, seed: int, quick: bool = False,
                by_degree: bool = False) -> dict[str, Any]:
     """Fits ``method`` on ``graph``'s train mask (validation mask for early
-    stopping) and reports test accuracy, seconds and the generator's seconds."""
+    stopping) and reports its test accuracy.
+
+    Parameters
+    ----------
+    graph : Graph
+        With ``x``, ``y`` and train / validation / test masks.
+    method : {"gcn", "la-gcn", "gat", "la-gat"}
+        The convolution, with local augmentation for ``la-``.
+    seed : int
+        ``random_state`` of the model.
+    quick : bool, default=False
+        30 epochs and a one-epoch generator (a check that everything runs).
+    by_degree : bool, default=False
+        Add the test accuracy per degree bucket (``acc_deg<=2``, ...).
+
+    Returns
+    -------
+    dict
+        ``test_acc``, ``seconds``, ``epochs`` and ``generator_seconds`` (0 without
+        augmentation), and the ``acc_deg*`` buckets with ``by_degree``.
+
+    Examples
+    --------
+    >>> g = lowdegree_sbm(quick=True)
+    >>> out = run_method(g, "gcn", seed=0, quick=True)
+    >>> sorted(out)
+    ['epochs', 'generator_seconds', 'seconds', 'test_acc']
+    """
     start = time.perf_counter()
     clf = _model(method, seed, quick).fit(graph.x, graph.y, graph=graph,
                                           train_mask=graph.train_mask,
@@ -83,19 +131,35 @@ def run_method(graph: Graph, method: str, seed: int, quick: bool = False,
 
 
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
+    """The cells of ``graphbias bench --suite lagnn``.
+
+    Each dataset is loaded once, by its first cell that runs.
+
+    Parameters
+    ----------
+    root : Path or None
+        Where the Planetoid / OGB files are (``None``: the SBM only).
+    seeds : int
+        Seeds ``0 .. seeds - 1`` of every method.
+    quick : bool
+        Small graph and short training (see :func:`run_method`).
+
+    Returns
+    -------
+    list of Cell
+
+    Examples
+    --------
+    >>> sorted({(c.dataset, c.method) for c in suite(None, seeds=1, quick=True)})
+    [('sbm-lowdeg', 'gcn'), ('sbm-lowdeg', 'la-gcn')]
+    """
     datasets: dict[str, tuple[Callable[[], Graph], tuple[str, ...], bool]] = {}
     for name, load in real_node_datasets(root).items():
         datasets[name] = (load, ALL_METHODS if name == "cora" else ("gcn", "la-gcn"), False)
     datasets["sbm-lowdeg"] = (lambda: lowdegree_sbm(quick), ("gcn", "la-gcn"), True)
     cells = []
     for name, (load, methods, by_degree) in datasets.items():
-        cache: dict[str, Graph] = {}
-
-        def graph(load: Callable[[], Graph] = load, cache: dict = cache) -> Graph:
-            if "g" not in cache:
-                cache["g"] = load()
-            return cache["g"]
-
+        graph = functools.cache(load)
         for method in methods:
             for seed in range(seeds):
                 cells.append(Cell("lagnn", name, method, seed,

@@ -1,5 +1,8 @@
 import math
 
+import pytest
+
+from graphbias.bench import lagnn_suite
 from graphbias.bench.lagnn_suite import lowdegree_sbm, suite
 from graphbias.bench.suites import SUITES
 
@@ -21,6 +24,17 @@ def test_lowdegree_sbm_has_many_low_degree_nodes():
     assert (degree <= 2).mean() > 0.3
 
 
+def test_each_graph_is_loaded_once_by_the_first_cell_that_runs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(lagnn_suite, "lowdegree_sbm", lambda quick: calls.append(quick) or "g")
+    monkeypatch.setattr(lagnn_suite, "run_method",
+                        lambda graph, method, seed, quick, by_degree: {"graph": graph})
+    cells = suite(None, seeds=2, quick=True)
+    assert calls == []
+    assert [c.run()["graph"] for c in cells] == ["g"] * 4 and calls == [True]
+
+
+@pytest.mark.filterwarnings("error::FutureWarning")   # the suite uses the current names
 def test_quick_sbm_cells_run_and_report_degree_buckets():
     cells = {c.method: c for c in suite(None, seeds=1, quick=True)}
     plain, la = cells["gcn"].run(), cells["la-gcn"].run()
