@@ -93,14 +93,55 @@ def _node_classifier(**params):
     return NodeClassifier(**{"max_epochs": 15, "random_state": 0, **params})
 
 
+# ----------------------------------------------------------------- forecasting
+@functools.cache
+def _series():
+    """Per-node AR(1) series x_t = -0.8 x_{t-1} + noise on a ring: VAR is right,
+    the last value is wrong, so VAR must score higher."""
+    import networkx as nx
+
+    from graphbias.data import as_graph
+
+    rng = np.random.default_rng(0)
+    values = np.zeros((240, 6), np.float32)
+    for t in range(1, 240):
+        values[t] = -0.8 * values[t - 1] + rng.normal(size=6)
+    return values, as_graph(nx.cycle_graph(6))
+
+
+def _forecaster(**params):
+    from graphbias.forecast import STGNNForecaster
+
+    return STGNNForecaster(**{"model": "tts", "window": 4, "horizon": 2,
+                              "hidden_channels": 4, "max_epochs": 2, "batch_size": 32,
+                              "random_state": 0, **params})
+
+
+def _forecast_better_worse():
+    values, g = _series()
+    return (_forecaster(model="var").fit(values, graph=g).score(values),
+            _forecaster(model="last").fit(values, graph=g).score(values))
+
+
 CASES: dict[str, Case] = {
     "NodeClassifier": _node_case(_node_classifier, {"conv": "sage", "hidden_channels": 4}),
+    "STGNNForecaster": Case(
+        make=_forecaster, data=_series, refit={"model": "dcrnn", "num_layers": 2},
+        fit=lambda est, d: est.fit(d[0], graph=d[1]),
+        predict=lambda est, d: est.predict(d[0], graph=d[1]),
+        predict_without_graph=lambda est, d: est.predict(d[0]),
+        mismatched=lambda est, d: est.predict(d[0][:, :4]),
+        better_worse=_forecast_better_worse),
 }
 
-# Estimators whose inputs do not fit scikit-learn's generic checks (X, y arrays),
-# and why; NodeClassifier and LAGNNClassifier run parametrize_with_checks in their
-# own test modules.
-SKLEARN_CHECKS = {"NodeClassifier": "tests/nn/test_node_classifier.py"}
+# scikit-learn's generic checks (parametrize_with_checks): the test module that runs
+# them, or why an estimator's inputs do not fit them (they pass X, y arrays only).
+SKLEARN_CHECKS = {
+    "NodeClassifier": "tests/nn/test_node_classifier.py",
+    "STGNNForecaster": "fit takes a T x N (x F) series with a graph, not X / y rows: "
+                       "rows are time steps, so the checks' row shuffles and 1-sample "
+                       "fits have no meaning",
+}
 
 
 # ------------------------------------------------------------------- discovery
