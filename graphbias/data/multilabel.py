@@ -11,16 +11,17 @@ ARFF label layout (:func:`read_arff`):
 - MULAN keeps the label names in a separate XML file; pass ``n_labels`` (with
   ``labels_first``) or ``label_names`` instead.
 
-Dense and sparse (``{index value, ...}``) data rows are read; label attributes must be
-nominal ``{0,1}`` (or numeric holding 0/1). A malformed file raises ``ValueError``
-naming the file and the line.
+The ARFF syntax (quoting, dense and sparse ``{index value, ...}`` rows, nominal
+declarations) is parsed by liac-arff; label attributes must be nominal ``{0,1}`` (or
+numeric holding 0/1). A malformed file, a repeated attribute name or a value that
+is missing or not finite raises ``ValueError`` naming the file and the line.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -30,8 +31,8 @@ __all__ = ["MultiLabelStream", "read_arff", "load_cal500", "load_yeast", "iter_s
 PathLike = Union[str, Path]
 
 _RELATION_C = re.compile(r"-C\s+(-?\d+)")
-_ATTRIBUTE = re.compile(r"@attribute\s+('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)\s+(.+)$",
-                        re.IGNORECASE)
+_QUOTED_NAME = re.compile(r"""(['"])(?:\\.|(?!\1).)*\1\s""")
+_LIAC_LINE = re.compile(r",? (?:at|in) line -?\d+\.?")  # liac-arff's own line mention
 
 
 @dataclass
@@ -82,136 +83,193 @@ def iter_stream(X: np.ndarray, Y: np.ndarray, feature_names: Sequence,
                dict(zip(label_names, map(bool, yr))))
 
 
-def _unquote(name: str) -> str:
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
-        return re.sub(r"\\(.)", r"\1", name[1:-1])
-    return name
+def _liac_arff() -> Any:
+    try:
+        import arff
+    except ImportError:
+        arff = None
+    if arff is None or not hasattr(arff, "ArffDecoder"):
+        raise ImportError("reading ARFF files needs liac-arff: pip install liac-arff "
+                          "(a different package also named 'arff' does not do)")
+    return arff
 
 
-def _split_values(text: str) -> list[str]:
-    """Comma-separated ARFF values, honouring single and double quotes."""
-    out, cur, quote = [], [], ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-            else:
-                cur.append(ch)
-        elif ch in "'\"":
-            quote = ch
-        elif ch == ",":
-            out.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    out.append("".join(cur).strip())
+class _Lines:
+    """The file's lines, counting them, so errors can name the line being read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.number, self.text, self.at_end = path, 0, "", False
+
+    def __iter__(self) -> Iterator[str]:
+        with self.path.open(encoding="utf-8", errors="replace") as fh:
+            for self.number, self.text in enumerate(fh, 1):
+                yield self.text
+        self.at_end = True
+
+    def error(self, message: str) -> ValueError:
+        return ValueError(f"{self.path}, line {self.number}: {message}")
+
+
+def _decoder(arff: Any, lines: _Lines) -> Any:
+    """liac-arff's decoder, stricter about attributes: a repeated name, a type other
+    than numeric or nominal, and (because liac-arff truncates INTEGER values) integer
+    attributes are handled here; the latter are read as REAL and checked later."""
+
+    class Decoder(arff.ArffDecoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first_line: dict[str, int] = {}
+            self.integer: set[str] = set()
+
+        def _decode_attribute(self, s: str) -> tuple:
+            declared = s.split(None, 1)[-1].lstrip()
+            if declared[:1] in ("'", '"') and not _QUOTED_NAME.match(declared):
+                raise lines.error(f"unterminated quote in the attribute name: {s!r:.80}")
+            name, kind = super()._decode_attribute(s)
+            if name in self.first_line:
+                raise lines.error(f"attribute {name!r} is declared twice (first on line "
+                                  f"{self.first_line[name]}); each label and feature "
+                                  "needs its own name")
+            self.first_line[name] = lines.number
+            if kind == "INTEGER":
+                self.integer.add(name)
+                kind = "REAL"
+            elif kind == "STRING":
+                raise lines.error(f"attribute type {kind!r} of {name!r} not supported "
+                                  "(numeric or nominal only)")
+            return name, kind
+
+    return Decoder()
+
+
+def _nominal_codes(values: list[str]) -> dict[str, float]:
+    """A nominal value's number: the value itself when numeric (``{0,1}`` labels),
+    else its position in the declaration."""
+    codes = {}
+    for i, token in enumerate(values):
+        try:
+            codes[token] = float(token)
+        except ValueError:
+            codes[token] = float(i)
+    return codes
+
+
+def _row(values: list, attrs: list[tuple[str, Any]], codes: list, integer: set,
+         lines: _Lines) -> np.ndarray:
+    out = np.empty(len(values))
+    for j, ((name, _), value) in enumerate(zip(attrs, values)):
+        if value is None:
+            raise lines.error(f"missing value '?' for {name!r} (not supported)")
+        number = codes[j][value] if codes[j] is not None else float(value)
+        if not np.isfinite(number):
+            raise lines.error(f"value {value!r} of {name!r} is not finite")
+        if name in integer and number != round(number):
+            raise lines.error(f"{name!r} is an INTEGER attribute but holds {value!r}")
+        out[j] = number
     return out
 
 
-def _parse_value(token: str, nominal: Optional[list[str]], where: str) -> float:
-    if token == "?":
-        return np.nan
-    if nominal is not None:
-        if token not in nominal:
-            raise ValueError(f"{where}: value {token!r} is not one of {nominal}")
-        return float(token) if _is_number(token) else float(nominal.index(token))
-    try:
-        return float(token)
-    except ValueError:
-        raise ValueError(f"{where}: {token!r} is not a number") from None
+def _explain(err: Exception, arff: Any, lines: _Lines, n_attrs: int) -> str:
+    """liac-arff's error, said with what the row or header needed."""
+    if isinstance(err, arff.BadDataFormat):
+        return (f"expected {n_attrs} comma-separated values, or sparse 'index value' "
+                f"entries with indices below {n_attrs}")
+    if isinstance(err, arff.BadNumericalValue):
+        return "a value of a numeric attribute is not a number"
+    if isinstance(err, arff.BadLayout):
+        if lines.at_end:
+            return "no @data section"
+        return ("cannot parse this line (an unterminated quote, unbalanced braces or a "
+                "declaration out of place)")
+    err.line = lines.number
+    return _LIAC_LINE.sub("", str(err))
 
 
-def _is_number(token: str) -> bool:
+def _read_rows(path: Path) -> tuple[str, list[tuple[str, Any]], np.ndarray, list[int]]:
+    """The relation, the attributes, the data (dense or sparse rows) and each row's
+    line number, read with liac-arff; every problem raises ``ValueError`` naming the
+    line."""
+    arff = _liac_arff()
+    lines = _Lines(path)
+    decoder = _decoder(arff, lines)
+    attrs: list = []
+    rows, row_lines = [], []
     try:
-        float(token)
-        return True
-    except ValueError:
-        return False
+        parsed = decoder.decode(lines, return_type=arff.DENSE_GEN)
+        attrs = parsed["attributes"]
+        codes = [None if isinstance(kind, str) else _nominal_codes(kind)
+                 for _, kind in attrs]
+        for values in parsed["data"]:
+            rows.append(_row(values, attrs, codes, decoder.integer, lines))
+            row_lines.append(lines.number)
+    except arff.ArffException as err:
+        message = _explain(err, arff, lines, len(attrs))
+        raise lines.error(f"{message}: {lines.text.strip()[:80]!r}") from None
+    data = np.array(rows).reshape(len(rows), len(attrs))
+    return parsed["relation"], attrs, data, row_lines
 
 
 def read_arff(path: PathLike, *, n_labels: Optional[int] = None, labels_first: bool = True,
               label_names: Optional[Sequence[str]] = None) -> MultiLabelStream:
-    """Reads a MULAN / MEKA multi-label ARFF file.
+    """Reads a MULAN / MEKA multi-label ARFF file (dense or sparse rows).
 
-    The labels are found, in this order, from ``label_names``, from ``n_labels`` (the
-    first or, with ``labels_first=False``, the last attributes) or from ``-C n`` in the
-    relation name (negative ``n``: the last ``|n|`` attributes, as MEKA writes).
-    Features must be numeric (nominal features are coded by their index); missing
-    values ``?`` raise, as no learner here accepts them.
+    Parsing is liac-arff's (quoting, sparse ``{index value}`` rows, nominal
+    declarations); this function finds the labels, in this order, from
+    ``label_names``, from ``n_labels`` (the first or, with ``labels_first=False``,
+    the last attributes) or from ``-C n`` in the relation name (negative ``n``: the
+    last ``|n|`` attributes, as MEKA writes). Features must be numeric (nominal
+    features are coded by their value when numeric, else by their position).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ARFF file.
+    n_labels : int, default=None
+        Number of label attributes (MULAN keeps it in a separate XML file).
+    labels_first : bool, default=True
+        With ``n_labels``: labels are the first attributes, else the last.
+    label_names : sequence of str, default=None
+        The label attributes by name (overrides ``n_labels`` and ``-C``).
+
+    Returns
+    -------
+    MultiLabelStream
+        ``X`` float ``(n, d)``, ``Y`` bool ``(n, L)``, the names, and the relation
+        name (before any ``:``) as ``name``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Naming the file and the line: a malformed header or row (unterminated
+        quotes, wrong number of values, sparse index out of range), an attribute
+        declared twice, a string attribute, a missing value ``?``, a value that is
+        not finite (``inf``, ``nan``), a non-integer value of an INTEGER
+        attribute, a label that is not 0/1, or no way to tell the labels.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp(), "toy.arff")
+    >>> _ = path.write_text("@relation 'toy: -C 1'\\n@attribute tag {0,1}\\n"
+    ...                     "@attribute size numeric\\n@data\\n1,0.5\\n{1 2}\\n")
+    >>> s = read_arff(path)
+    >>> s.label_names, s.Y.tolist(), s.X.tolist()
+    (['tag'], [[True], [False]], [[0.5], [2.0]])
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ARFF file {path} not found")
-    relation, attrs, rows, sparse_rows = "", [], [], []
-    in_data = False
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            line = raw.strip()
-            where = f"{path}, line {lineno}"
-            if not line or line.startswith("%"):
-                continue
-            if not in_data:
-                low = line.lower()
-                if low.startswith("@relation"):
-                    relation = _unquote(line[len("@relation"):].strip())
-                elif low.startswith("@attribute"):
-                    m = _ATTRIBUTE.match(line)
-                    if m is None:
-                        raise ValueError(f"{where}: cannot read attribute {line!r}")
-                    name, kind = _unquote(m.group(1)), m.group(2).strip()
-                    if kind.startswith("{"):
-                        if not kind.endswith("}"):
-                            raise ValueError(f"{where}: unterminated nominal set {kind!r}")
-                        nominal = [_unquote(v) for v in _split_values(kind[1:-1])]
-                        attrs.append((name, nominal))
-                    elif kind.lower() in ("numeric", "real", "integer"):
-                        attrs.append((name, None))
-                    else:
-                        raise ValueError(f"{where}: attribute type {kind!r} not supported "
-                                         "(numeric or nominal only)")
-                elif low.startswith("@data"):
-                    if not attrs:
-                        raise ValueError(f"{where}: @data before any @attribute")
-                    in_data = True
-                else:
-                    raise ValueError(f"{where}: unexpected header line {line!r}")
-                continue
-            values = np.zeros(len(attrs))
-            if line.startswith("{"):
-                if not line.endswith("}"):
-                    raise ValueError(f"{where}: sparse row does not end with '}}'")
-                body = line[1:-1].strip()
-                for item in (_split_values(body) if body else []):
-                    parts = item.split(None, 1)
-                    if len(parts) != 2 or not parts[0].isdigit():
-                        raise ValueError(f"{where}: sparse entry {item!r} is not "
-                                         "'index value'")
-                    j = int(parts[0])
-                    if j >= len(attrs):
-                        raise ValueError(f"{where}: sparse index {j} out of range "
-                                         f"({len(attrs)} attributes)")
-                    values[j] = _parse_value(_unquote(parts[1].strip()), attrs[j][1], where)
-                sparse_rows.append(lineno)
-            else:
-                tokens = _split_values(line)
-                if len(tokens) != len(attrs):
-                    raise ValueError(f"{where}: {len(tokens)} values, expected "
-                                     f"{len(attrs)}")
-                for j, tok in enumerate(tokens):
-                    values[j] = _parse_value(_unquote(tok), attrs[j][1], where)
-            if np.isnan(values).any():
-                raise ValueError(f"{where}: missing value '?' (not supported)")
-            rows.append((lineno, values))
-    if not in_data:
-        raise ValueError(f"{path}: no @data section")
-    names = [a[0] for a in attrs]
+    relation, attrs, data, row_lines = _read_rows(path)
+    names = [name for name, _ in attrs]
     label_idx = _label_columns(path, names, relation, n_labels, labels_first, label_names)
-    data = np.array([r[1] for r in rows]).reshape(len(rows), len(attrs))
     for j in label_idx:
         bad = ~np.isin(data[:, j], (0.0, 1.0))
         if bad.any():
-            lineno = rows[int(np.argmax(bad))][0]
-            raise ValueError(f"{path}, line {lineno}: label {names[j]!r} is not 0/1")
+            row = int(np.argmax(bad))
+            raise ValueError(f"{path}, line {row_lines[row]}: label {names[j]!r} is "
+                             f"{data[row, j]:g}, not 0/1")
     feat_idx = [j for j in range(len(names)) if j not in set(label_idx)]
     return MultiLabelStream(data[:, feat_idx].astype(float), data[:, label_idx] == 1.0,
                             [names[j] for j in feat_idx], [names[j] for j in label_idx],

@@ -58,14 +58,29 @@ def test_sparse_rows(tmp_path):
 
 
 @pytest.mark.parametrize("attrs, rows, match", [
-    (LABELS_FIRST, ["1,0,0.5"], "line 10: 3 values, expected 4"),
-    (LABELS_FIRST, ["1,0,abc,1"], "line 10: 'abc' is not a number"),
-    (LABELS_FIRST, ["2,0,1,1"], "line 10: value '2' is not one of"),
-    (LABELS_FIRST, ["1,0,?,1"], "line 10: missing value"),
-    (LABELS_LAST[:3] + ["@attribute l2 numeric"], ["1,2,1,5"], "line 10: label 'l2'"),
-    (LABELS_FIRST, ["{0 1,9 1}"], "line 10: sparse index 9 out of range"),
-    (LABELS_FIRST, ["{0 1"], "line 10: sparse row"),
-    (LABELS_FIRST[:3] + ["@attribute f2 string"], ["1,0,1,a"], "line 7: attribute type"),
+    (LABELS_FIRST, ["1,0,0.5"], "line 10: expected 4 comma-separated values"),
+    (LABELS_FIRST, ["1,0,abc,1"], "line 10: a value of a numeric attribute is not a number"),
+    (LABELS_FIRST, ["2,0,1,1"], "line 10: Data value 2 not found in nominal declaration"),
+    (LABELS_FIRST, ["1,0,?,1"], "line 10: missing value '\\?' for 'f1'"),
+    (LABELS_LAST[:3] + ["@attribute l2 numeric"], ["1,2,1,0", "1,2,1,5"],
+     "line 11: label 'l2' is 5, not 0/1"),
+    (LABELS_FIRST, ["{0 1,9 1}"], "line 10: .*sparse 'index value' entries with indices "
+                                  "below 4"),
+    (LABELS_FIRST, ["{0 1"], "line 10: cannot parse this line"),
+    (LABELS_FIRST[:3] + ["@attribute f2 string"], ["1,0,1,a"],
+     "line 7: attribute type 'STRING' of 'f2' not supported"),
+    (LABELS_FIRST, ["1,0,inf,1"], "line 10: value inf of 'f1' is not finite"),
+    (LABELS_FIRST, ["1,0,1,-Infinity"], "line 10: value -inf of 'f2' is not finite"),
+    (LABELS_FIRST, ["1,0,nan,1"], "line 10: value nan of 'f1' is not finite"),
+    (LABELS_FIRST, ["1,0,1e400,1"], "line 10: value inf of 'f1' is not finite"),
+    (LABELS_FIRST[:2] + ["@attribute l1 numeric", "@attribute f2 real"], ["1,0,1,1"],
+     "line 6: attribute 'l1' is declared twice \\(first on line 4\\)"),
+    (LABELS_FIRST, ["1,0,'0.5,1"], "line 10: cannot parse this line \\(an unterminated "
+                                   "quote"),
+    (LABELS_FIRST[:2] + ["@attribute 'f1 numeric", "@attribute f2 real"], ["1,0,1,1"],
+     "line 6: unterminated quote in the attribute name"),
+    (LABELS_FIRST[:3] + ["@attribute f2 integer"], ["1,0,1,2.5"],
+     "line 10: 'f2' is an INTEGER attribute but holds 2.5"),
 ])
 def test_malformed_files_name_file_and_line(tmp_path, attrs, rows, match):
     c = -2 if attrs[0].startswith("@attribute f1") else 2
@@ -81,7 +96,7 @@ def test_missing_label_count_or_data(tmp_path):
     with pytest.raises(ValueError, match="-C n"):
         read_arff(path)
     path.write_text("@relation 'toy: -C 1'\n@attribute a {0,1}\n@attribute b numeric\n")
-    with pytest.raises(ValueError, match="no @data"):
+    with pytest.raises(ValueError, match="line 3: no @data section"):
         read_arff(path)
     with pytest.raises(FileNotFoundError):
         read_arff(tmp_path / "absent.arff")
