@@ -14,8 +14,26 @@ DEGREE_BUCKETS = (2, 5, 10)
 
 
 def degree_bucket_labels(bounds: Sequence[int] = DEGREE_BUCKETS) -> list[str]:
-    """Names of the buckets ``(0, b_1], (b_1, b_2], ..., (b_k, inf)``: ``"<=2"``,
-    ``"3-5"``, ``"6-10"``, ``">10"`` for the default bounds."""
+    """Names of the degree buckets ``[0, b_1], (b_1, b_2], ..., (b_k, inf)``.
+
+    Parameters
+    ----------
+    bounds : sequence of int, default=DEGREE_BUCKETS
+        Increasing upper bounds ``b_1 < ... < b_k`` of the buckets.
+
+    Returns
+    -------
+    list of str
+        ``k + 1`` names: ``"<=2"``, ``"3-5"``, ``"6-10"``, ``">10"`` for the default
+        bounds (a bucket of one degree is named by it).
+
+    Examples
+    --------
+    >>> degree_bucket_labels()
+    ['<=2', '3-5', '6-10', '>10']
+    >>> degree_bucket_labels((1, 2))
+    ['<=1', '2', '>2']
+    """
     labels = [f"<={bounds[0]}"]
     labels += [f"{lo + 1}-{hi}" if hi > lo + 1 else f"{hi}"
                for lo, hi in zip(bounds[:-1], bounds[1:])]
@@ -24,12 +42,28 @@ def degree_bucket_labels(bounds: Sequence[int] = DEGREE_BUCKETS) -> list[str]:
 
 def accuracy_by_degree(graph: Graph, y_true: Any, y_pred: Any, mask: Optional[Any] = None,
                        bounds: Sequence[int] = DEGREE_BUCKETS) -> dict[str, dict[str, float]]:
-    """Accuracy of ``y_pred`` on the nodes of ``mask`` (all nodes when None),
-    grouped by in-degree (self-loops excluded) into the buckets of ``bounds``.
+    """Accuracy of ``y_pred`` per in-degree bucket, where local augmentation
+    should help (nodes with few neighbours).
 
-    Returns ``{bucket: {"accuracy": a, "nodes": n}}`` for every bucket (accuracy
-    ``nan`` for an empty bucket).
+    Parameters
+    ----------
+    graph : Graph
+        The graph; a node's degree is its number of in-edges, self-loops excluded.
+    y_true, y_pred : array-like of shape (n_nodes,)
+        True and predicted labels of every node.
+    mask : array-like of bool of shape (n_nodes,), optional
+        The nodes to score (all when ``None``).
+    bounds : sequence of int, default=DEGREE_BUCKETS
+        Upper bounds of the buckets (:func:`degree_bucket_labels`).
 
+    Returns
+    -------
+    dict
+        ``{bucket: {"accuracy": a, "nodes": n}}`` for every bucket (accuracy
+        ``nan`` for an empty bucket).
+
+    Examples
+    --------
     >>> from graphbias.data.synthetic import karate_club
     >>> g = karate_club()
     >>> out = accuracy_by_degree(g, g.y, g.y)
