@@ -94,17 +94,18 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
         """
         p = self._begin_fit()
         self.network_ = compile_algorithm(p.algorithm).to(self.device_)
+        self._fit_params_ = self.get_params()
         return self
 
     def _network(self) -> tuple[torch.nn.Module, torch.device]:
-        """The network for the current parameters and its device: ``network_``
-        when it was built for them, else a new one."""
+        """``network_`` and ``device_`` while the parameters are those of ``fit``
+        (a model loaded on a machine without its device runs where it was loaded),
+        else a network built for the current parameters."""
+        if hasattr(self, "network_") and self.get_params() == self._fit_params_:
+            return self.network_, self.device_
         p = validate_params(self, self._aliases)
         device = resolve_device(p.device)
-        net = getattr(self, "network_", None)
-        if net is None or net.algorithm != p.algorithm or self.device_ != device:
-            net = compile_algorithm(p.algorithm).to(device)
-        return net, device
+        return compile_algorithm(p.algorithm).to(device), device
 
     def predict(self, graph: Any, *, source: Any = 0, hints: bool = False
                 ) -> Trace | list[Trace]:

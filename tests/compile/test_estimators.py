@@ -167,6 +167,20 @@ def test_cuda_without_cuda_is_a_clear_error():
         AlgorithmLearner("bfs", device="cuda").fit([])
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="loading without CUDA")
+def test_compiled_fitted_for_cuda_loads_and_runs_on_a_cpu_only_machine():
+    est = CompiledAlgorithm("bfs").fit()
+    # the state a CUDA fit leaves (network stored on the CPU by pickling)
+    est.set_params(device="cuda")
+    est._fit_params_, est.device_ = est.get_params(), torch.device("cuda")
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored = pickle.loads(pickle.dumps(est))
+    assert restored.device_ == torch.device("cpu")
+    assert restored.predict(nx.path_graph(3), source=0).outputs["dist"].tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        restored.set_params(algorithm="dfs").predict(nx.path_graph(3))
+
+
 @pytest.fixture(scope="module")
 def bfs_traces():
     return make_traces("bfs", algorithm_graphs("er", 8, 12, seed=0))
