@@ -293,6 +293,27 @@ def test_load_validates_the_file_before_building_the_module(tmp_path, edit_confi
         LocalAugmenter.load(path)
 
 
+def test_load_allocates_nothing_for_a_huge_configuration(tmp_path, monkeypatch):
+    """A configuration whose sizes disagree with the stored weights fails on the
+    meta device: no module of its size is ever allocated."""
+    from graphbias.augment import augmenter as module
+
+    devices = []
+
+    class Recording(ConditionalVAE):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            devices.append(self.encoder.weight.device.type)
+
+    monkeypatch.setattr(module, "ConditionalVAE", Recording)
+    path = _tampered(tmp_path, lambda c: _set(c["params"], "hidden_size", 10**9))
+    with pytest.raises(ValueError, match=r"needs \(1000000000, 12\)"):
+        LocalAugmenter.load(path)
+    assert devices == ["meta"]
+    assert LocalAugmenter.load(DATA / "augmenter_v1.pt").module_.encoder.weight.device.type \
+        == "cpu" and devices == ["meta", "meta"]
+
+
 def test_load_rejects_foreign_and_unsafe_files(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)
