@@ -18,12 +18,57 @@ __all__ = ["download_ogb_node", "download_command"]
 
 
 def download_command(root: Union[str, Path], name: str) -> str:
-    """The shell command that fetches ``name`` into ``root``."""
+    """The shell command that fetches ``name`` into ``root``.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The data root.
+    name : str
+        The OGB dataset, e.g. ``"ogbn-arxiv"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> download_command("data", "ogbn-arxiv")
+    'graphbias bench --download --datasets ogbn-arxiv --root data'
+    """
     return f"graphbias bench --download --datasets {name} --root {root}"
 
 
 def download_ogb_node(root: Union[str, Path], name: str) -> Path:
-    """Downloads and unpacks OGB dataset ``name`` as ``root/<name_>/``; returns it."""
+    """Downloads and unpacks OGB dataset ``name`` as ``root/<name_>/``; returns it.
+
+    The one explicit network access in graphbias; nothing else downloads. A
+    dataset already unpacked there is returned without downloading.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The data root (:func:`~graphbias.data.datasets.load_ogb_node` reads it).
+    name : str
+        A known OGB node-property dataset, e.g. ``"ogbn-arxiv"``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``root/<name_>``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a known OGB node dataset.
+
+    Examples
+    --------
+    >>> download_ogb_node("data", "ogbn-unknown")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown OGB node dataset 'ogbn-unknown'; known: ['ogbn-arxiv', 'ogbn-mag', 'ogbn-papers100M', 'ogbn-products', 'ogbn-proteins']
+    """
     meta = _OGB_NODE.get(name)
     if meta is None:
         raise ValueError(f"unknown OGB node dataset {name!r}; known: {sorted(_OGB_NODE)}")

@@ -43,10 +43,36 @@ def _tensor(name: str, value: Any) -> Tensor:
 
 
 def features_to_tensor(x: Any, name: str = "x") -> Tensor:
-    """Dense arrays become float tensors; scipy / torch sparse become torch CSR.
+    """Node features as a tensor: dense stays dense, scipy / torch sparse become
+    torch CSR.
 
     Sparse features stay sparse (never densified): layers multiply them with
-    sparse kernels. NaN or infinite entries raise ``ValueError``.
+    sparse kernels. Bool and integer features (unsigned included) become float32;
+    floating-point ones keep their dtype.
+
+    Parameters
+    ----------
+    x : array-like, scipy.sparse matrix or torch tensor (strided, COO or CSR)
+        A 2-D ``[N, F]`` matrix.
+    name : str, default="x"
+        How error messages name it.
+
+    Returns
+    -------
+    Tensor
+        Strided or ``torch.sparse_csr``, floating point.
+
+    Raises
+    ------
+    ValueError
+        Not 2-D, complex, not numeric, or holding NaN or infinite entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> features_to_tensor(np.array([[1, 0], [0, 2]], dtype=np.uint16))
+    tensor([[1., 0.],
+            [0., 2.]])
     """
     if sp.issparse(x):
         csr = sp.csr_matrix(x)
@@ -458,7 +484,25 @@ class Graph:
 
     def to(self, device: Any) -> "Graph":
         """The graph on ``device``: itself when already there, else a copy whose
-        cached structures (CSR, normalisations) are moved along."""
+        cached structures (CSR, normalisations) are moved along.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            E.g. ``"cpu"``, ``"cuda:1"``.
+
+        Returns
+        -------
+        Graph
+            ``self`` or a copy with every tensor (and cached CSR) on ``device``;
+            ``node_labels`` and ``name`` are shared.
+
+        Examples
+        --------
+        >>> g = Graph([[0], [1]])
+        >>> g.to("cpu") is g
+        True
+        """
         if self.device == torch.device(device):
             return self
         move = lambda t: None if t is None else t.to(device)  # noqa: E731

@@ -529,9 +529,9 @@ def random_graph(seed: int, n: int = 300, sparse: bool = False, **extra) -> Grap
 @pytest.mark.parametrize("sparse", [False, True])
 def test_write_load_round_trip(tmp_path, sparse):
     rng = np.random.default_rng(1)
+    part = rng.choice(4, 300, p=[0.5, 0.2, 0.2, 0.1])  # train, val, test, none
     g = random_graph(0, sparse=sparse, y=rng.integers(-1, 5, 300),
-                     train_mask=rng.random(300) < 0.5, val_mask=rng.random(300) < 0.2,
-                     test_mask=rng.random(300) < 0.3)
+                     train_mask=part == 0, val_mask=part == 1, test_mask=part == 2)
     folder = write_ogb_node(tmp_path, "my-graph", g, split="fixed")
     assert folder == tmp_path / "my_graph"
     h = load_ogb_node(tmp_path, "my-graph")

@@ -16,6 +16,27 @@ def available_datasets(root: PathLike) -> list[dict[str, str]]:
     or ``root/ogb/*/raw`` with ``edge.csv.gz``), ``traffic``
     (``root/traffic/los_speed.csv``) and ``multilabel`` (``*.arff`` in ``root`` or
     ``root/multilabel``).
+
+    Parameters
+    ----------
+    root : str or path-like
+        The data root.
+
+    Returns
+    -------
+    list of dict
+        Planetoid datasets first, then OGB, traffic and multi-label ones.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``root`` is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> available_datasets(tempfile.mkdtemp())
+    []
     """
     base = Path(root)
     if not base.is_dir():

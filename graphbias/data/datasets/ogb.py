@@ -163,6 +163,43 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
     Single-task labels become int64 ``[N]`` with -1 for missing (blank) entries;
     multi-task labels stay float ``[N, T]``. Masks come from
     ``split/<split>/{train,valid,test}.csv.gz`` (default: the only split folder).
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder holding ``<name_>/raw`` and ``<name_>/split``.
+    name : str
+        The dataset, e.g. ``"ogbn-arxiv"``.
+    split : str, default=None
+        The split folder's name; None takes the only one there is.
+    add_inverse_edge : bool, default=None
+        Append each edge's reverse; None: OGB's setting for ``name`` (False for
+        unknown names).
+
+    Returns
+    -------
+    Graph
+        ``x`` (float32, or int64 for integer features), ``edge_weight``, ``y``,
+        ``train_mask``, ``val_mask``, ``test_mask`` and ``name``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A required file or folder is missing; the message gives the expected layout.
+    ValueError
+        A malformed file, ids out of range, counts that disagree, or split files
+        that share nodes (both files are named).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphbias.data import Graph
+    >>> g = Graph([[0, 1, 2], [1, 2, 3]], y=[0, 1, 0, 1])
+    >>> root = tempfile.mkdtemp()
+    >>> _ = write_ogb_node(root, "toy", g, add_inverse_edge=False)
+    >>> h = load_ogb_node(root, "toy")
+    >>> h.edge_index.tolist(), h.y.tolist()
+    ([[0, 1, 2], [1, 2, 3]], [0, 1, 0, 1])
     """
     folder = Path(root) / _ogb_dirname(name)
     raw = folder / "raw"
@@ -287,6 +324,41 @@ def write_ogb_node(root: PathLike, name: str, graph: Graph, *, split: str = "ran
     nodes (``seed``) when it has none. With ``add_inverse_edge`` (default as in
     :func:`load_ogb_node`) the graph must be undirected without self-loops and only
     edges ``u < v`` are stored. A dataset already at that folder is replaced.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Where to write ``<name_>/``.
+    name : str
+        The dataset name (``-`` becomes ``_`` in the folder name).
+    graph : Graph
+        Must have ``y``: integer class ids ``[N]`` (-1: missing) or multi-task
+        ``[N, T]``. Its masks, when given, must be disjoint.
+    split : str, default="random"
+        The split folder's name.
+    add_inverse_edge : bool, default=None
+        Store each undirected edge once; None: OGB's setting for ``name``.
+    seed : int, default=0
+        Seed of the random split used when the graph has no masks.
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset folder ``root/<name_>``.
+
+    Raises
+    ------
+    ValueError
+        No ``y``, float class ids, overlapping masks, some but not all masks, or
+        a directed graph with ``add_inverse_edge``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphbias.data import Graph
+    >>> g = Graph([[0, 1], [1, 0]], y=[0, 1])
+    >>> write_ogb_node(tempfile.mkdtemp(), "toy-graph", g).name
+    'toy_graph'
     """
     if graph.y is None:
         raise ValueError("graph.y is required: OGB node datasets always have "
@@ -368,6 +440,21 @@ def ogb_evaluate(name: str, y_true: Any, y_pred: Any) -> dict[str, float]:
     otherwise computes the same metric (accuracy averaged over tasks, NaN labels
     skipped). ``[N]`` inputs are read as one task.
 
+    Parameters
+    ----------
+    name : str
+        The dataset; unknown names are scored by accuracy.
+    y_true, y_pred : array-like of shape (N,) or (N, T)
+        Targets (NaN: unlabelled) and predictions (class ids, or scores for
+        ROC-AUC).
+
+    Returns
+    -------
+    dict
+        ``{metric: value}``.
+
+    Examples
+    --------
     >>> ogb_evaluate("my-graph", [0, 1, 2, 2], [0, 1, 1, 2])
     {'acc': 0.75}
     """
