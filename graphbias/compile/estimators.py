@@ -80,6 +80,11 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return True
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False           # nothing is learned
+        return tags
+
     def fit(self, X: Any = None, y: Any = None) -> "CompiledAlgorithm":
         """Validates the parameters and builds the network.
 

@@ -107,6 +107,7 @@ def test_huge_weights():
 def test_compiled_estimator_contract():
     est = CompiledAlgorithm("dfs")
     assert est.get_params() == {"algorithm": "dfs", "device": "cpu"}
+    assert not est.__sklearn_tags__().requires_fit
     assert est.fit() is est and est.network_.algorithm == "dfs"
     assert est.device_ == torch.device("cpu")
     restored = pickle.loads(pickle.dumps(est))
