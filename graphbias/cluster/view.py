@@ -257,8 +257,27 @@ class GraphView:
 
     def self_loops(self, owner: np.ndarray, nbrs: np.ndarray, w: np.ndarray,
                    nodes: np.ndarray) -> np.ndarray:
-        """The self-loop weight of each of ``nodes`` (0 without one), from their rows
-        ``(owner, nbrs, w)`` as :meth:`rows` returns them."""
+        """The self-loop weight of each of ``nodes``, from their rows.
+
+        Parameters
+        ----------
+        owner, nbrs, w : ndarray
+            The rows of ``nodes`` as :meth:`rows` returns them.
+        nodes : ndarray of int
+            The nodes the rows were read for.
+
+        Returns
+        -------
+        ndarray of float
+            The (re-weighted) weight of each node's self-loop, 0 without one.
+
+        Examples
+        --------
+        >>> view = GraphView.from_graph(Graph([[0, 0, 1], [0, 1, 0]], 2))
+        >>> nodes = np.array([0, 1])
+        >>> view.self_loops(*view.rows(nodes), nodes).tolist()
+        [1.0, 0.0]
+        """
         loop = nbrs == nodes[owner]
         return np.bincount(owner[loop], w[loop], minlength=nodes.size)
 
