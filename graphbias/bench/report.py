@@ -3,8 +3,9 @@
 Per suite: tables of mean ± std over seeds (datasets that record the same metrics
 share a table), optional paired comparisons against baseline methods (paired
 t-tests over the seeds both ran), an optional dataset x method table of one metric
-and a PNG figure. One unit per metric everywhere: accuracies (metrics named
-``*acc`` or ``acc_*``) in %, timings (``*seconds*``, ``wall_s``, ``ms*``) as the
+and PNG figures (bars per metric; lines for curves a cell records, such as a
+windowed metric over a stream). One unit per metric everywhere: accuracies
+(metrics named ``*acc``, ``acc_*`` or ``*accuracy*``) in %, timings (``*seconds*``, ``wall_s``, ``ms*``) as the
 median over seeds, in tables and figures alike. ``graphbias bench report SOURCE``
 rebuilds the report at any time from a run's cell files or from recorded
 JSON-lines results.
@@ -21,12 +22,12 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .results import (metric_values, scan_cells, summarise, write_tables,
+from .results import (metric_values, scan_cells, slug, summarise, write_tables,
                       write_text_atomic)
 
 __all__ = ["ReportSpec", "format_metric", "column_title", "ordered_metrics",
-           "plotted_metrics", "paired_comparison", "plot_suite", "report_markdown",
-           "write_report"]
+           "plotted_metrics", "paired_comparison", "plot_suite", "curve_fields",
+           "plot_curves", "report_markdown", "write_report"]
 
 _NOT_PLOTTED = {"wall_s", "seed"}
 _MAX_PANELS = 6
@@ -62,7 +63,7 @@ class ReportSpec:
 
 
 def _percent(metric: str) -> bool:
-    return metric.endswith("acc") or metric.startswith("acc_")
+    return metric.endswith("acc") or metric.startswith("acc_") or "accuracy" in metric
 
 
 def _timing(metric: str) -> bool:
@@ -413,6 +414,107 @@ def plot_suite(suite: str, rows: list[dict[str, Any]], path: Path,
     return path
 
 
+def curve_fields(record: dict[str, Any]) -> list[str]:
+    """The fields of ``record`` that hold a curve: a non-empty list of points, each
+    a dict with a numeric ``t`` (e.g. instances seen) and metrics at ``t``.
+
+    Parameters
+    ----------
+    record : dict
+        A cell record.
+
+    Returns
+    -------
+    list of str
+        The curve fields, in the record's order.
+
+    Examples
+    --------
+    >>> curve_fields({"seed": 0, "f1": 0.5, "curve": [{"t": 250, "micro_f1": 0.4}]})
+    ['curve']
+    """
+    return [k for k, v in record.items() if isinstance(v, list) and v
+            and all(isinstance(p, dict) and isinstance(p.get("t"), (int, float))
+                    for p in v)]
+
+
+def _mean_curve(records: list[dict[str, Any]], field: str, metric: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``t`` and the mean over records of ``metric`` at each ``t`` any record has."""
+    by_t: dict[float, list[float]] = {}
+    for r in records:
+        for point in r.get(field) or ():
+            value = point.get(metric)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                by_t.setdefault(float(point["t"]), []).append(float(value))
+    t = np.array(sorted(by_t))
+    return t, np.array([np.mean(by_t[x]) for x in t])
+
+
+def plot_curves(title: str, records: list[dict[str, Any]], field: str, path: Path) -> Path:
+    """Lines of every metric of the ``field`` curves against ``t``: one panel per
+    metric (at most six), one line per method (the mean over its seeds at each
+    ``t``), accuracies in %, and a dashed vertical line at each ``drift_at`` the
+    records give (where the stream changes).
+
+    Parameters
+    ----------
+    title : str
+        The figure's title.
+    records : list of dict
+        Cell records of one dataset with the curve ``field``.
+    field : str
+        The curve field (see :func:`curve_fields`).
+    path : Path
+        The PNG file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = list(dict.fromkeys(k for r in records for p in r.get(field) or ()
+                                 for k, v in p.items()
+                                 if k != "t" and isinstance(v, (int, float))))[:_MAX_PANELS]
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 2.3 * len(metrics) + 0.5),
+                             sharex=True, squeeze=False)
+    drifts = sorted({r["drift_at"] for r in records
+                     if isinstance(r.get("drift_at"), (int, float))})
+    for ax, metric in zip(axes[:, 0], metrics):
+        for method in methods:
+            t, y = _mean_curve([r for r in records if r["method"] == method], field, metric)
+            ax.plot(t, _scale(metric) * y, label=method)
+        for x in drifts:
+            ax.axvline(x, color="grey", ls="--")
+        ax.set_ylabel(f"{metric} (%)" if _percent(metric) else metric)
+    axes[0, 0].legend(fontsize="small")
+    axes[-1, 0].set_xlabel("t")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _curve_figures(suite: str, records: list[dict[str, Any]], plots: Path) -> list[str]:
+    lines = []
+    for dataset in dict.fromkeys(r["dataset"] for r in records):
+        mine = [r for r in records if r["dataset"] == dataset]
+        for field in dict.fromkeys(f for r in mine for f in curve_fields(r)):
+            name = f"{slug(suite)}-{slug(dataset)}-{slug(field)}.png"
+            plot_curves(f"{suite} / {dataset}: {field}",
+                        [r for r in mine if field in curve_fields(r)], field, plots / name)
+            lines += [f"![{dataset} {field}](plots/{name})", ""]
+    return lines
+
+
 def _check_spec(records: Sequence[dict[str, Any]], spec: ReportSpec) -> None:
     """A ValueError for a metric, baseline or pivot that no record has."""
     recorded = sorted({k for r in records for k in r})
@@ -458,6 +560,7 @@ def _suite_section(suite: str, records: list[dict[str, Any]], spec: ReportSpec,
                  and any(m in r for r in rows)] if spec.metrics else None
         plot_suite(suite, rows, plots / f"{suite}.png", shown or None)
         lines += [f"![{suite}](plots/{suite}.png)", ""]
+        lines += _curve_figures(suite, ok, plots)
     for r in failed:
         lines.append(f"- failed: {r['dataset']} / {r['method']} / seed {r['seed']}: "
                      f"{r['error']}")

@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["machine_info", "cell_path", "write_cell", "read_cells", "scan_cells",
            "write_tables", "read_results", "load_results", "summarise",
-           "metric_values", "write_text_atomic", "KEYS"]
+           "metric_values", "write_text_atomic", "slug", "KEYS"]
 
 KEYS = ("suite", "dataset", "method", "seed")
 
@@ -62,7 +62,15 @@ def machine_info() -> dict[str, Any]:
             "backend": ops.backend(), "platform": platform.platform()}
 
 
-def _slug(value: Any) -> str:
+def slug(value: Any) -> str:
+    """``value`` as a file-name part: runs of other characters than letters,
+    digits and ``_.+-`` become ``-``.
+
+    Examples
+    --------
+    >>> slug("exact/er")
+    'exact-er'
+    """
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", str(value)).strip("-") or "_"
 
 
@@ -90,8 +98,8 @@ def cell_path(out: Path, record: dict[str, Any]) -> Path:
     missing = [k for k in KEYS if k not in record]
     if missing:
         raise ValueError(f"result record lacks keys {missing}")
-    name = f"{_slug(record['dataset'])}__{_slug(record['method'])}__seed{record['seed']}"
-    return Path(out) / "cells" / _slug(record["suite"]) / f"{name}.json"
+    name = f"{slug(record['dataset'])}__{slug(record['method'])}__seed{record['seed']}"
+    return Path(out) / "cells" / slug(record["suite"]) / f"{name}.json"
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -180,7 +188,7 @@ def scan_cells(out: Path, suite: Optional[str] = None
     unreadable : list of (Path, str)
         Truncated or corrupt cell files and what is wrong with each.
     """
-    pattern = f"{_slug(suite)}/*.json" if suite is not None else "*/*.json"
+    pattern = f"{slug(suite)}/*.json" if suite is not None else "*/*.json"
     records, unreadable = [], []
     for path in sorted((Path(out) / "cells").glob(pattern)):
         try:

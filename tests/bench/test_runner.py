@@ -340,7 +340,7 @@ def test_two_sources_with_one_cell_clash(fake, tmp_path):
 def test_plots_show_percent_and_clip_error_bars_at_zero(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    figures = []
+    figures, close = [], plt.close
     monkeypatch.setattr(plt, "close", figures.append)
     records = [{"suite": "s", "dataset": "d", "method": "m", "seed": s, "test_acc": acc,
                 "loss": loss, "seconds": sec}
@@ -354,7 +354,7 @@ def test_plots_show_percent_and_clip_error_bars_at_zero(tmp_path, monkeypatch):
     low = min(seg[:, 1].min() for c in axes["loss"].collections for seg in c.get_segments())
     assert low == pytest.approx(0.0)                        # 0.3 - 0.3, not below
     assert not axes["seconds (median)"].collections          # no error bar on a median
-    plt.close(figures[0])
+    close(figures[0])
 
 
 def test_suite_with_a_missing_extra_is_skipped_with_the_install_command(
@@ -369,3 +369,35 @@ def test_suite_with_a_missing_extra_is_skipped_with_the_install_command(
     assert len(run_suites([fake, "fake2"], root=None, out=tmp_path, seeds=1,
                           quick=False)) == 4
     assert {r["suite"] for r in read_results(tmp_path / "results.jsonl")} == {"fake2"}
+
+
+def test_recorded_curves_are_drawn_per_dataset_with_the_drift_marked(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures, close = [], plt.close
+    monkeypatch.setattr(plt, "close", figures.append)
+
+    def curve(seed, drop):
+        return [{"t": t, "subset_accuracy": 0.5 - drop * (t == 20) + 0.1 * seed,
+                 "n_clusters": 3} for t in (10, 20, 30)]
+
+    records = [{"suite": "s", "dataset": "drift", "method": m, "seed": seed,
+                "micro_f1": 0.5, "drift_at": 20, "curve": curve(seed, drop)}
+               for m, drop in (("handled", 0.1), ("ignored", 0.3)) for seed in (0, 1)]
+    records.append({"suite": "s", "dataset": "still", "method": "handled", "seed": 0,
+                    "micro_f1": 0.4})
+    path = write_report(tmp_path, records)
+    report = path.read_text()
+    assert "![drift curve](plots/s-drift-curve.png)" in report and "still curve" not in report
+    assert (tmp_path / "plots" / "s-drift-curve.png").stat().st_size > 5000
+    fig = figures[-1]
+    accuracy, clusters = fig.axes
+    assert accuracy.get_ylabel() == "subset_accuracy (%)"
+    lines = {line.get_label(): line for line in accuracy.get_lines()
+             if not line.get_label().startswith("_")}
+    assert list(lines["ignored"].get_xdata()) == [10, 20, 30]
+    assert lines["ignored"].get_ydata() == pytest.approx([55.0, 25.0, 55.0])  # seed mean
+    drift = [line for line in clusters.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_xdata()[0] for line in drift] == [20]
+    for figure in figures:
+        close(figure)
