@@ -102,10 +102,8 @@ def _decimals(x: float) -> int:
     return next((d for d, bound in ((3, 10), (2, 100), (1, 1000)) if abs(x) < bound), 0)
 
 
-def _number(x: float, decimals: int, sign: bool = False) -> str:
-    if x != 0 and abs(x) < 1e-3:
-        return f"{x:+.2e}" if sign else f"{x:.2e}"
-    return f"{x:+,.{decimals}f}" if sign else f"{x:,.{decimals}f}"
+def _number(x: float, decimals: int) -> str:
+    return f"{x:.2e}" if x != 0 and abs(x) < 1e-3 else f"{x:,.{decimals}f}"
 
 
 def _scale(metric: str) -> float:
@@ -272,10 +270,11 @@ def paired_comparison(records: Sequence[dict[str, Any]], baseline: str,
     list of dict
         Per (dataset, method), baseline first: ``dataset``, ``method``, ``runs``,
         ``summary`` (``{"mean", "std", "median", "n"}`` over the method's runs),
-        ``paired`` (seeds both ran), ``difference`` (mean of method minus
-        baseline), ``ratio`` (mean of method / baseline; NaN if a baseline value is
-        0) and ``p`` (two-sided paired t-test, ``scipy.stats.ttest_rel``; NaN with
-        fewer than two pairs or identical differences).
+        ``paired`` (seeds both ran), ``difference`` and ``difference_std`` (mean
+        and std of method minus baseline), ``ratio`` and ``ratio_std`` (of method /
+        baseline; NaN if a baseline value is 0) and ``p`` (two-sided paired t-test,
+        ``scipy.stats.ttest_rel``; NaN with fewer than two pairs or identical
+        differences).
 
     Examples
     --------
@@ -303,13 +302,18 @@ def paired_comparison(records: Sequence[dict[str, Any]], baseline: str,
             v = np.array(list(values.values()))
             summary = ({"mean": float(v.mean()), "std": float(v.std()),
                         "median": float(np.median(v)), "n": int(v.size)} if v.size else None)
-            ratio = float(np.mean(a / b)) if seeds and np.all(b != 0) else math.nan
+            ratio = a / b if seeds and np.all(b != 0) else np.array([math.nan])
+            diff = a - b if seeds else np.array([math.nan])
             out.append({"dataset": dataset, "method": method,
                         "runs": len(by[(dataset, method)]), "summary": summary,
-                        "paired": len(seeds),
-                        "difference": float(np.mean(a - b)) if seeds else math.nan,
-                        "ratio": ratio, "p": _paired_p(a, b)})
+                        "paired": len(seeds), "difference": float(diff.mean()),
+                        "difference_std": float(diff.std()), "ratio": float(ratio.mean()),
+                        "ratio_std": float(ratio.std()), "p": _paired_p(a, b)})
     return out
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") else f"+{text}"
 
 
 def _paired_table(records: Sequence[dict[str, Any]], baseline: str,
@@ -327,15 +331,17 @@ def _paired_table(records: Sequence[dict[str, Any]], baseline: str,
         if r["method"] == baseline:
             body.append(cells + [str(r["paired"]), "—", "—", "—"])
             continue
-        diff = _scale(metric) * r["difference"]
-        decimals = 1 if _percent(metric) else _decimals(diff)
+        diff = {"mean": r["difference"], "std": r["difference_std"],
+                "median": r["difference"]}
+        ratio = {"mean": r["ratio"], "std": r["ratio_std"], "median": r["ratio"]}
         body.append(cells + [str(r["paired"]),
-                             "" if math.isnan(diff) else _number(diff, decimals, sign=True),
-                             "" if math.isnan(r["ratio"]) else f"{r['ratio']:.3f}",
+                             "" if math.isnan(r["difference"]) else
+                             _signed(format_metric(metric, diff)),
+                             "" if math.isnan(r["ratio"]) else format_metric("ratio", ratio),
                              "—" if math.isnan(r["p"]) else f"{r['p']:.1e}"])
     return [f"### Paired comparison against {baseline} on {metric}", "",
             f"Mean ± std over each method's seeds; difference (method minus {baseline}) "
-            f"and ratio averaged over the seeds both ran; two-sided paired t-test on "
+            f"and ratio, mean ± std over the seeds both ran; two-sided paired t-test on "
             f"those seeds (— when undefined: fewer than two pairs or identical "
             f"differences).", ""] + _markdown(head, body)
 
