@@ -195,11 +195,118 @@ CASES: dict[str, Case] = {
         better_worse=_forecast_better_worse),
 }
 
+# ------------------------------------------------------------ compile / cluster / stream
+@functools.cache
+def _traces():
+    from graphbias.compile import make_traces
+    from graphbias.data.synthetic.algorithms import algorithm_graphs
+
+    return make_traces("bfs", algorithm_graphs("er", 8, 8, seed=0))
+
+
+def _learner(**params):
+    from graphbias.compile import AlgorithmLearner
+
+    return AlgorithmLearner(**{"algorithm": "bfs", "hidden_channels": 8, "max_epochs": 2,
+                               "random_state": 0, **params})
+
+
+def _learner_better_worse():
+    from graphbias.compile import make_traces
+    from graphbias.data.synthetic.algorithms import algorithm_graphs
+
+    test = make_traces("bfs", algorithm_graphs("er", 8, 6, seed=1))
+    good = _learner(hidden_channels=32, max_epochs=30).fit(_traces())
+    bad = _learner(max_epochs=1, lr=1e-6).fit(_traces())
+    return good.score(test), bad.score(test)
+
+
+def _pi(est, traces):
+    return [t.outputs["pi"] for t in est.predict([t.graph for t in traces], source=0)]
+
+
+@functools.cache
+def _algorithm_graphs():
+    from graphbias.data.synthetic.algorithms import algorithm_graphs
+
+    return algorithm_graphs("er", 8, 3, seed=0, directed=True)
+
+
+def _compiled(**params):
+    from graphbias.compile import CompiledAlgorithm
+
+    return CompiledAlgorithm(**{"algorithm": "bfs", **params})
+
+
+@functools.cache
+def _planted():
+    from graphbias.data.synthetic.planted import planted_cluster
+
+    return planted_cluster(40, 400, degree_in=8, degree_out=2, degree_rest=8, noise=0.1,
+                           seed=0)
+
+
+def _clustering(**params):
+    from graphbias.cluster import NoisyLabelLocalClustering
+
+    return NoisyLabelLocalClustering(**params)
+
+
+def _clustering_better_worse():
+    pc = _planted()
+    inside = np.isin(np.arange(pc.graph.num_nodes), pc.target).astype(int)
+    good = _clustering().fit(pc.graph, noisy_labels=inside)
+    bad = _clustering().fit(pc.graph, noisy_labels=1 - inside)
+    return good.score([0, 5, 9], pc.target), bad.score([0, 5, 9], pc.target)
+
+
+@functools.cache
+def _multilabel():
+    from graphbias.data.synthetic.multilabel import multilabel_stream
+
+    return multilabel_stream(300, n_features=4, n_labels=4, n_groups=2, seed=0)
+
+
+def _ihomer(**params):
+    from graphbias.stream import IHOMER
+
+    return IHOMER(**{"grace_period": 50, "cluster_grace_period": 50, "random_state": 0,
+                     **params})
+
+
+CASES.update({
+    "AlgorithmLearner": Case(
+        make=_learner, data=_traces, fit=lambda est, d: est.fit(d), predict=_pi,
+        refit={"hidden_channels": 4, "batch_size": 8}, better_worse=_learner_better_worse),
+    "CompiledAlgorithm": Case(
+        make=_compiled, data=_algorithm_graphs, fit=lambda est, d: est.fit(),
+        predict=lambda est, d: [t.outputs for t in est.predict(d, source=0)],
+        refit={"algorithm": "dfs"}, random=False,
+        skip={"score": "exact by construction: nothing to score",
+              "fit": "nothing is learned: fitted from the start (requires_fit=False)"}),
+    "NoisyLabelLocalClustering": Case(
+        make=_clustering, data=_planted,
+        fit=lambda est, d: est.fit(d.graph, noisy_labels=d.noisy_labels),
+        predict=lambda est, d: est.predict([0, 1, [2, 3]]),
+        refit={"method": "ppr", "label_eps": 0.2, "alpha": 0.1},
+        better_worse=_clustering_better_worse, random=False),
+    "IHOMER": Case(
+        make=_ihomer, data=_multilabel, fit=lambda est, d: est.fit(d.X, d.Y),
+        predict=lambda est, d: est.predict_proba(d.X[:60]),
+        refit={"clustering": "random", "n_neighbors": 5},
+        skip={"score": "streaming: evaluated prequentially (graphbias.stream.prequential)"}),
+})
 # scikit-learn's generic checks (parametrize_with_checks): the test module that runs
 # them, or why an estimator's inputs do not fit them (they pass X, y arrays only).
 _CAUSAL_INPUT = ("fit(Y, T, *, X, graph) as EconML: the checks' fit(X, y) has no "
                  "treatment")
 SKLEARN_CHECKS = {
+    "AlgorithmLearner": "fits algorithm traces (graphs and hint sequences), not X / y",
+    "CompiledAlgorithm": "nothing is learned; its input is graphs and source nodes",
+    "NoisyLabelLocalClustering": "fits a graph and per-node labels; predicts clusters "
+                                 "around seed nodes, not rows",
+    "IHOMER": "a streaming multi-label learner: Y is a label matrix, learnt one instance "
+              "at a time (the checks fit single-output y)",
     "GraphRLearner": _CAUSAL_INPUT, "GNNTLearner": _CAUSAL_INPUT,
     "GNNSLearner": _CAUSAL_INPUT, "EconMLLearner": _CAUSAL_INPUT,
     "NodeClassifier": "tests/nn/test_node_classifier.py",
@@ -279,6 +386,8 @@ def test_fit_returns_self_and_predict_needs_fit(name):
 
     case = CASES[name]
     est = case.make()
+    if not est.__sklearn_tags__().requires_fit:
+        pytest.skip(case.skip["fit"])
     with pytest.raises(NotFittedError):
         case.predict(est, case.data())
     assert case.fit(est, case.data()) is est
