@@ -11,7 +11,7 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +20,9 @@ from rich.table import Table
 from .. import __version__
 from .runner import BACKENDS
 from .suites import SUITES
+
+if TYPE_CHECKING:
+    from .report import ReportSpec
 
 __all__ = ["main"]
 
@@ -240,7 +243,7 @@ def _make_ogb(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _spec(args: argparse.Namespace) -> Any:
+def _spec(args: argparse.Namespace) -> ReportSpec:
     from .report import ReportSpec
 
     return ReportSpec(metrics=tuple(_names(args.metrics)),

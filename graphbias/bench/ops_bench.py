@@ -12,7 +12,7 @@ import importlib.util
 import os
 import statistics
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 import torch

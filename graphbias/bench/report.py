@@ -5,8 +5,9 @@ share a table), optional paired comparisons against baseline methods (paired
 t-tests over the seeds both ran), an optional dataset x method table of one metric
 and PNG figures (bars per metric; lines for curves a cell records, such as a
 windowed metric over a stream). One unit per metric everywhere: accuracies
-(metrics named ``*acc``, ``acc_*`` or ``*accuracy*``) in %, timings (``*seconds*``, ``wall_s``, ``ms*``) as the
-median over seeds, in tables and figures alike. ``graphbias bench report SOURCE``
+(metrics named ``*acc``, ``acc_*`` or ``*accuracy*``) in %, timings
+(``*seconds*``, ``wall_s``, ``ms*``) as the median over seeds, in tables and
+figures alike. ``graphbias bench report SOURCE``
 rebuilds the report at any time from a run's cell files or from recorded
 JSON-lines results.
 """

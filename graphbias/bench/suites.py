@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import numpy as np
-
 from ..data import Graph
 from ..data.datasets import (available_datasets, find_planetoid, load_ogb_node,
                              load_planetoid)

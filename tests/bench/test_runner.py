@@ -211,6 +211,8 @@ def test_unknown_method_or_dataset_is_an_error_naming_them(fake, tmp_path, capsy
         run_suites([fake], root=None, out=tmp_path, seeds=1, quick=True,
                    datasets=["d1", "d3"])
     assert not (tmp_path / "cells").exists()
+    assert main(["bench", "--suite", fake, "--threads", "0", "--out", str(tmp_path)]) == 2
+    assert "threads must be an integer >= 1, got 0" in capsys.readouterr().out
 
 
 def test_corrupt_cell_file_is_named_and_rerun(fake, tmp_path, capsys):
