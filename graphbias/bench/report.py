@@ -27,10 +27,11 @@ from .results import (metric_values, scan_cells, slug, summarise, write_tables,
                       write_text_atomic)
 
 __all__ = ["ReportSpec", "format_metric", "column_title", "ordered_metrics",
-           "plotted_metrics", "paired_comparison", "plot_suite", "curve_fields",
+           "table_metrics", "plotted_metrics", "paired_comparison", "plot_suite", "curve_fields",
            "plot_curves", "report_markdown", "write_report"]
 
 _NOT_PLOTTED = {"wall_s", "seed"}
+_MARKERS = {"drift_at"}
 _MAX_PANELS = 6
 
 
@@ -192,8 +193,29 @@ def ordered_metrics(metrics: Sequence[str]) -> list[str]:
     return sorted(set(metrics), key=rank)
 
 
-def _row_metrics(rows: list[dict[str, Any]]) -> list[str]:
-    return ordered_metrics([k for r in rows for k, v in r.items() if isinstance(v, dict)])
+def table_metrics(rows: list[dict[str, Any]]) -> list[str]:
+    """The metrics of summarised rows in :func:`ordered_metrics` order, without
+    ``drift_at`` (where a recorded curve changes: a marker, not a result).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`~graphbias.bench.results.summarise`.
+
+    Returns
+    -------
+    list of str
+        The metric names.
+
+    Examples
+    --------
+    >>> one = {"mean": 1.0, "std": 0.0, "median": 1.0}
+    >>> table_metrics([{"method": "m", "runs": 1, "seconds": one, "f1": one,
+    ...                 "drift_at": one}])
+    ['f1', 'seconds']
+    """
+    return ordered_metrics([k for r in rows for k, v in r.items()
+                            if isinstance(v, dict) and k not in _MARKERS])
 
 
 def plotted_metrics(rows: list[dict[str, Any]]) -> list[str]:
@@ -209,7 +231,7 @@ def plotted_metrics(rows: list[dict[str, Any]]) -> list[str]:
     list of str
         The metrics to draw; ``["wall_s"]`` when no other has a value.
     """
-    finite = [m for m in _row_metrics(rows) if m not in _NOT_PLOTTED
+    finite = [m for m in table_metrics(rows) if m not in _NOT_PLOTTED
               and any(np.isfinite(r[m]["mean"]) for r in rows if m in r)]
     return finite[:_MAX_PANELS] or ["wall_s"]
 
@@ -556,7 +578,7 @@ def _suite_section(suite: str, records: list[dict[str, Any]], spec: ReportSpec,
              f"(population std); accuracies in %, timings as the median over seeds.", ""]
     if ok:
         rows = summarise(ok, spec.metrics or None)
-        metrics = list(spec.metrics) or _row_metrics(rows)
+        metrics = list(spec.metrics) or table_metrics(rows)
         lines += _metric_tables(rows, metrics)
         compared = metrics[0] if metrics else None
         for baseline in spec.baselines if compared else ():

@@ -22,7 +22,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn)
 from rich.table import Table
 
-from .report import ReportSpec, column_title, format_metric, ordered_metrics, write_report
+from .report import ReportSpec, column_title, format_metric, table_metrics, write_report
 from .results import KEYS, cell_path, machine_info, summarise, write_cell, write_text_atomic
 from .suites import SUITES, Cell, suite_unavailable
 
@@ -411,7 +411,7 @@ def results_table(records: list[dict[str, Any]], title: str = "") -> Table:
         The table.
     """
     rows = summarise(r for r in records if "error" not in r)
-    metrics = ordered_metrics([k for r in rows for k, v in r.items() if isinstance(v, dict)])
+    metrics = table_metrics(rows)
     table = Table(title=title)
     for col in ["dataset", "method", "runs"] + [column_title(m) for m in metrics]:
         table.add_column(col, justify="left" if col in ("dataset", "method") else "right")

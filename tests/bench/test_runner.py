@@ -391,6 +391,7 @@ def test_recorded_curves_are_drawn_per_dataset_with_the_drift_marked(tmp_path, m
     path = write_report(tmp_path, records)
     report = path.read_text()
     assert "![drift curve](plots/s-drift-curve.png)" in report and "still curve" not in report
+    assert "drift_at" not in report                          # a marker, not a metric
     assert (tmp_path / "plots" / "s-drift-curve.png").stat().st_size > 5000
     fig = figures[-1]
     accuracy, clusters = fig.axes
