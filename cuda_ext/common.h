@@ -7,6 +7,13 @@
 #include <string>
 #include <vector>
 
+// Functions called from both the CPU kernels and the CUDA kernels.
+#if defined(__CUDACC__)
+#define GRAPHBIAS_HOST_DEVICE __host__ __device__
+#else
+#define GRAPHBIAS_HOST_DEVICE
+#endif
+
 namespace graphbias {
 
 enum class Reduce { Sum, Mean, Max, Min };
@@ -21,6 +28,18 @@ inline Reduce parse_reduce(const std::string& reduce) {
 }
 
 constexpr bool has_arg(Reduce r) { return r == Reduce::Max || r == Reduce::Min; }
+
+// Whether m replaces the running extreme acc of a max / min: a strictly better m, or a
+// NaN m over a number. A NaN therefore propagates (as in torch.amax / amin and the
+// reference path), the first NaN of a segment wins and stays, and otherwise the first
+// entry reaching the extremum wins. Bitwise operators keep it branch-free, so the CPU
+// loops over feature columns still vectorise (m != m is the NaN test: the kernels are
+// not built with fast-math).
+template <Reduce R, typename T>
+GRAPHBIAS_HOST_DEVICE inline bool beats(T m, T acc) {
+  const bool better = R == Reduce::Max ? m > acc : m < acc;
+  return better | ((m != m) & (acc == acc));
+}
 
 inline void check_index(const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.scalar_type() == at::kLong, "graphbias: ", name, " must be int64, got ",

@@ -4,9 +4,12 @@
 // Conventions (all ops):
 //   * CSR rows are receivers: row i reduces entries indptr[i] .. indptr[i+1].
 //   * `reduce` is one of "sum", "mean", "max", "min"; empty rows give 0.
+//   * max / min propagate NaN (as torch.amax / amin): the first NaN of a row wins,
+//     else the first entry reaching the extremum.
 //   * `arg` (max / min only) holds, per output element, the position of the winning
 //     entry (the CSR entry index e for spmm, the src row for segment_csr); empty
-//     rows hold the number of entries (one past the end).
+//     rows hold the number of entries (one past the end). The backward sends the
+//     gradient of each output element to its winner alone.
 //   * `value` is optional: none means all ones; shape [nnz] scales whole rows of x,
 //     shape [nnz, H] scales head h of x viewed as [N, H, F / H].
 // Arguments are checked in the Python front end (graphbias.ops) and again, cheaply,

@@ -21,14 +21,14 @@ void dispatch_reduce(Reduce r, F&& body) {
 }
 
 // acc <- acc (+) m for one element; for max / min also the winner, relative to the
-// segment start. Branch-free, so loops over columns vectorise; the strict comparison
-// keeps the first entry that reaches the extremum.
+// segment start (see beats(): a NaN propagates, else the first entry reaching the
+// extremum wins). Branch-free, so loops over columns vectorise.
 template <Reduce R, typename acc_t>
 inline void accumulate(acc_t& acc, int32_t& best, acc_t m, int32_t rel) {
   if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
     acc += m;
   } else {
-    const bool win = R == Reduce::Max ? m > acc : m < acc;
+    const bool win = beats<R>(m, acc);
     acc = win ? m : acc;
     best = win ? rel : best;
   }

@@ -52,13 +52,13 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
           if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
             for (int64_t c = 0; c < C; ++c) a[off + c] += v * acc_t(xr[off + c]);
           } else {
-            // branch-free select keeps the loop vectorised; the strict comparison
-            // lets the first entry reaching the extremum win
+            // branch-free select keeps the loop vectorised; beats() lets a NaN
+            // propagate and otherwise the first entry reaching the extremum win
             const int32_t rel = int32_t(e - lo);
             int32_t* __restrict bi = best.data() + off;
             for (int64_t c = 0; c < C; ++c) {
               const acc_t m = v * acc_t(xr[off + c]);
-              const bool win = R == Reduce::Max ? m > a[off + c] : m < a[off + c];
+              const bool win = beats<R>(m, a[off + c]);
               a[off + c] = win ? m : a[off + c];
               bi[c] = win ? rel : bi[c];
             }

@@ -6,10 +6,11 @@
 // the threads arrive, so the floating-point addition order, and with it the last
 // bits of sum / mean, can change from run to run. Use segment_csr / spmm on sorted
 // CSR input for reproducible results.
-// max / min use a compare-and-swap loop on the value's bit pattern; only a strictly
-// better value replaces the slot's (never a NaN), as in segment_csr, so they equal
+// max / min use a compare-and-swap loop on the value's bit pattern; a value replaces
+// the slot's when beats() says so (strictly better, or a NaN over a number), as in
+// segment_csr: a NaN propagates and, once stored, is never replaced. They equal
 // segment_csr on the sorted input and do not depend on the order (but for the sign
-// of a zero tied with another zero). Empty slots give 0.
+// of a zero tied with another zero, and the payload of a NaN). Empty slots give 0.
 // half / bfloat16 accumulate in a float buffer (at::opmath_type) and are cast at the
 // end. Entries whose index lies outside [0, dim_size) are skipped (the Python front
 // end rejects them), so no thread writes out of bounds.
@@ -32,17 +33,11 @@
 namespace graphbias {
 namespace {
 
-// Whether v replaces the current extreme cur: strictly better, so never a NaN.
-template <Reduce R, typename T>
-__device__ __forceinline__ bool wins(T v, T cur) {
-  return R == Reduce::Max ? v > cur : v < cur;
-}
-
 template <Reduce R>
 __device__ void atomic_extreme(float* addr, float v) {
   auto* bits = reinterpret_cast<unsigned int*>(addr);
   unsigned int old = *bits;
-  while (wins<R>(v, __uint_as_float(old))) {
+  while (beats<R>(v, __uint_as_float(old))) {
     const unsigned int prev = atomicCAS(bits, old, __float_as_uint(v));
     if (prev == old) return;
     old = prev;
@@ -53,7 +48,7 @@ template <Reduce R>
 __device__ void atomic_extreme(double* addr, double v) {
   auto* bits = reinterpret_cast<unsigned long long*>(addr);
   unsigned long long old = *bits;
-  while (wins<R>(v, __longlong_as_double(static_cast<long long>(old)))) {
+  while (beats<R>(v, __longlong_as_double(static_cast<long long>(old)))) {
     const unsigned long long prev =
         atomicCAS(bits, old, static_cast<unsigned long long>(__double_as_longlong(v)));
     if (prev == old) return;

@@ -100,16 +100,16 @@ __device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, 
 __device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
 
 // acc <- acc (+) m for entry e of a row, as accumulate() in ../cpu/dispatch.h. For
-// max / min only a strictly better m wins (never a NaN), so the first entry reaching
-// the extremum wins; best starts at the row's first entry, which thus also wins when
-// none beats the initial -inf / +inf.
+// max / min, m wins when beats() says so: a NaN propagates (the first NaN of the row
+// wins), else only a strictly better m wins, so the first entry reaching the extremum
+// wins; best starts at the row's first entry, which thus also wins when none beats
+// the initial -inf / +inf.
 template <Reduce R, typename acc_t>
 __device__ __forceinline__ void fold(acc_t& acc, int64_t& best, acc_t m, int64_t e) {
   if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
     acc += m;
   } else {
-    const bool win = R == Reduce::Max ? m > acc : m < acc;
-    if (win) { acc = m; best = e; }
+    if (beats<R>(m, acc)) { acc = m; best = e; }
   }
 }
 

@@ -25,10 +25,11 @@ def random_csr(n_rows, n_cols, nnz, weighted, seed, dtype=torch.float64, device=
 
 
 def assert_match(out, ref, reduce):
+    """max / min bit for bit, sum / mean allclose; NaN where the reference has NaN."""
     if reduce in ("max", "min"):
-        assert torch.equal(out, ref)
+        torch.testing.assert_close(out, ref, rtol=0, atol=0, equal_nan=True)
     else:
-        torch.testing.assert_close(out, ref)
+        torch.testing.assert_close(out, ref, equal_nan=True)
 
 
 @pytest.mark.parametrize("reduce", REDUCES)
@@ -201,3 +202,161 @@ def test_segment_of_empty_input(backend, reduce):
     src = torch.randn(0, 3, dtype=torch.float64)
     out = ops.segment_csr(src, torch.tensor([0, 0, 0]), reduce)
     assert out.shape == (2, 3) and out.abs().sum() == 0
+
+
+# ---------------------------------------------------------------- NaN and infinities
+
+def with_specials(t, seed, fraction=0.15):
+    """``t`` with about ``fraction`` of its entries replaced by NaN, +inf or -inf."""
+    gen = torch.Generator().manual_seed(seed)
+    pick = torch.rand(t.shape, generator=gen) < fraction
+    kind = torch.randint(0, 3, t.shape, generator=gen)
+    specials = torch.tensor([float("nan"), float("inf"), -float("inf")], dtype=t.dtype)
+    return torch.where(pick, specials[kind].to(t.device), t)
+
+
+def first_winner(seg, reduce):
+    """Index (in ``seg``, dim 0) of the entry each column's max / min comes from: the
+    first NaN, else the first entry reaching the extremum."""
+    nan = torch.isnan(seg)
+    best = seg.amax(0) if reduce == "max" else seg.amin(0)
+    hit = torch.where(nan.any(0), nan, seg == best)
+    return hit.to(torch.int8).argmax(0)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+@pytest.mark.parametrize("sorted_index", [True, False])
+def test_scatter_nan_and_inf_match_reference(backend, device, reduce, sorted_index):
+    gen = torch.Generator().manual_seed(11)
+    src = with_specials(torch.randn(120, 5, dtype=torch.float64, generator=gen), 1)
+    index = torch.randint(0, 20, (120,), generator=gen)
+    if sorted_index:
+        index = index.sort().values
+    src, index = src.to(device), index.to(device)
+    out = ops.scatter(src, index, 23, reduce)
+    assert torch.isnan(out).any()
+    assert_match(out, reference.scatter(src, index, 23, reduce), reduce)
+    assert_match(ops.scatter(src.t(), index, 23, reduce, dim=1),
+                 reference.scatter(src.t(), index, 23, reduce, dim=1), reduce)
+
+
+def test_scatter_nan_example_from_the_definition(backend):
+    src = torch.tensor([1.0, float("nan"), 2.0, 4.0])
+    out = ops.scatter(src, torch.tensor([0, 0, 2, 2]), 3, "max")
+    torch.testing.assert_close(out, torch.tensor([float("nan"), 0.0, 4.0]), equal_nan=True)
+    out = ops.scatter(src, torch.tensor([0, 0, 2, 2]), 3, "min")
+    torch.testing.assert_close(out, torch.tensor([float("nan"), 0.0, 2.0]), equal_nan=True)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_segment_csr_nan_and_inf_match_reference(backend, device, reduce):
+    gen = torch.Generator().manual_seed(12)
+    src = with_specials(torch.randn(90, 3, 2, dtype=torch.float32, generator=gen), 2)
+    counts = torch.randint(0, 7, (20,), generator=gen)
+    counts[-1] += 90 - counts.sum()
+    indptr = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
+    src, indptr = src.to(device), indptr.to(device)
+    assert_match(ops.segment_csr(src, indptr, reduce),
+                 reference.segment_csr(src, indptr, reduce), reduce)
+
+
+@pytest.mark.parametrize("reduce, dtype", [
+    (reduce, dtype) for reduce in REDUCES for dtype in (torch.float64, torch.float32)
+] + [("max", torch.bfloat16), ("min", torch.bfloat16)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_spmm_nan_and_inf_match_reference(backend, device, reduce, weighted, dtype):
+    csr = random_csr(50, 30, 300, weighted, seed=13, dtype=dtype, device=device)
+    x = with_specials(torch.randn(30, 9, dtype=dtype), 3).to(device)
+    out = ops.spmm(csr, x, reduce)
+    assert torch.isnan(out).any()
+    assert_match(out, reference.spmm(csr, x, reduce), reduce)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_spmm_multi_head_nan_matches_reference(backend, device, reduce):
+    csr = random_csr(30, 20, 150, True, seed=14, device=device, heads=3)
+    x = with_specials(torch.randn(20, 3, 4, dtype=torch.float64), 4).to(device)
+    assert_match(ops.spmm(csr, x, reduce), reference.spmm(csr, x, reduce), reduce)
+
+
+@pytest.mark.skipif(not ops._compiled.AVAILABLE, reason="graphbias._C not built")
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_compiled_max_min_gradient_goes_to_the_winner(device, reduce):
+    """The gradient of each output goes to the entry that produced it: the first NaN
+    of the row, else the first entry reaching the extremum (ties included)."""
+    gen = torch.Generator().manual_seed(15)
+    base = torch.randint(-2, 3, (40, 4), generator=gen).double()  # many ties
+    src = with_specials(base, 5, fraction=0.1).to(device).requires_grad_()
+    indptr = torch.tensor([0, 0, 5, 9, 9, 20, 31, 40], device=device)
+    out = ops.segment_csr(src, indptr, reduce)
+    grad_out = torch.arange(1.0, out.numel() + 1, dtype=torch.float64,
+                            device=device).view_as(out)
+    (grad,) = torch.autograd.grad(out, src, grad_out)
+    expected = torch.zeros_like(src)
+    for i in range(indptr.numel() - 1):
+        lo, hi = int(indptr[i]), int(indptr[i + 1])
+        if lo < hi:
+            win = first_winner(src.detach()[lo:hi], reduce)
+            expected[lo + win, torch.arange(4, device=device)] = grad_out[i]
+    assert torch.equal(grad, expected)
+    # spmm over the same segments (x gathered through an identity structure)
+    csr = CSR(indptr, torch.arange(40, device=device), (7, 40))
+    (grad_x,) = torch.autograd.grad(ops.spmm(csr, src, reduce), src, grad_out)
+    assert torch.equal(grad_x, expected)
+    # scatter of the segments' rows, shuffled
+    perm = torch.randperm(40, generator=gen).to(device)
+    index = torch.repeat_interleave(torch.arange(7, device=device), indptr.diff())
+    (grad_s,) = torch.autograd.grad(
+        ops.scatter(src[perm], index[perm], 7, reduce), src, grad_out)
+    win_first = torch.zeros_like(src)  # after shuffling, the first winner is by position
+    for i in range(7):
+        rows = perm[index[perm] == i]
+        if rows.numel():
+            win = first_winner(src.detach()[rows], reduce)
+            win_first[rows[win], torch.arange(4, device=device)] = grad_out[i]
+    assert torch.equal(grad_s, win_first)
+
+
+@pytest.mark.skipif(not ops._compiled.AVAILABLE, reason="graphbias._C not built")
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_compiled_value_gradient_goes_to_the_winning_entry(device, reduce):
+    csr = random_csr(20, 15, 90, True, seed=16, device=device)
+    x = with_specials(torch.randn(15, 3, dtype=torch.float64), 6).to(device)
+    values = csr.values.clone().requires_grad_()
+    out = ops.spmm(csr.with_values(values), x, reduce)
+    (grad_v,) = torch.autograd.grad(out, values, torch.ones_like(out))
+    msgs = x.index_select(0, csr.indices) * csr.values.view(-1, 1)
+    expected = torch.zeros_like(values)
+    for i in range(csr.num_rows):
+        lo, hi = int(csr.indptr[i]), int(csr.indptr[i + 1])
+        if lo < hi:
+            win = first_winner(msgs[lo:hi], reduce)
+            for c in range(3):
+                expected[lo + win[c]] += x[csr.indices[lo + win[c]], c]
+    torch.testing.assert_close(grad_v, expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("reduce", REDUCES)
+def test_scatter_non_deterministic_path_matches_reference(backend, device, reduce):
+    """``deterministic=False`` (the atomic COO kernel on CUDA) against the reference,
+    NaN and infinities included."""
+    gen = torch.Generator().manual_seed(17)
+    src = with_specials(torch.randn(300, 6, dtype=torch.float64, generator=gen), 7,
+                        fraction=0.02).to(device)
+    index = torch.randint(0, 40, (300,), generator=gen).to(device)
+    out = ops.scatter(src, index, 45, reduce, deterministic=False)
+    assert_match(out, reference.scatter(src, index, 45, reduce), reduce)
+
+
+def test_softmax_csr_matches_the_definition(backend):
+    csr = random_csr(25, 18, 140, False, seed=18)
+    score = torch.randn(csr.nnz, 3, dtype=torch.float64, requires_grad=True)
+    got = ops.softmax_csr(score, csr)
+    row = csr.row()
+    peak = reference.scatter(score.detach(), row, csr.num_rows, "max")
+    e = (score - peak[row]).exp()
+    expected = e / reference.scatter(e, row, csr.num_rows, "sum")[row]
+    torch.testing.assert_close(got, expected)
+    grad = torch.randn_like(got)
+    torch.testing.assert_close(torch.autograd.grad(got, score, grad)[0],
+                               torch.autograd.grad(expected, score, grad)[0])
