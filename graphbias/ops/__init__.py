@@ -24,8 +24,9 @@ import torch
 from torch import Tensor
 
 from . import _compiled, reference
-from ._checks import (check_float, check_index, check_indptr, check_reduce,
-                      check_same_device)
+from .._validation import Boolean, check_scalar
+from ._checks import (check_dim, check_dim_size, check_float, check_index, check_indptr,
+                      check_reduce, check_same_device)
 from .csr import CSR
 from .sparse_mm import SUPPORTED_DTYPES, spmm_sum
 
@@ -45,10 +46,26 @@ if not _compiled.AVAILABLE and os.environ.get("GRAPHBIAS_BACKEND", "auto") != "t
 
 
 def backend() -> str:
-    """``"compiled"`` (the kernels of ``cuda_ext/``) or ``"torch"`` (pure PyTorch).
+    """The path the ops run on.
 
-    ``GRAPHBIAS_BACKEND=torch`` forces the pure-torch path; ``=compiled`` requires
-    the kernels and raises if they were not built.
+    Returns
+    -------
+    str
+        ``"compiled"`` (the kernels of ``cuda_ext/``) or ``"torch"`` (pure PyTorch).
+        ``GRAPHBIAS_BACKEND=torch`` forces the pure-torch path; ``=compiled``
+        requires the kernels and raises if they were not built.
+
+    Raises
+    ------
+    ValueError
+        If ``GRAPHBIAS_BACKEND`` is not one of ``auto``, ``torch``, ``compiled``.
+    RuntimeError
+        If ``GRAPHBIAS_BACKEND=compiled`` and the kernels were not built.
+
+    Examples
+    --------
+    >>> backend() in ("compiled", "torch")
+    True
     """
     requested = os.environ.get("GRAPHBIAS_BACKEND", "auto").lower()
     if requested not in _BACKENDS:
@@ -65,7 +82,10 @@ def backend() -> str:
 
 
 def _use_compiled(t: Tensor) -> bool:
-    return t.dtype in _COMPILED_DTYPES and backend() == "compiled"
+    """Kernels exist for ``t``'s dtype and device (CUDA ones only when built with
+    nvcc) and the compiled backend is selected."""
+    return (t.dtype in _COMPILED_DTYPES and t.device.type in _compiled.DEVICE_TYPES
+            and backend() == "compiled")
 
 
 def scatter(src: Tensor, index: Tensor, dim_size: Optional[int] = None,
@@ -74,16 +94,56 @@ def scatter(src: Tensor, index: Tensor, dim_size: Optional[int] = None,
 
     .. math:: \mathrm{out}_i = \bigoplus_{k:\, \mathrm{index}_k = i} \mathrm{src}_k
 
-    with :math:`\oplus` one of sum, mean, max, min; empty slots are 0. On the
-    compiled backend an unsorted index is sorted once and the segments reduced in
-    order (deterministic); on CUDA, ``deterministic=False`` uses atomic adds instead
-    (faster, but the order of floating-point additions varies between runs).
+    with :math:`\oplus` one of sum, mean, max, min; empty slots are 0. Max and min
+    propagate NaN (a slot that receives a NaN is NaN), as ``torch.amax`` does; their
+    gradient goes to the entry that produced each output (the first NaN, else the
+    first entry reaching the extremum).
+
+    Parameters
+    ----------
+    src : Tensor
+        Floating-point input with at least one dimension.
+    index : Tensor
+        ``int64`` (or ``int32``) slot of each entry of ``src`` along ``dim``, in any
+        order; ``index.numel() == src.size(dim)``.
+    dim_size : int, optional
+        Number of slots; default ``index.max() + 1`` (0 for an empty index).
+    reduce : {"sum", "mean", "max", "min"}, default="sum"
+        The reduction.
+    dim : int, default=0
+        Axis of ``src`` to reduce, in ``[-src.dim(), src.dim())``.
+    deterministic : bool, default=True
+        On the compiled backend an unsorted index is sorted once and the segments
+        reduced in order (the same bits every run). On CUDA, ``False`` uses atomic
+        adds instead: faster, but the order of floating-point additions, and with
+        it the last bits of sum and mean, varies between runs.
+
+    Returns
+    -------
+    Tensor
+        ``src``'s shape with ``dim`` of size ``dim_size``.
+
+    Raises
+    ------
+    ValueError
+        Before any kernel runs, naming the argument: a non-float, 0-d or meta
+        ``src``; ``index`` not 1-D integer, of the wrong length, negative or
+        ``>= dim_size``; ``dim`` out of range; a negative ``dim_size``; tensors on
+        different devices; an unknown ``reduce``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> scatter(torch.tensor([1., 5., 2., 4.]), torch.tensor([0, 0, 2, 2]), 3, "max")
+    tensor([5., 0., 4.])
+    >>> scatter(torch.tensor([1., float("nan"), 2.]), torch.tensor([0, 0, 1]), 2, "max")
+    tensor([nan, 2.])
     """
-    check_float("src", src)
+    src = check_float("src", src)
     check_reduce(reduce)
-    if src.dim() == 0:
-        raise ValueError("src must have at least one dimension")
-    dim = dim % src.dim()
+    dim = check_dim(dim, src.dim())
+    dim_size = check_dim_size(dim_size)
+    deterministic = check_scalar("deterministic", deterministic, Boolean())
     check_same_device(src=src, index=index if isinstance(index, Tensor) else None)
     index = check_index("index", index, dim_size)
     if index.numel() != src.size(dim):
@@ -107,8 +167,41 @@ def scatter(src: Tensor, index: Tensor, dim_size: Optional[int] = None,
 
 
 def segment_csr(src: Tensor, indptr: Tensor, reduce: str = "sum") -> Tensor:
-    r"""Reduces consecutive segments of ``src`` (dim 0) delimited by ``indptr``."""
-    check_float("src", src)
+    r"""Reduces consecutive segments of ``src`` along dim 0.
+
+    .. math:: \mathrm{out}_i = \bigoplus_{e = \mathrm{indptr}_i}^{\mathrm{indptr}_{i+1} - 1}
+        \mathrm{src}_e
+
+    Empty segments give 0; max and min propagate NaN, as in :func:`scatter`.
+
+    Parameters
+    ----------
+    src : Tensor
+        Floating-point input ``[E, ...]`` with at least one dimension.
+    indptr : Tensor
+        ``int64`` (or ``int32``) non-decreasing ``[S + 1]`` bounds, from 0 to ``E``.
+    reduce : {"sum", "mean", "max", "min"}, default="sum"
+        The reduction.
+
+    Returns
+    -------
+    Tensor
+        ``[S, ...]``.
+
+    Raises
+    ------
+    ValueError
+        Before any kernel runs, naming the argument: a non-float, 0-d or meta
+        ``src``; ``indptr`` not 1-D integer, not starting at 0, not ending at ``E``,
+        decreasing (with the position); tensors on different devices.
+
+    Examples
+    --------
+    >>> import torch
+    >>> segment_csr(torch.tensor([1., 5., 2., 4.]), torch.tensor([0, 1, 1, 4]), "sum")
+    tensor([ 1.,  0., 11.])
+    """
+    src = check_float("src", src)
     check_reduce(reduce)
     check_same_device(src=src, indptr=indptr if isinstance(indptr, Tensor) else None)
     indptr = check_indptr(indptr, src.size(0))
@@ -127,37 +220,75 @@ def _as_csr(a: Any) -> CSR:
         f"spmm expects a graphbias.ops.CSR or a Graph, got {type(a).__name__}")
 
 
+def _check_spmm(csr: CSR, x: Tensor) -> None:
+    """Device, dtype and shape agreement of a matrix and the dense operand ``x``."""
+    values = csr.values
+    check_same_device(indptr=csr.indptr, indices=csr.indices, values=values, x=x)
+    if x.size(0) != csr.num_cols:
+        raise ValueError(f"x has {x.size(0)} rows but the matrix has {csr.num_cols} columns")
+    if values is None:
+        return
+    if values.dtype != x.dtype:
+        raise ValueError(f"values are {values.dtype} but x is {x.dtype}")
+    if values.dim() not in (1, 2):
+        raise ValueError(f"values must be [nnz] or [nnz, H], got shape {tuple(values.shape)}")
+    if values.dim() == 2 and (x.dim() != 3 or x.size(1) != values.size(1)):
+        raise ValueError(f"values of shape {tuple(values.shape)} need x of shape "
+                         f"[N, {values.size(1)}, C], got {tuple(x.shape)}")
+
+
 def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
     r"""Fused gather + reduce: :math:`\mathrm{out}_i = \bigoplus_{j \in \mathcal{N}(i)} a_{ij} x_j`.
 
-    ``a`` is a :class:`CSR` (rows are the receiving nodes) or a
-    :class:`~graphbias.data.Graph`, whose cached in-neighbour CSR is used. For a
-    graph, ``out[v]`` aggregates the sources of the edges that end at ``v``.
-    Values of shape ``[nnz, H]`` weight head ``h`` of ``x`` of shape ``[N, H, C]``.
-    The backward for ``x`` multiplies by the transpose cached on the CSR.
+    Rows of the matrix are the receiving nodes: for a graph, ``out[v]`` aggregates
+    the sources of the edges that end at ``v``. Empty rows give 0; max and min
+    propagate NaN (the gradient goes to the entry that produced each output). The
+    backward for ``x`` multiplies by the transpose cached on the CSR.
+
+    Parameters
+    ----------
+    a : CSR or Graph
+        The matrix, ``[R, N]``; a :class:`~graphbias.data.Graph` gives its cached
+        in-neighbour CSR. Its structure is checked before the first product and
+        again whenever ``indptr`` or ``indices`` changed in place since.
+    x : Tensor
+        Floating-point ``[N, ...]``. Values of shape ``[nnz, H]`` weight head
+        ``h`` of ``x`` of shape ``[N, H, C]``.
+    reduce : {"sum", "mean", "max", "min"}, default="sum"
+        The reduction over each row.
+
+    Returns
+    -------
+    Tensor
+        ``[R, ...]``.
+
+    Raises
+    ------
+    ValueError
+        Before any kernel runs: ``a`` not a CSR or Graph; a non-float, 0-d or meta
+        ``x``; ``x`` rows not the matrix's columns; values of another dtype or
+        shape; tensors on different devices; a malformed CSR (column ids out of
+        range, unsorted ``indptr``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = CSR(torch.tensor([0, 2, 2]), torch.tensor([0, 1]), (2, 2))
+    >>> spmm(a, torch.tensor([[1.], [3.]]), "mean")
+    tensor([[2.],
+            [0.]])
     """
     csr = _as_csr(a)
-    check_float("x", x)
+    x = check_float("x", x)
     check_reduce(reduce)
-    check_same_device(indptr=csr.indptr, x=x, values=csr.values)
-    if x.dim() == 0 or x.size(0) != csr.num_cols:
-        raise ValueError(
-            f"x has {x.size(0) if x.dim() else 0} rows but the matrix has "
-            f"{csr.num_cols} columns")
-    if csr.values is not None and csr.values.dtype != x.dtype:
-        raise ValueError(f"values are {csr.values.dtype} but x is {x.dtype}")
+    _check_spmm(csr, x)
     csr.validate()
     if _use_compiled(x):
-        values = csr.values
-        if values is not None and values.dim() == 2 and (
-                x.dim() != 3 or x.size(1) != values.size(1)):
-            raise ValueError(f"values of shape {tuple(values.shape)} need x of shape "
-                             f"[N, {values.size(1)}, C], got {tuple(x.shape)}")
         t_indptr = t_indices = pos = None
         if x.requires_grad and torch.is_grad_enabled():
             t_indptr, t_indices, pos = csr.transpose_structure()
         flat = x.reshape(x.size(0), -1)
-        out = torch.ops.graphbias.spmm(csr.indptr, csr.indices, values, flat, reduce,
+        out = torch.ops.graphbias.spmm(csr.indptr, csr.indices, csr.values, flat, reduce,
                                        t_indptr, t_indices, pos)
         return out.view((csr.num_rows,) + x.shape[1:])
     if reduce in ("sum", "mean") and x.dtype in SUPPORTED_DTYPES:
@@ -170,9 +301,39 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
 
 
 def softmax_csr(src: Tensor, a: Any) -> Tensor:
-    """Softmax of per-entry scores (in CSR order) within each row of ``a``."""
+    r"""Softmax of per-entry scores within each row of a CSR.
+
+    .. math:: \alpha_e = \exp(s_e - m_i) \Big/ \sum_{e' \in \mathrm{row}\ i}
+        \exp(s_{e'} - m_i), \qquad m_i = \max_{e' \in \mathrm{row}\ i} s_{e'}
+
+    Parameters
+    ----------
+    src : Tensor
+        Floating-point scores ``[nnz, ...]`` in CSR order.
+    a : CSR or Graph
+        The rows to normalise within.
+
+    Returns
+    -------
+    Tensor
+        ``[nnz, ...]``; each row's entries sum to one.
+
+    Raises
+    ------
+    ValueError
+        If ``src`` is not a real floating-point tensor with one entry per stored
+        element, or lies on another device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = CSR(torch.tensor([0, 2, 3]), torch.tensor([0, 1, 1]), (2, 2))
+    >>> softmax_csr(torch.tensor([0., 0., 5.]), a)
+    tensor([0.5000, 0.5000, 1.0000])
+    """
     csr = _as_csr(a)
-    check_float("src", src)
+    src = check_float("src", src)
+    check_same_device(src=src, indptr=csr.indptr)
     if src.size(0) != csr.nnz:
         raise ValueError(f"src has {src.size(0)} entries, the CSR has {csr.nnz}")
     row = csr.row()

@@ -14,6 +14,12 @@ try:
 except ImportError as err:  # not built: no compiler at install, or GRAPHBIAS_NO_EXT=1
     AVAILABLE, LOAD_ERROR = False, str(err)
 
+#: device types with compiled kernels (CUDA only when built with nvcc)
+DEVICE_TYPES = frozenset(
+    kind for kind, key in (("cpu", "CPU"), ("cuda", "CUDA"))
+    if AVAILABLE and torch._C._dispatch_has_kernel_for_dispatch_key(
+        "graphbias::_segment_csr_fw", key))
+
 if AVAILABLE:
     def _arg_like(reduce: str, index: Tensor, shape: list[int], empty: list[int]) -> Tensor:
         return index.new_empty(shape if reduce in ("max", "min") else empty)

@@ -6,6 +6,9 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
+from ._versions import stamp as _stamp
+from ._versions import unchanged as _unchanged
+
 __all__ = ["CSR"]
 
 
@@ -73,19 +76,52 @@ class CSR:
                    self._shared)
 
     def validate(self) -> None:
-        """Checks the structure once (then cached): kernels trust a validated CSR.
+        """Checks the structure before a kernel reads it; kernels trust a validated CSR.
 
-        Raises ``ValueError`` naming the problem: unsorted or badly bounded
-        ``indptr``, column ids out of range, values of the wrong length.
+        The check runs once and is then remembered together with the identity,
+        storage address and version counter of ``indptr`` and ``indices``: a
+        tensor changed in place (its version moves) or replaced forces a new check,
+        and drops the structures derived from the old one (row ids, transpose).
+        Tensors made under ``torch.inference_mode`` keep no version counter, so
+        their structure is checked on every call.
+
+        Raises
+        ------
+        ValueError
+            Naming the problem: ``indptr`` / ``indices`` of the wrong type, shape
+            or device, ``indptr`` not running from 0 to ``nnz`` or decreasing,
+            column ids out of range, values of the wrong length.
+
+        Examples
+        --------
+        >>> import torch
+        >>> csr = CSR(torch.tensor([0, 1, 2]), torch.tensor([1, 0]), (2, 2))
+        >>> csr.validate()
+        >>> csr.indices[0] = 5  # in place: the next call checks again
+        >>> csr.validate()
+        Traceback (most recent call last):
+        ...
+        ValueError: CSR column ids must lie in [0, 2), found 0..5 (first bad entry: 0)
         """
         if self.values is not None and self.values.size(0) != self.nnz:
             raise ValueError(f"values has {self.values.size(0)} entries, the CSR has {self.nnz}")
-        if self._shared.get("valid"):
-            return
+        valid = self._shared.get("valid")
+        if valid is not None:
+            if valid[1] == self.shape and _unchanged(valid[0], self.indptr, self.indices):
+                return
+            self._shared.clear()  # changed since checked: drop what was derived from it
+        self._check_structure()
+        stamp = _stamp(self.indptr, self.indices)
+        if stamp is not None:
+            self._shared["valid"] = (stamp, self.shape)
+
+    def _check_structure(self) -> None:
         ip, ix = self.indptr, self.indices
         for name, t in (("indptr", ip), ("indices", ix)):
-            if t.dtype != torch.long or t.dim() != 1:
+            if not isinstance(t, Tensor) or t.dtype != torch.long or t.dim() != 1:
                 raise ValueError(f"CSR {name} must be a 1-D int64 tensor")
+            if t.is_meta:
+                raise ValueError(f"CSR {name} is a meta tensor (a shape without data)")
         if ip.device != ix.device:
             raise ValueError(f"CSR indptr is on {ip.device}, indices on {ix.device}")
         if ip.numel() != self.num_rows + 1:
@@ -94,12 +130,16 @@ class CSR:
         if int(ip[0]) != 0 or int(ip[-1]) != ix.numel():
             raise ValueError(f"CSR indptr must run from 0 to nnz={ix.numel()}, runs from "
                              f"{int(ip[0])} to {int(ip[-1])}")
-        if bool((ip[1:] < ip[:-1]).any()):
-            raise ValueError("CSR indptr must be non-decreasing (sorted)")
-        if ix.numel() and (int(ix.min()) < 0 or int(ix.max()) >= self.num_cols):
-            raise ValueError(f"CSR column ids must lie in [0, {self.num_cols}), found "
-                             f"{int(ix.min())}..{int(ix.max())}")
-        self._shared["valid"] = True
+        drops = ip[1:] < ip[:-1]
+        if bool(drops.any()):
+            raise ValueError("CSR indptr must be non-decreasing (sorted); it decreases "
+                             f"after row {int(drops.nonzero()[0, 0])}")
+        if ix.numel():
+            lo, hi = int(ix.min()), int(ix.max())
+            if lo < 0 or hi >= self.num_cols:
+                bad = int(((ix < 0) | (ix >= self.num_cols)).nonzero()[0, 0])
+                raise ValueError(f"CSR column ids must lie in [0, {self.num_cols}), found "
+                                 f"{lo}..{hi} (first bad entry: {bad})")
 
     # -------------------------------------------------------------- properties
     @property
@@ -134,8 +174,24 @@ class CSR:
 
     def transpose_structure(self) -> tuple[Tensor, Tensor, Tensor]:
         """``(indptr, indices, pos)`` of the transpose; ``pos[k]`` is the entry of
-        ``self`` that the transpose stores at ``k``. Built once, then cached."""
+        ``self`` that the transpose stores at ``k``.
+
+        Built once, then cached; rebuilt if one of its tensors was changed in place
+        since (the transpose of a transpose holds its parent's structure), so a
+        kernel never reads a stale transpose.
+
+        Returns
+        -------
+        indptr : Tensor
+            ``[num_cols + 1]`` row pointer of the transpose.
+        indices : Tensor
+            ``[nnz]`` column ids of the transpose (rows of ``self``).
+        pos : Tensor
+            ``[nnz]`` position in ``self`` of each entry of the transpose.
+        """
         cached = self._shared.get("transpose")
+        if cached is not None and not _unchanged(self._shared["transpose_stamp"], *cached):
+            cached = None
         if cached is None:
             row = self.row()
             key = self.indices * max(self.num_rows, 1) + row
@@ -146,6 +202,7 @@ class CSR:
             torch.cumsum(counts, 0, out=indptr[1:])
             cached = (indptr, row[pos], pos)
             self._shared["transpose"] = cached
+            self._shared["transpose_stamp"] = _stamp(*cached)
         return cached
 
     def t(self) -> "CSR":
@@ -156,7 +213,8 @@ class CSR:
         if shared_t is None:
             inverse = torch.empty_like(pos)
             inverse[pos] = torch.arange(pos.numel(), device=pos.device)
-            shared_t = {"transpose": (self.indptr, self.indices, inverse),
+            transpose = (self.indptr, self.indices, inverse)
+            shared_t = {"transpose": transpose, "transpose_stamp": _stamp(*transpose),
                         "row": indices}
             self._shared[key] = shared_t
         values = None if self.values is None else self.values[pos]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ._checks import check_dim
 from .csr import CSR
 
 _AMAX = {"max": "amax", "min": "amin"}
@@ -21,8 +22,12 @@ def _broadcast(index: Tensor, src: Tensor, dim: int) -> Tensor:
 
 def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum",
             dim: int = 0) -> Tensor:
-    r"""``out[..., i, ...] = reduce_{k : index[k] = i} src[..., k, ...]`` along ``dim``."""
-    dim = dim % src.dim()
+    r"""``out[..., i, ...] = reduce_{k : index[k] = i} src[..., k, ...]`` along ``dim``.
+
+    Max and min propagate NaN (``torch.amax`` semantics); their gradient is split
+    evenly between tied entries, and is NaN over a segment holding a NaN.
+    """
+    dim = check_dim(dim, src.dim())
     shape = list(src.shape)
     shape[dim] = dim_size
     out = src.new_zeros(shape)
