@@ -23,6 +23,37 @@ class GNN(torch.nn.Module):
 
     For ``conv="gat"`` hidden layers have ``heads`` concatenated heads and the
     output layer ``out_heads`` averaged heads; attention dropout equals ``dropout``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input feature size.
+    hidden_channels : int
+        Width of the hidden layers (per head for GAT).
+    out_channels : int
+        Output size.
+    num_layers : int, default=2
+        Number of convolutions.
+    conv : {"gcn", "sage", "gat"}, default="gcn"
+        The convolution.
+    dropout : float, default=0.5
+        Feature dropout before each layer (and attention dropout for GAT).
+    heads : int, default=8
+        GAT heads of the hidden layers.
+    out_heads : int, default=1
+        GAT heads of the output layer.
+
+    Attributes
+    ----------
+    layers : torch.nn.ModuleList
+        The convolutions, first to last.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = GNN(3, 8, 2, conv="sage")
+    >>> model(torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
+    torch.Size([4, 2])
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
@@ -50,14 +81,32 @@ class GNN(torch.nn.Module):
         self.layers = torch.nn.ModuleList(layers)
 
     def reset_parameters(self) -> None:
+        """Re-initialises every layer."""
         for layer in self.layers:
             layer.reset_parameters()
 
-    def forward(self, x: Features, graph: Any) -> Tensor:
+    def forward(self, x: Features, edge_index: Any,
+                edge_weight: Optional[Tensor] = None) -> Tensor:
+        """Runs the stack.
+
+        Parameters
+        ----------
+        x : Tensor or CSR
+            ``[N, in_channels]`` node features, dense or sparse.
+        edge_index : Tensor, Graph or CSR
+            The graph, as each layer takes it (``[2, E]`` pairs, a Graph, ...).
+        edge_weight : Tensor, optional
+            ``[E]`` edge weights, passed to every layer (only GCN uses them).
+
+        Returns
+        -------
+        Tensor
+            ``[N, out_channels]``.
+        """
         h: Any = x
         for i, layer in enumerate(self.layers):
             h = dropout(h, self.dropout, self.training)
-            h = layer(h, graph)
+            h = layer(h, edge_index, edge_weight)
             if i < len(self.layers) - 1:
                 h = F.elu(h) if self.conv == "gat" else F.relu(h)
         return h

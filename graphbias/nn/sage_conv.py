@@ -1,7 +1,7 @@
 r"""GraphSAGE convolution of Hamilton et al. (2017)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -10,11 +10,11 @@ from torch import Tensor
 from ..ops.csr import CSR
 from .functional import Features, linear
 from .linear import Linear
-from .message_passing import MessagePassing, resolve_graph
+from .message_passing import MessagePassing, reject_edge_weight, resolve_graph
 
 
 class SAGEConv(MessagePassing):
-    r"""GraphSAGE
+    r"""GraphSAGE of Hamilton et al. (2017).
 
     .. math::
         \mathbf{x}_i' = \mathbf{W}_1 \mathbf{x}_i + \mathbf{W}_2 \cdot
@@ -22,9 +22,39 @@ class SAGEConv(MessagePassing):
 
     with :math:`\oplus` the ``aggr`` reduction (mean by default), parameters
     ``lin_l`` (:math:`\mathbf{W}_2`, with bias) and ``lin_r`` (:math:`\mathbf{W}_1`)
-    as in ``torch_geometric.nn.SAGEConv``. Edge weights are ignored, as there.
+    as in ``torch_geometric.nn.SAGEConv``. Edge weights are not used, as there (a
+    weighted Graph's weights are ignored; explicit ``edge_weight`` is refused).
     For sum and mean the neighbour transform runs before aggregation (the same
     result by linearity, fewer columns to move, sparse inputs stay sparse).
+
+    Parameters
+    ----------
+    in_channels : int
+        Input feature size.
+    out_channels : int
+        Output feature size.
+    aggr : {"mean", "sum", "max", "min"}, default="mean"
+        Neighbour reduction.
+    normalize : bool, default=False
+        :math:`\ell_2`-normalise each output row.
+    root_weight : bool, default=True
+        Add the node's own transformed features :math:`\mathbf{W}_1 \mathbf{x}_i`.
+    bias : bool, default=True
+        Bias of ``lin_l``.
+
+    Attributes
+    ----------
+    lin_l : Linear
+        :math:`\mathbf{W}_2` (neighbours), with the bias.
+    lin_r : Linear or None
+        :math:`\mathbf{W}_1` (root), without bias; None when ``root_weight=False``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> conv = SAGEConv(3, 2, aggr="max")
+    >>> conv(torch.randn(3, 3), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])).shape
+    torch.Size([3, 2])
     """
 
     def __init__(self, in_channels: int, out_channels: int, aggr: str = "mean",
@@ -38,13 +68,33 @@ class SAGEConv(MessagePassing):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draws both linear maps (torch's default initialisation, as PyG)."""
         self.lin_l.reset_parameters()
         if self.lin_r is not None:
             self.lin_r.reset_parameters()
 
-    def forward(self, x: Features, graph: Any) -> Tensor:
+    def forward(self, x: Features, edge_index: Any,
+                edge_weight: Optional[Tensor] = None) -> Tensor:
+        """One GraphSAGE layer.
+
+        Parameters
+        ----------
+        x : Tensor or CSR
+            ``[N, in_channels]`` node features, dense or sparse.
+        edge_index : Tensor, Graph or CSR
+            ``[2, E]`` (source, target) pairs as in PyG, a Graph, or a CSR whose
+            rows receive.
+        edge_weight : None
+            Not used; anything but None raises ``ValueError``.
+
+        Returns
+        -------
+        Tensor
+            ``[N, out_channels]``.
+        """
+        reject_edge_weight("SAGEConv", edge_weight)
         n = x.num_rows if isinstance(x, CSR) else x.size(0)
-        g = resolve_graph(graph, n)
+        g = resolve_graph(edge_index, n)
         csr = (g if isinstance(g, CSR) else g.csr).with_values(None)
         if self.aggr in ("sum", "mean"):
             out = self.propagate(csr, linear(x, self.lin_l.weight))
