@@ -241,6 +241,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                              f"must be < 1, got {p.validation_fraction} + {p.test_fraction}")
         if p.model == "gwnet" and p.k < 1:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs k >= 1, got {p.k}")
+        if p.model == "gwnet" and p.window < 2:
+            raise ValueError(f"{type(self).__name__}: model='gwnet' needs window >= 2, "
+                             f"got {p.window}")
         self._params_ = p
         return p
 
@@ -536,6 +539,37 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         starts = self._starts(d, part)
         _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
         return forecast_metrics(self._forecast_windows(d, starts), y.numpy(), my.numpy())
+
+    def adaptive_adjacency(self) -> np.ndarray:
+        r"""Graph WaveNet's learned adjacency
+        :math:`\tilde A = \mathrm{softmax}(\mathrm{ReLU}(E_1 E_2^\top))`.
+
+        Returns
+        -------
+        ndarray of shape (N, N)
+            Row-stochastic; row ``i`` holds the weights node ``i`` gathers with.
+
+        Raises
+        ------
+        ValueError
+            When ``model`` is not ``"gwnet"`` (the other models learn no adjacency).
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic.gpvar import gpvar
+        >>> data, _ = gpvar(200, seed=0)
+        >>> f = STGNNForecaster("gwnet", window=4, horizon=1, hidden_channels=4,
+        ...                     max_epochs=1, random_state=0).fit(data)
+        >>> a = f.adaptive_adjacency()
+        >>> a.shape, bool(abs(a.sum(1) - 1).max() < 1e-5)
+        ((30, 30), True)
+        """
+        check_is_fitted(self, "n_epochs_")
+        if self._params_.model != "gwnet":
+            raise ValueError(f"model={self._params_.model!r} learns no adjacency; only "
+                             "'gwnet' has an adaptive adjacency")
+        with torch.no_grad():
+            return self.module_.adaptive_adjacency().cpu().numpy()
 
     def _starts(self, d: SpatioTemporalData, part: str) -> np.ndarray:
         p = self._params_

@@ -4,7 +4,7 @@ with graph convolutions on the given graph and on a learned adaptive adjacency
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 import torch
 from torch import Tensor
@@ -38,7 +38,7 @@ class GraphWaveNet(torch.nn.Module):
     num_nodes : int
         Nodes of the graph (rows of the adaptive adjacency).
     window : int
-        Input steps; sets the dilations.
+        Input steps (>= 2); sets the dilations.
     hidden_channels : int, default=32
         Channels of every layer.
     k : int, default=2
@@ -65,6 +65,8 @@ class GraphWaveNet(torch.nn.Module):
         super().__init__()
         if k < 1:
             raise ValueError(f"GraphWaveNet needs k >= 1 hops, got {k}")
+        if window < 2:
+            raise ValueError(f"GraphWaveNet needs window >= 2 steps, got {window}")
         width = _renamed(type(self).__name__, "hidden_channels", hidden_channels, 32,
                          "hidden", hidden)
         self.horizon, self.out_channels, self.k = horizon, out_channels, k
@@ -72,6 +74,7 @@ class GraphWaveNet(torch.nn.Module):
         while 1 + sum(self.dilations) < window:
             self.dilations.append(2 ** len(self.dilations))
         self.receptive_field = 1 + sum(self.dilations)
+        self._taps = _taps(self.dilations)
         self.start = torch.nn.Linear(in_channels, width)
         self.filters = torch.nn.ModuleList(
             torch.nn.Conv2d(width, 2 * width, (1, 2), dilation=(1, d)) for d in self.dilations)
@@ -87,26 +90,74 @@ class GraphWaveNet(torch.nn.Module):
                                        torch.nn.ReLU(),
                                        torch.nn.Linear(width, horizon * out_channels))
 
+    def adaptive_adjacency(self) -> Tensor:
+        r"""The learned adjacency :math:`\tilde A = \mathrm{softmax}(\mathrm{ReLU}(E_1 E_2^\top))`
+        (row-stochastic, ``[num_nodes, num_nodes]``; row ``i`` weighs the nodes ``i``
+        gathers from)."""
+        return torch.softmax(torch.relu(self.source @ self.target.T), dim=1)
+
     def forward(self, x: Tensor, graph: Any) -> Tensor:
-        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``."""
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``.
+
+        Only the time steps some later layer reads are computed (the readout reads
+        the last step of every layer): with dilations 1, 2, 4, 8 that is 8, 4, 2, 1
+        steps per layer instead of 15, 13, 9, 1, and the last layer, read only
+        through its skip connection, skips its graph convolution. Activations are node-major,
+        ``[N, B, T, C]``, so every graph product acts on one contiguous matrix.
+        """
         B, W, N, _ = x.shape
         h = self.start(x)  # [B, W, N, C]
         if W < self.receptive_field:
             h = torch.nn.functional.pad(h, (0, 0, 0, 0, self.receptive_field - W, 0))
-        h = h.permute(0, 3, 2, 1)  # [B, C, N, W]
-        adj = torch.softmax(torch.relu(self.source @ self.target.T), dim=1)
-        skip = 0.0
-        for conv, sk, gconv, adp in zip(self.filters, self.skips, self.graph_convs,
-                                       self.adaptive):
-            f, g = conv(h).chunk(2, 1)
-            z = torch.tanh(f) * torch.sigmoid(g)  # [B, C, N, W']
-            zn = z.permute(2, 0, 3, 1)  # [N, B, W', C]
-            skip = skip + sk(zn[:, :, -1])
-            hops, a = [], zn
+        h = h.permute(2, 0, 1, 3)  # [N, B, T, C]
+        adj = self.adaptive_adjacency()
+        skip: Any = 0.0
+        for i, (conv, sk, gconv, adp) in enumerate(zip(self.filters, self.skips,
+                                                       self.graph_convs, self.adaptive)):
+            older, newer = self._taps[i]
+            width = conv.out_channels // 2
+            weight = conv.weight.permute(0, 3, 1, 2).reshape(2 * width, -1)
+            f, g = torch.nn.functional.linear(
+                torch.cat([h[:, :, older], h[:, :, newer]], -1), weight, conv.bias
+            ).chunk(2, -1)
+            z = torch.tanh(f) * torch.sigmoid(g)  # [N, B, T', C]
+            skip = skip + sk(z[:, :, -1])
+            if i == len(self.filters) - 1:
+                break  # the last layer feeds the readout only through its skip
+            hops, a = [], z
             for _ in range(self.k):
-                a = torch.einsum("nm,m...->n...", adj, a)
+                a = (adj @ a.reshape(N, -1)).view_as(z)
                 hops.append(a)
-            out = gconv(zn, graph) + adp(torch.cat(hops, -1))
-            h = out.permute(1, 3, 0, 2) + h[..., -z.size(-1):]
+            h = gconv(z, graph) + adp(torch.cat(hops, -1)) + h[:, :, newer]
         y = self.end(skip)  # [N, B, H * F]
         return y.view(N, B, self.horizon, self.out_channels).permute(1, 2, 0, 3)
+
+
+def _taps(dilations: list[int]) -> list[tuple[Any, Any]]:
+    """Per layer, the positions in its input of the older and newer tap of each output
+    step that a later layer or the readout reads.
+
+    Offsets count steps back from the last: the readout reads offset 0 of every
+    layer, and an output at offset ``o`` of a layer of dilation ``d`` reads its input
+    at ``o + d`` (older tap) and ``o`` (newer tap, also the residual). Steps are kept
+    oldest first, so the last position is offset 0.
+    """
+    needed = [[0]]  # offsets of each layer's outputs, last layer first
+    for d in reversed(dilations[1:]):
+        needed.append(sorted(set(needed[-1]) | {o + d for o in needed[-1]}, reverse=True))
+    needed.reverse()
+    inputs = [sorted(set(needed[0]) | {o + dilations[0] for o in needed[0]}, reverse=True)]
+    inputs += needed[:-1]
+    taps = []
+    for d, outs, ins in zip(dilations, needed, inputs):
+        pos = {o: j for j, o in enumerate(ins)}
+        taps.append((_as_slice([pos[o + d] for o in outs]), _as_slice([pos[o] for o in outs])))
+    return taps
+
+
+def _as_slice(positions: list[int]) -> Union[slice, list[int]]:
+    """``positions`` as a slice when they are evenly spaced (a view, no copy)."""
+    steps = {b - a for a, b in zip(positions, positions[1:])}
+    if len(steps) > 1:
+        return positions
+    return slice(positions[0], positions[-1] + 1, steps.pop() if steps else 1)

@@ -40,15 +40,17 @@ def check_normalization(normalization: str) -> None:
 def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
                             ) -> tuple[CSR, CSR]:
     """The forward :math:`D_O^{-1} W` and reverse :math:`D_I^{-1} W^\\top` transition
-    matrices as CSR (cached on the graph)."""
+    matrices as CSR (cached on the graph), on the graph's device."""
     g: Graph = as_graph(graph)
 
     def build() -> tuple[CSR, CSR]:
         src, dst = g.edge_index
-        w = (torch.ones(g.num_edges) if g.edge_weight is None else g.edge_weight).to(dtype)
+        w = (torch.ones(g.num_edges, device=src.device) if g.edge_weight is None
+             else g.edge_weight).to(dtype)
         n = g.num_nodes
-        out_deg = torch.zeros(n, dtype=dtype).index_add_(0, src, w).clamp(min=1e-12)
-        in_deg = torch.zeros(n, dtype=dtype).index_add_(0, dst, w).clamp(min=1e-12)
+        out_deg = torch.zeros(n, dtype=dtype, device=src.device).index_add_(0, src, w)
+        in_deg = torch.zeros(n, dtype=dtype, device=src.device).index_add_(0, dst, w)
+        out_deg, in_deg = out_deg.clamp(min=1e-12), in_deg.clamp(min=1e-12)
         fwd = CSR.from_coo(src, dst, (n, n), w / out_deg[src])  # row i: out-neighbours j
         bwd = CSR.from_coo(dst, src, (n, n), w / in_deg[dst])   # row i: in-neighbours j
         return fwd, bwd

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import torch
+
+from graphbias.data import Graph
+from graphbias.data.synthetic.gpvar import gpvar
+from graphbias.forecast import GraphWaveNet, STGNNForecaster
+
+
+def full_forward(m: GraphWaveNet, x, graph):
+    """Graph WaveNet over every time step of every layer (the textbook layout): the
+    reference the pruned forward must equal."""
+    B, W, N, _ = x.shape
+    h = m.start(x)
+    h = torch.nn.functional.pad(h, (0, 0, 0, 0, m.receptive_field - W, 0))
+    h = h.permute(0, 3, 2, 1)  # [B, C, N, T]
+    adj = torch.softmax(torch.relu(m.source @ m.target.T), dim=1)
+    skip = 0.0
+    for conv, sk, gconv, adp in zip(m.filters, m.skips, m.graph_convs, m.adaptive):
+        f, g = conv(h).chunk(2, 1)
+        z = (torch.tanh(f) * torch.sigmoid(g)).permute(2, 0, 3, 1)  # [N, B, T', C]
+        skip = skip + sk(z[:, :, -1])
+        hops, a = [], z
+        for _ in range(m.k):
+            a = torch.einsum("nm,m...->n...", adj, a)
+            hops.append(a)
+        out = gconv(z, graph) + adp(torch.cat(hops, -1))
+        h = out.permute(1, 3, 0, 2) + h[..., -z.size(2):]
+    y = m.end(skip)
+    return y.view(N, B, m.horizon, m.out_channels).permute(1, 2, 0, 3)
+
+
+@pytest.mark.parametrize("window", [2, 3, 5, 8, 12])
+def test_pruned_forward_equals_every_step_computed(window):
+    torch.manual_seed(0)
+    g = Graph(torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 0]]), 6)
+    m = GraphWaveNet(3, 2, horizon=4, num_nodes=6, window=window, hidden_channels=8)
+    x = torch.randn(5, window, 6, 3, requires_grad=True)
+    out = m(x, g)
+    ref = full_forward(m, x, g)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
+    (gx,) = torch.autograd.grad(out.square().sum(), x)
+    (rx,) = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(gx, rx, rtol=1e-4, atol=1e-6)
+
+
+def test_graph_wavenet_needs_two_steps():
+    with pytest.raises(ValueError, match="window >= 2"):
+        GraphWaveNet(2, 1, 3, num_nodes=6, window=1)
+    data, _ = gpvar(100, seed=0)
+    with pytest.raises(ValueError, match="model='gwnet' needs window >= 2"):
+        STGNNForecaster("gwnet", 1, 1, max_epochs=1).fit(data)
+
+
+def test_adaptive_adjacency_is_the_softmax_of_the_embeddings():
+    data, _ = gpvar(300, seed=0)
+    f = STGNNForecaster("gwnet", 4, 1, hidden_channels=8, max_epochs=2, random_state=0).fit(data)
+    a = f.adaptive_adjacency()
+    e1, e2 = (t.detach().numpy() for t in (f.module_.source, f.module_.target))
+    logits = np.maximum(e1 @ e2.T, 0)
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(a, expected, rtol=1e-5)
+    assert a.shape == (30, 30) and isinstance(a, np.ndarray)
+    with pytest.raises(ValueError, match="only 'gwnet' has an adaptive adjacency"):
+        STGNNForecaster("tts", 4, 1, hidden_channels=8, max_epochs=1).fit(data) \
+            .adaptive_adjacency()
+    with pytest.raises(ValueError, match="not fitted"):
+        STGNNForecaster("gwnet").adaptive_adjacency()
