@@ -124,8 +124,25 @@ def resolve_graph(graph: Any, num_nodes: int,
 
 
 def reject_edge_weight(layer: str, edge_weight: Optional[Tensor]) -> None:
-    """Raises ``ValueError`` if weights are given to a layer that has no use for them
-    (rather than dropping them silently)."""
+    """Refuses edge weights given to a layer that has no use for them, rather than
+    dropping them silently.
+
+    Parameters
+    ----------
+    layer : str
+        The layer's name, for the message.
+    edge_weight : Tensor or None
+        What the caller passed.
+
+    Raises
+    ------
+    ValueError
+        If ``edge_weight`` is not None.
+
+    Examples
+    --------
+    >>> reject_edge_weight("SAGEConv", None)
+    """
     if edge_weight is not None:
         raise ValueError(f"{layer} does not use edge weights (as in torch_geometric); "
                          "pass edge_weight=None")
