@@ -316,6 +316,8 @@ class Graph:
     def _ids(self, ids: Any) -> Union[int, np.ndarray]:
         """``ids`` checked to be node ids in ``[0, num_nodes)``."""
         arr = ids.detach().cpu().numpy() if isinstance(ids, Tensor) else np.asarray(ids)
+        if arr.ndim == 1 and arr.size == 0:
+            return np.zeros(0, dtype=np.int64)
         if arr.dtype.kind not in "iu" or (arr.size and (
                 int(arr.min()) < 0 or int(arr.max()) >= self.num_nodes)):
             labelled = "" if self.node_labels is None else (

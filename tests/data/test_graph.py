@@ -252,6 +252,8 @@ def test_labels_of_any_hashable_kind_and_ids_without_labels():
     assert plain.node_labels is None  # 0 .. n-1 in order: ids are the labels
     assert plain.index_of(3) == 3 and plain.index_of([1, 2]).tolist() == [1, 2]
     assert plain.label_of([2, 0]) == [2, 0]
+    assert plain.index_of([]).tolist() == [] == grid.index_of([]).tolist()
+    assert plain.label_of([]) == [] == grid.label_of(np.zeros(0, np.int64))
     with pytest.raises(ValueError, match=r"node ids must be integers in \[0, 4\)"):
         plain.index_of("a")
     with pytest.raises(ValueError, match=r"node ids must be integers in \[0, 4\)"):
