@@ -97,6 +97,21 @@ def _node_classifier(**params):
     return NodeClassifier(**{"max_epochs": 15, "random_state": 0, **params})
 
 
+def _lagnn(**params):
+    from graphbias.augment import LAGNNClassifier, LocalAugmenter
+
+    return LAGNNClassifier(**{"max_epochs": 15, "random_state": 0, "n_samples": 2,
+                              "augmenter": LocalAugmenter(max_epochs=1, hidden_channels=8,
+                                                          random_state=0), **params})
+
+
+def _augmenter(**params):
+    from graphbias.augment import LocalAugmenter
+
+    return LocalAugmenter(**{"max_epochs": 1, "hidden_channels": 8, "random_state": 0,
+                             **params})
+
+
 # ----------------------------------------------------------------- forecasting
 @functools.cache
 def _series():
@@ -186,6 +201,13 @@ CASES: dict[str, Case] = {
     "GNNSLearner": _effect_case(_meta("GNNSLearner"), {"hidden_channels": 8}, skip=NO_SCORE),
     "EconMLLearner": _effect_case(_econml, {"neighbours": True}, skip=NO_SCORE),
     "NodeClassifier": _node_case(_node_classifier, {"conv": "sage", "hidden_channels": 4}),
+    "LAGNNClassifier": _node_case(_lagnn, {"conv": "sage", "n_generated": 2}),
+    "LocalAugmenter": Case(
+        make=_augmenter, data=_sbm, fit=lambda est, g: est.fit(g),
+        predict=lambda est, g: est.transform(g, n_samples=2, random_state=0),
+        refit={"latent_size": 4, "loss": "mse"},
+        skip={"graph": "generates features for the graph it is given",
+              "score": "a generator: judged by what it generates (tests/augment)"}),
     "STGNNForecaster": Case(
         make=_forecaster, data=_series, refit={"model": "dcrnn", "num_layers": 2},
         fit=lambda est, d: est.fit(d[0], graph=d[1]),
@@ -301,6 +323,8 @@ CASES.update({
 _CAUSAL_INPUT = ("fit(Y, T, *, X, graph) as EconML: the checks' fit(X, y) has no "
                  "treatment")
 SKLEARN_CHECKS = {
+    "LAGNNClassifier": "tests/augment/test_lagnn.py",
+    "LocalAugmenter": "fit takes a graph (neighbour pairs of its edges), not X / y rows",
     "AlgorithmLearner": "fits algorithm traces (graphs and hint sequences), not X / y",
     "CompiledAlgorithm": "nothing is learned; its input is graphs and source nodes",
     "NoisyLabelLocalClustering": "fits a graph and per-node labels; predicts clusters "
@@ -362,7 +386,8 @@ def test_clone_and_parameter_round_trip(name):
     assert copy is not est and copy.get_params().keys() == params.keys()
     assert copy.set_params(**params) is copy
     signature = inspect.signature(type(est).__init__).parameters
-    assert all(k in signature for k in params), "get_params names constructor arguments"
+    assert all(k in signature for k in est.get_params(deep=False)), \
+        "get_params names constructor arguments"
 
 
 @pytest.mark.parametrize("name", NAMES)
