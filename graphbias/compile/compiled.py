@@ -11,7 +11,7 @@ run side by side; one that has halted stays at its fixed point.
 
 .. math::
     m_u = \mathrm{id}_u + B(1 - r_u), \quad a_v = \min_{u \to v} m_u, \quad
-    \nu_v = H\big(H(B - 1 - a_v) - r_v - 1\big),
+    \nu_v = H\big(H(B/2 - a_v) - r_v - \tfrac12\big),
 
 :math:`r' = r + \nu`, :math:`\pi' = \mathrm{select}(\nu, a, \pi)`: the minimum
 over in-neighbours of a message that is the sender's id when it is reached and
@@ -27,7 +27,7 @@ at least :math:`B` otherwise is the smallest reached in-neighbour, the parent.
 argmin with id tie-break in a second aggregation:
 :math:`e_{uv} = H(a_v - m_{uv})` flags the edges attaining the minimum and
 :math:`\pi'_v = \min_{u \to v} \mathrm{id}_u + B(2 - e_{uv} - r_u)` when that is
-below :math:`B` (and :math:`v` is not the source).
+below :math:`B/2` (and :math:`v` is not the source).
 
 **DFS** (one layer = one DFS event: discover or finish). The stack lives in the
 node state: ``top`` flags the node on top, ``stack_prev`` points to the node
@@ -47,6 +47,24 @@ Then exactly one event happens: discover :math:`c` (push: ``top`` moves to it,
 ``top`` moves to ``stack_prev``), or, with an empty stack, discover the next
 root. Each is a conjunction of step functions, and every update a
 :func:`~.layers.select`. A run has exactly :math:`2n` events.
+
+Every threshold sits half-way between the integer values it separates
+(:math:`H(g_1 + g_2 - 3/2)` for a conjunction, :math:`H(B/2 - a)` for "below the
+sentinel"), so the compiled parameters keep a margin: a small perturbation leaves
+the network exact. The networks are :class:`CompiledNetwork` modules whose
+:class:`~.layers.Affine` parameters are ordinary ``torch.nn.Parameter``\ s (frozen
+here; :class:`~graphbias.compile.CompiledLearner` trains them): in training mode
+(``module.train()``) the step and select functions compute the same exact
+values but pass the gradients of differentiable surrogates back (straight-through:
+a sigmoid for the step, :math:`b + g(a - b)` for select), so a trained network is
+the network it is evaluated as.
+
+**Execution** (:func:`execute`). The dense path applies the layer to every node
+until the hints stop changing. BFS and Bellman-Ford read only a node's own state
+and its in-neighbours' (``local = True``), so a node none of whose in-neighbours
+changed in the previous layer, and which did not change itself, is a fixed point:
+the frontier path applies the layer only to the nodes that changed and their
+out-neighbours, and gives the same states, step counts and errors.
 """
 from __future__ import annotations
 
@@ -58,15 +76,19 @@ import torch
 from torch import Tensor
 
 from .. import ops
+from ..ops.csr import CSR
 from .graphs import MAX_MAGNITUDE, GraphBatch
-from .layers import (BIG, Affine, edge_min, graph_max, graph_min, neighbour_max,
-                     neighbour_min, select, step)
+from .layers import (Affine, big, edge_min, graph_max, graph_min, neighbour_max,
+                     neighbour_min, select, soft_select, soft_step, step, straight_through)
 from .reference import HINTS, NegativeCycleError, check_algorithm, locate_negative_cycle
 
-__all__ = ["CompiledBFS", "CompiledBellmanFord", "CompiledDFS", "compile_algorithm",
-           "Execution", "execute"]
+__all__ = ["CompiledNetwork", "CompiledBFS", "CompiledBellmanFord", "CompiledDFS",
+           "compile_algorithm", "Execution", "execute", "EXECUTIONS", "INVALID"]
 
 State = dict[str, Tensor]
+EXECUTIONS = ("dense", "frontier")
+#: the decoded value of a hint a (learned) network left non-finite
+INVALID = int(np.iinfo(np.int64).min)
 
 
 def _inputs(batch: GraphBatch, sources: Sequence[int]) -> State:
@@ -75,17 +97,96 @@ def _inputs(batch: GraphBatch, sources: Sequence[int]) -> State:
     return {"id": batch.ids, "src": src}
 
 
-class CompiledBFS(torch.nn.Module):
-    """Level-synchronous BFS; hints ``reach, pi, dist`` (see the module docstring)."""
+class CompiledNetwork(torch.nn.Module):
+    r"""What the compiled networks share: the node state, the nonlinearities and
+    the symmetry metadata of their parameters.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        :math:`\tau` of the training surrogate :math:`\sigma(x / \tau)` of the
+        step function (its gradient is used in training mode).
+
+    Attributes
+    ----------
+    algorithm : str
+        The algorithm the network runs.
+    hints : tuple of str
+        The state channels that are the algorithm's hints.
+    counters : tuple of str
+        Channels that equal the number of layers applied, on every node.
+    local : bool
+        A layer reads only each node's state and its in-neighbours' (frontier
+        execution applies).
+    """
+
+    algorithm: str
+    hints: tuple[str, ...]
+    counters: tuple[str, ...] = ()
+    local: bool = True
+
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__()
+        self.temperature = float(temperature)
+        self.training = False                   # exact unless put in training mode
+
+    def step(self, x: Tensor, width: Tensor | float = 1.0) -> Tensor:
+        r"""The Heaviside step; in training mode with the gradient of
+        :math:`\sigma(x / (\tau w))`, ``w`` the surrogate's ``width``."""
+        hard = step(x)
+        if not self.training:
+            return hard
+        return straight_through(hard, soft_step(x, self.temperature * width))
+
+    def gate(self, affine: Affine, sentinel: float, **channels: Tensor) -> Tensor:
+        r"""The step of an Affine map's rows; the surrogate's width is each row's
+        weight norm, so it sees :math:`x / \lVert w\rVert`, the signed distance to
+        the row's hyperplane (the same for every positive scaling of the row)."""
+        y = affine(sentinel, **channels)
+        if not self.training:
+            return step(y)
+        width = affine.effective(sentinel)[0].detach().norm(dim=1).clamp_min(1e-12)
+        return self.step(y, width if y.dim() == 2 else width[0])
+
+    def select(self, g: Tensor, a: Tensor, b: Tensor, sentinel: float) -> Tensor:
+        """``a`` where ``g`` is 1, else ``b``; in training mode with the gradient of
+        ``b + g (a - b)``."""
+        hard = select(g, a, b, 4 * sentinel)
+        return straight_through(hard, soft_select(g, a, b)) if self.training else hard
+
+    def affines(self) -> dict[str, Affine]:
+        """The parametrised maps by name, in registration order."""
+        return {name: m for name, m in self.named_children() if isinstance(m, Affine)}
+
+    def init_state(self, batch: GraphBatch, sources: Sequence[int]) -> State:
+        raise NotImplementedError
+
+    def outputs(self, s: State) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"algorithm={self.algorithm!r}, temperature={self.temperature:g}"
+
+
+class CompiledBFS(CompiledNetwork):
+    """Level-synchronous BFS; hints ``reach, pi, dist`` (see the module docstring).
+
+    Examples
+    --------
+    >>> net = CompiledBFS()
+    >>> net.message.weight.tolist(), net.message.bias.tolist()     # id + B (1 - reach)
+    ([[1.0, -1.0]], [1.0])
+    """
 
     algorithm = "bfs"
     hints = HINTS["bfs"]
+    counters = ("clock",)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.message = Affine(["id", "reach"], [[1.0, -BIG]], [BIG])
-        self.found = Affine(["a"], [[-1.0]], [BIG - 1])
-        self.new = Affine(["found", "reach"], [[1.0, -1.0]], [-1.0])
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__(temperature)
+        self.message = Affine(["id", "reach"], [[1.0, big(-1)]], [big(1)])
+        self.found = Affine(["a"], [[-1.0]], [big(0.5)], gate=True)
+        self.new = Affine(["found", "reach"], [[1.0, -1.0]], [-0.5], gate=True)
         self.reach = Affine(["reach", "new"], [[1.0, 1.0]], [0.0])
         self.clock = Affine(["clock"], [[1.0]], [1.0])
 
@@ -95,32 +196,33 @@ class CompiledBFS(torch.nn.Module):
                 "dist": s["src"] - 1.0, "clock": torch.zeros_like(s["src"])}
 
     def forward(self, s: State, batch: GraphBatch) -> State:
-        a = neighbour_min(batch.csr.with_values(None), self.message(**s))
-        new = step(self.new(found=step(self.found(a=a)), reach=s["reach"]))
-        clock = self.clock(clock=s["clock"])
-        return {**s, "reach": self.reach(reach=s["reach"], new=new),
-                "pi": select(new, a, s["pi"]), "dist": select(new, clock, s["dist"]),
-                "clock": clock}
+        B = batch.big
+        a = neighbour_min(batch.csr.with_values(None), self.message(B, **s), empty=B)
+        new = self.gate(self.new, B, found=self.gate(self.found, B, a=a), reach=s["reach"])
+        clock = self.clock(B, clock=s["clock"])
+        return {**s, "reach": self.reach(B, reach=s["reach"], new=new),
+                "pi": self.select(new, a, s["pi"], B),
+                "dist": self.select(new, clock, s["dist"], B), "clock": clock}
 
     def outputs(self, s: State) -> dict[str, Tensor]:
         return {"reach": s["reach"], "pi": s["pi"], "dist": s["dist"]}
 
 
-class CompiledBellmanFord(torch.nn.Module):
+class CompiledBellmanFord(CompiledNetwork):
     """Synchronous Bellman-Ford; hints ``reach, d, pi`` (see the module docstring)."""
 
     algorithm = "bellman_ford"
     hints = HINTS["bellman_ford"]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.penalty = Affine(["reach"], [[-BIG]], [BIG])
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__(temperature)
+        self.penalty = Affine(["reach"], [[big(-1)]], [big(1)])
         self.message = Affine(["d_u", "w", "penalty_u"], [[1.0, 1.0, 1.0]], [0.0])
         self.keep = Affine(["d", "penalty"], [[1.0, 1.0]], [0.0])
-        self.reached = Affine(["a"], [[-1.0]], [BIG / 2])
-        self.parent_key = Affine(["id_u", "attain", "reach_u"], [[1.0, -BIG, -BIG]],
-                                 [2 * BIG])
-        self.has_parent = Affine(["p", "src"], [[-1.0, -BIG]], [BIG - 1])
+        self.reached = Affine(["a"], [[-1.0]], [big(0.5)], gate=True)
+        self.parent_key = Affine(["id_u", "attain", "reach_u"], [[1.0, big(-1), big(-1)]],
+                                 [big(2)])
+        self.has_parent = Affine(["p", "src"], [[-1.0, big(-1)]], [big(0.5)], gate=True)
 
     def init_state(self, batch: GraphBatch, sources: Sequence[int]) -> State:
         s = _inputs(batch, sources)
@@ -128,48 +230,61 @@ class CompiledBellmanFord(torch.nn.Module):
                 "pi": batch.ids.clone()}
 
     def forward(self, s: State, batch: GraphBatch) -> State:
-        csr = batch.csr
+        B, csr = batch.big, batch.csr
         senders, receivers = csr.indices, csr.row()
-        penalty = self.penalty(reach=s["reach"])
-        msg = self.message(d_u=s["d"].index_select(0, senders), w=csr.values,
+        penalty = self.penalty(B, reach=s["reach"])
+        msg = self.message(B, d_u=s["d"].index_select(0, senders), w=csr.values,
                            penalty_u=penalty.index_select(0, senders))
-        a = torch.minimum(self.keep(d=s["d"], penalty=penalty), edge_min(csr, msg))
-        reach = step(self.reached(a=a))
-        d = select(reach, a, torch.zeros_like(a))
-        attain = step(a.index_select(0, receivers) - msg)
-        key = self.parent_key(id_u=s["id"].index_select(0, senders), attain=attain,
+        a = torch.minimum(self.keep(B, d=s["d"], penalty=penalty),
+                          edge_min(csr, msg, empty=B))
+        reach = self.gate(self.reached, B, a=a)
+        d = self.select(reach, a, torch.zeros_like(a), B)
+        attain = self.step(a.index_select(0, receivers) - msg)
+        key = self.parent_key(B, id_u=s["id"].index_select(0, senders), attain=attain,
                               reach_u=s["reach"].index_select(0, senders))
-        p = edge_min(csr, key, empty=3 * BIG)
-        update = step(self.has_parent(p=p, src=s["src"]))
-        return {**s, "reach": reach, "d": d, "pi": select(update, p, s["pi"])}
+        p = edge_min(csr, key, empty=3 * B)
+        update = self.gate(self.has_parent, B, p=p, src=s["src"])
+        return {**s, "reach": reach, "d": d, "pi": self.select(update, p, s["pi"], B)}
 
     def outputs(self, s: State) -> dict[str, Tensor]:
         d = torch.where(s["reach"] > 0, s["d"], torch.full_like(s["d"], float("inf")))
         return {"reach": s["reach"], "d": d, "pi": s["pi"]}
 
 
-class CompiledDFS(torch.nn.Module):
+def _equality(name: str) -> Affine:
+    """Two step units whose sum minus 1 is :math:`[x = y]` for integers."""
+    return Affine(["x", "y"], [[1.0, -1.0], [-1.0, 1.0]], [0.5, 0.5], gate=True,
+                  exchangeable=True)
+
+
+class CompiledDFS(CompiledNetwork):
     """CLRS DFS, one event per layer; hints ``color, pi, d, f, top, stack_prev,
-    time`` (see the module docstring for the stack construction)."""
+    time`` (see the module docstring for the stack construction). Its layer reads
+    graph-wide readouts, so it runs on the dense path only (``local = False``)."""
 
     algorithm = "dfs"
     hints = HINTS["dfs"]
+    local = False
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.white = Affine(["color"], [[-1.0]], [0.0])
-        self.cand = Affine(["white", "child"], [[1.0, 1.0]], [-2.0])
-        self.masked_id = Affine(["id", "flag"], [[1.0, -BIG]], [BIG])
-        self.masked_prev = Affine(["stack_prev", "top"], [[1.0, -BIG]], [BIG])
-        self.root_key = Affine(["id", "white", "src"], [[1.0, -2 * BIG, -BIG / 2]],
-                               [2 * BIG])
-        self.below = Affine(["x"], [[-1.0]], [BIG - 1])          # x < BIG
-        self.discover_child = Affine(["is_min", "has_cand"], [[1.0, 1.0]], [-2.0])
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__(temperature)
+        self.white = Affine(["color"], [[-1.0]], [0.5], gate=True)
+        self.cand = Affine(["white", "child"], [[1.0, 1.0]], [-1.5], gate=True)
+        self.masked_id = Affine(["id", "flag"], [[1.0, big(-1)]], [big(1)])
+        self.masked_prev = Affine(["stack_prev", "top"], [[1.0, big(-1)]], [big(1)])
+        self.root_key = Affine(["id", "white", "src"], [[1.0, big(-2), big(-0.5)]],
+                               [big(2)])
+        self.below = Affine(["x"], [[-1.0]], [big(0.5)], gate=True)     # x < B / 2
+        self.is_cand = _equality("is_cand")
+        self.is_root = _equality("is_root")
+        self.is_prev = _equality("is_prev")
+        self.discover_child = Affine(["is_min", "has_cand"], [[1.0, 1.0]], [-1.5],
+                                     gate=True)
         self.discover_root = Affine(["is_min", "has_root", "has_top"],
-                                    [[1.0, 1.0, -1.0]], [-2.0])
-        self.finish = Affine(["top", "has_cand"], [[1.0, -1.0]], [-1.0])
-        self.pop = Affine(["is_prev", "finished"], [[1.0, 1.0]], [-2.0])
-        self.event = Affine(["has_top", "has_root"], [[1.0, 1.0]], [-1.0])
+                                    [[1.0, 1.0, -1.0]], [-1.5], gate=True)
+        self.finish = Affine(["top", "has_cand"], [[1.0, -1.0]], [-0.5], gate=True)
+        self.pop = Affine(["is_prev", "finished"], [[1.0, 1.0]], [-1.5], gate=True)
+        self.event = Affine(["has_top", "has_root"], [[1.0, 1.0]], [-0.5], gate=True)
         self.color = Affine(["color", "child", "root", "finish"], [[1.0, 1.0, 1.0, 1.0]],
                             [0.0])
         self.top = Affine(["child", "root", "pop"], [[1.0, 1.0, 1.0]], [0.0])
@@ -181,42 +296,45 @@ class CompiledDFS(torch.nn.Module):
         return {**s, "color": zero, "pi": batch.ids.clone(), "d": zero, "f": zero,
                 "top": zero, "stack_prev": zero - 1.0, "time": zero}
 
+    def _equal(self, unit: Affine, B: float, x: Tensor, y: Tensor) -> Tensor:
+        return self.gate(unit, B, x=x, y=y).sum(-1) - 1.0
+
     def forward(self, s: State, batch: GraphBatch) -> State:
-        ptr, nodes = batch.ptr, batch.batch
-
-        def equal(x: Tensor, y: Tensor) -> Tensor:        # integers: H(x-y) + H(y-x) - 1
-            return step(x - y) + step(y - x) - 1.0
-
-        white = step(self.white(color=s["color"]))
+        B, ptr, nodes = batch.big, batch.ptr, batch.batch
+        white = self.gate(self.white, B, color=s["color"])
         child = neighbour_max(batch.csr.with_values(None), s["top"])
-        cand = step(self.cand(white=white, child=child))
-        cand_key = self.masked_id(id=s["id"], flag=cand)
+        cand = self.gate(self.cand, B, white=white, child=child)
+        cand_key = self.masked_id(B, id=s["id"], flag=cand)
         c = graph_min(cand_key, ptr, nodes)
-        has_cand = step(self.below(x=c))
+        has_cand = self.gate(self.below, B, x=c)
         has_top = graph_max(s["top"], ptr, nodes)
-        top_id = graph_min(self.masked_id(id=s["id"], flag=s["top"]), ptr, nodes)
-        top_prev = graph_min(self.masked_prev(stack_prev=s["stack_prev"], top=s["top"]),
+        top_id = graph_min(self.masked_id(B, id=s["id"], flag=s["top"]), ptr, nodes)
+        top_prev = graph_min(self.masked_prev(B, stack_prev=s["stack_prev"], top=s["top"]),
                              ptr, nodes)
-        root_key = self.root_key(id=s["id"], white=white, src=s["src"])
+        root_key = self.root_key(B, id=s["id"], white=white, src=s["src"])
         r = graph_min(root_key, ptr, nodes)
-        has_root = step(self.below(x=r))
-        new_child = step(self.discover_child(is_min=equal(cand_key, c), has_cand=has_cand))
-        new_root = step(self.discover_root(is_min=equal(root_key, r), has_root=has_root,
-                                           has_top=has_top))
-        finish = step(self.finish(top=s["top"], has_cand=has_cand))
+        has_root = self.gate(self.below, B, x=r)
+        new_child = self.gate(self.discover_child, B,
+                              is_min=self._equal(self.is_cand, B, cand_key, c),
+                              has_cand=has_cand)
+        new_root = self.gate(self.discover_root, B,
+                             is_min=self._equal(self.is_root, B, root_key, r),
+                             has_root=has_root, has_top=has_top)
+        finish = self.gate(self.finish, B, top=s["top"], has_cand=has_cand)
         finished = graph_max(finish, ptr, nodes)
-        pop = step(self.pop(is_prev=equal(s["id"], top_prev), finished=finished))
-        event = step(self.event(has_top=has_top, has_root=has_root))
-        time = self.clock(time=s["time"], event=event)
+        pop = self.gate(self.pop, B, is_prev=self._equal(self.is_prev, B, s["id"], top_prev),
+                        finished=finished)
+        event = self.gate(self.event, B, has_top=has_top, has_root=has_root)
+        time = self.clock(B, time=s["time"], event=event)
         discovered = new_child + new_root
         return {**s,
-                "color": self.color(color=s["color"], child=new_child, root=new_root,
+                "color": self.color(B, color=s["color"], child=new_child, root=new_root,
                                     finish=finish),
-                "pi": select(new_child, top_id, s["pi"]),
-                "d": select(discovered, time, s["d"]),
-                "f": select(finish, time, s["f"]),
-                "top": self.top(child=new_child, root=new_root, pop=pop),
-                "stack_prev": select(new_child, top_id, s["stack_prev"]),
+                "pi": self.select(new_child, top_id, s["pi"], B),
+                "d": self.select(discovered, time, s["d"], B),
+                "f": self.select(finish, time, s["f"], B),
+                "top": self.top(B, child=new_child, root=new_root, pop=pop),
+                "stack_prev": self.select(new_child, top_id, s["stack_prev"], B),
                 "time": time}
 
     def outputs(self, s: State) -> dict[str, Tensor]:
@@ -226,14 +344,28 @@ class CompiledDFS(torch.nn.Module):
 COMPILED = {"bfs": CompiledBFS, "bellman_ford": CompiledBellmanFord, "dfs": CompiledDFS}
 
 
-def compile_algorithm(algorithm: str) -> torch.nn.Module:
-    """The compiled network of ``algorithm`` (``"bfs"``, ``"dfs"``, ``"bellman_ford"``).
+def compile_algorithm(algorithm: str, temperature: float = 1.0) -> CompiledNetwork:
+    """The compiled network of ``algorithm``, in evaluation (exact) mode.
 
+    Parameters
+    ----------
+    algorithm : {"bfs", "dfs", "bellman_ford"}
+        The algorithm.
+    temperature : float, default=1.0
+        The step surrogate's temperature, used in training mode.
+
+    Returns
+    -------
+    CompiledNetwork
+        Frozen float64 parameters set to the analytic values.
+
+    Examples
+    --------
     >>> net = compile_algorithm("bfs")
     >>> [name for name, _ in net.named_parameters()][:2]
     ['message.weight', 'message.bias']
     """
-    return COMPILED[check_algorithm(algorithm)]()
+    return COMPILED[check_algorithm(algorithm)](temperature)
 
 
 @dataclass
@@ -246,67 +378,201 @@ class Execution:
     steps: list[int]
 
 
-def _per_graph(batch: GraphBatch, x: Tensor) -> Tensor:
-    return ops.segment_csr(x, batch.ptr, "max")
+def _decoded(real: bool, x: np.ndarray) -> np.ndarray:
+    """Real hints as they are; the others rounded to integers (exact networks
+    give integers already), non-finite values as :data:`INVALID`."""
+    if real:
+        return x
+    finite = np.isfinite(x)
+    return np.where(finite, np.rint(np.where(finite, x, 0.0)), INVALID).astype(np.int64)
 
 
-def execute(module: torch.nn.Module, batch: GraphBatch, sources: Sequence[int], *,
-            hints: bool = False, graphs: Optional[Sequence] = None) -> Execution:
-    """Applies ``module`` layer after layer until every graph's hints are fixed.
+def execute(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int], *,
+            hints: bool = False, graphs: Optional[Sequence] = None,
+            execution: str = "dense", negative_cycles: bool = True) -> Execution:
+    """Applies ``module`` (with its exact nonlinearities) layer after layer until
+    every graph's hints are fixed, at most ``2 max(n_g) + 2`` layers.
 
-    Bellman-Ford: a distance that still changes at step ``n_g`` proves a reachable
-    negative cycle; :class:`NegativeCycleError` names it (``graphs``, the input
-    graphs, let it list the cycle's nodes).
+    Parameters
+    ----------
+    module : CompiledNetwork
+        The network (its training surrogates are not used here).
+    batch : GraphBatch
+        The graphs.
+    sources : sequence of int
+        One source id per graph.
+    hints : bool, default=False
+        Record the hints after every layer.
+    graphs : sequence of Graph, optional
+        The input graphs, to name the nodes of a negative cycle.
+    execution : {"dense", "frontier"}, default="dense"
+        Apply every layer to every node, or only to the nodes whose inputs changed
+        in the previous layer (networks with ``local = True``); same results.
+    negative_cycles : bool, default=True
+        Bellman-Ford: a distance that still changes at step ``n_g`` proves a
+        reachable negative cycle, and :class:`NegativeCycleError` names it (off
+        for learned networks, whose distances need not settle).
+
+    Returns
+    -------
+    Execution
+
+    Raises
+    ------
+    ValueError
+        An unknown ``execution``, or ``"frontier"`` for a network whose layer is
+        not local.
     """
-    names = module.hints
-    with torch.no_grad():
-        state = module.init_state(batch, sources)
-        sizes = torch.tensor(batch.sizes, device=batch.device)
-        steps = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
-        record = [torch.stack([state[k] for k in names])] if hints else []
-        limit = 2 * max(batch.sizes) + 2
-        for t in range(1, limit + 1):
-            new = module(state, batch)
-            changed = torch.stack([new[k] != state[k] for k in names]).any(0)
-            changed_g = _per_graph(batch, changed.double()) > 0
-            if module.algorithm == "bellman_ford":
-                _check_negative_cycle(batch, state, new, t, sizes, graphs, sources)
-            steps += changed_g.long()
-            state = new
-            if hints:
-                record.append(torch.stack([state[k] for k in names]))
-            if not bool(changed_g.any()):
-                break
-        outputs = {k: v.cpu().numpy() for k, v in module.outputs(state).items()}
-    def typed(name: str, x: np.ndarray) -> np.ndarray:     # distances stay float64
-        real = name == "d" and module.algorithm == "bellman_ford"
-        return x if real else x.astype(np.int64)
-
+    if execution not in EXECUTIONS:
+        raise ValueError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
+    if execution == "frontier" and not module.local:
+        raise ValueError(f"frontier execution needs a network whose layer reads only "
+                         f"in-neighbours; {module.algorithm} reads graph-wide readouts: "
+                         "use execution='dense'")
+    check = negative_cycles and module.algorithm == "bellman_ford"
+    run = _run_frontier if execution == "frontier" else _run_dense
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            state, record, steps = run(module, batch, sources, hints,
+                                       graphs if check else None, check)
+            outputs = {k: v.cpu().numpy() for k, v in module.outputs(state).items()}
+    finally:
+        module.train(was_training)
+    real = {"d"} if module.algorithm == "bellman_ford" else set()
     steps_list = steps.tolist()
     bounds = list(zip(batch.ptr[:-1].tolist(), batch.ptr[1:].tolist()))
-    per_graph = [{k: typed(k, v[lo:hi]) for k, v in outputs.items()} for lo, hi in bounds]
+    per_graph = [{k: _decoded(k in real, v[lo:hi]) for k, v in outputs.items()}
+                 for lo, hi in bounds]
     traces: list[dict[str, np.ndarray]] = []
     if hints:
         stacked = torch.stack(record).cpu().numpy()           # [T+1, H, N]
         for (lo, hi), count in zip(bounds, steps_list):
             cut = stacked[:count + 1, :, lo:hi]
-            traces.append({k: typed(k, cut[:, i]) for i, k in enumerate(names)})
+            traces.append({k: _decoded(k in real, cut[:, i])
+                           for i, k in enumerate(module.hints)})
     return Execution(per_graph, traces, steps_list)
 
 
-def _check_negative_cycle(batch: GraphBatch, old: State, new: State, t: int,
-                          sizes: Tensor, graphs: Optional[Sequence],
-                          sources: Sequence[int]) -> None:
-    moved = (new["d"] != old["d"]) | (new["reach"] != old["reach"])
-    late = moved & (t >= sizes.index_select(0, batch.batch))
-    if not bool(late.any()):
+def _per_graph(batch: GraphBatch, x: Tensor) -> Tensor:
+    return ops.segment_csr(x, batch.ptr, "max")
+
+
+def _run_dense(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int],
+               hints: bool, graphs: Optional[Sequence], check: bool
+               ) -> tuple[State, list[Tensor], Tensor]:
+    names = module.hints
+    state = module.init_state(batch, sources)
+    sizes = torch.tensor(batch.sizes, device=batch.device)
+    steps = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
+    record = [torch.stack([state[k] for k in names])] if hints else []
+    for t in range(1, 2 * max(batch.sizes) + 3):
+        new = module(state, batch)
+        changed = torch.stack([new[k] != state[k] for k in names]).any(0)
+        changed_g = _per_graph(batch, changed.double()) > 0
+        if check:
+            moved = (new["d"] != state["d"]) | (new["reach"] != state["reach"])
+            late = moved & (t >= sizes.index_select(0, batch.batch))
+            _raise_negative_cycle(batch, late.nonzero().flatten(), new["pi"], graphs,
+                                  sources)
+        steps += changed_g.long()
+        state = new
+        if hints:
+            record.append(torch.stack([state[k] for k in names]))
+        if not bool(changed_g.any()):
+            break
+    return state, record, steps
+
+
+def _edges_of(indptr: Tensor, rows: Tensor) -> Tensor:
+    """Positions ``indptr[r] .. indptr[r + 1] - 1`` of every row ``r`` of ``rows``,
+    row after row."""
+    start = indptr.index_select(0, rows)
+    count = indptr.index_select(0, rows + 1) - start
+    first = torch.cumsum(count, 0) - count
+    shift = torch.repeat_interleave(start - first, count)
+    return torch.arange(int(shift.numel()), device=rows.device) + shift
+
+
+def _active_view(batch: GraphBatch, active: Tensor) -> tuple[GraphBatch, Tensor, Tensor]:
+    """The part of ``batch`` a layer on the nodes ``active`` (sorted) reads: the
+    active nodes and their in-neighbours, renumbered, with the in-edges of the
+    active nodes only; returns ``(view, nodes, rows)``, ``nodes`` the global ids
+    of the view's nodes and ``rows`` the view ids of the active nodes."""
+    csr = batch.csr
+    edges = _edges_of(csr.indptr, active)
+    senders = csr.indices.index_select(0, edges)
+    nodes = torch.unique(torch.cat([active, senders]))
+    rows = torch.searchsorted(nodes, active)
+    counts = torch.zeros(nodes.numel(), dtype=torch.long, device=nodes.device)
+    counts[rows] = csr.indptr.index_select(0, active + 1) - csr.indptr.index_select(0, active)
+    indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    values = None if csr.values is None else csr.values.index_select(0, edges)
+    local = CSR(indptr, torch.searchsorted(nodes, senders), (nodes.numel(),) * 2, values)
+    n = nodes.numel()
+    view = GraphBatch(local, torch.tensor([0, n], device=nodes.device),
+                      torch.zeros(n, dtype=torch.long, device=nodes.device),
+                      batch.ids.index_select(0, nodes), [n], batch.big)
+    return view, nodes, rows
+
+
+def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int],
+                  hints: bool, graphs: Optional[Sequence], check: bool
+                  ) -> tuple[State, list[Tensor], Tensor]:
+    names = module.hints
+    state = module.init_state(batch, sources)
+    extra = set(state) - set(names) - set(module.counters) - {"id", "src"}
+    if extra:
+        raise ValueError(f"frontier execution needs a state of inputs, hints and "
+                         f"counters; {module.algorithm} also keeps {sorted(extra)}")
+    sizes = torch.tensor(batch.sizes, device=batch.device)
+    steps = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
+    record = [torch.stack([state[k] for k in names])] if hints else []
+    out_indptr, out_indices, _ = batch.csr.transpose_structure()
+    active = torch.arange(batch.num_nodes, device=batch.device)   # layer 1: every node
+    for t in range(1, 2 * max(batch.sizes) + 3):
+        counters = {k: torch.full_like(state[k], t - 1.0) for k in module.counters}
+        if t == 1:
+            new = module({**state, **counters}, batch)
+        else:
+            view, nodes, rows = _active_view(batch, active)
+            local = {k: v.index_select(0, nodes) for k, v in state.items()}
+            local.update({k: v.index_select(0, nodes) for k, v in counters.items()})
+            new = {k: v.index_select(0, rows) for k, v in module(local, view).items()}
+        old = {k: state[k].index_select(0, active) for k in names}
+        changed = torch.stack([new[k] != old[k] for k in names]).any(0)
+        moved_nodes = active[changed]
+        if check:
+            moved = (new["d"] != old["d"]) | (new["reach"] != old["reach"])
+            late = active[moved & (t >= sizes.index_select(0, batch.batch[active]))]
+            _raise_negative_cycle(batch, late, state["pi"].index_copy(0, active, new["pi"]),
+                                  graphs, sources)
+        for k in names:
+            state[k] = state[k].index_copy(0, moved_nodes, new[k][changed])
+        if hints:
+            record.append(torch.stack([state[k] for k in names]))
+        if not moved_nodes.numel():
+            break
+        steps[torch.unique(batch.batch.index_select(0, moved_nodes))] += 1
+        receivers = out_indices.index_select(0, _edges_of(out_indptr, moved_nodes))
+        active = torch.unique(torch.cat([moved_nodes, receivers]))
+    state.update({k: torch.full_like(state[k], float(t)) for k in module.counters})
+    return state, record, steps
+
+
+def _raise_negative_cycle(batch: GraphBatch, late: Tensor, pi: Tensor,
+                          graphs: Optional[Sequence], sources: Sequence[int]) -> None:
+    """A :class:`NegativeCycleError` for the first of the ``late`` nodes (whose
+    distance or reach changed at a step ``>= n_g``), if any."""
+    if not late.numel():
         return
-    node = int(late.nonzero()[0])
+    node = int(late.min())
     g = int(batch.batch[node])
     lo, hi = int(batch.ptr[g]), int(batch.ptr[g + 1])
     if graphs is None:
         raise NegativeCycleError([node - lo], g)
-    cycle = locate_negative_cycle(graphs[g], sources[g], new["pi"][lo:hi].cpu().numpy()
+    cycle = locate_negative_cycle(graphs[g], sources[g], pi[lo:hi].cpu().numpy()
                                   .astype(np.int64), node - lo)
     raise NegativeCycleError(cycle, g)
 

@@ -1,10 +1,13 @@
 """Estimators: the compiled algorithms and their learned twins.
 
 ``predict(graph, *, source=...)`` takes one graph (anything
-:func:`graphbias.data.as_graph` reads; networkx graphs need nodes ``0..n-1``) or a
-list of graphs, run together as one disjoint union, and returns one
-:class:`~graphbias.compile.reference.Trace` per graph, with ``outputs`` and,
-when ``hints=True``, the state after every step.
+:func:`graphbias.data.as_graph` reads) or a list of graphs, run together as one
+disjoint union, and returns one :class:`~graphbias.compile.reference.Trace` per
+graph, with ``outputs`` and, when ``hints=True``, the state after every step.
+Node ids are positions in the graph (``G.nodes`` order for networkx, whose node
+names stay in ``trace.graph.node_labels``); a source is a node name of a graph
+with names, else an id; outputs hold ids (``trace.graph.label_of(ids)`` names
+them).
 
 Neither estimator takes a feature matrix (their input is graphs and traces), so
 scikit-learn's ``parametrize_with_checks`` does not apply; parameters, cloning
@@ -26,12 +29,13 @@ from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph
 from ..data.synthetic.algorithms import algorithm_graph
 from ..nn.training import fit_module
-from .compiled import COMPILED, check_magnitudes, compile_algorithm, execute
+from .compiled import COMPILED, EXECUTIONS, check_magnitudes, compile_algorithm, execute
 from .graphs import GraphBatch, check_sources, read_graphs
 from .learned import SPECS, LearnedStep, StateBatch, decode, encode, loss
 from .reference import ALGORITHMS, HINTS, Trace, check_algorithm, run_reference
 
-__all__ = ["CompiledAlgorithm", "AlgorithmLearner", "make_traces", "task_graph"]
+__all__ = ["CompiledAlgorithm", "AlgorithmLearner", "make_traces", "task_graph",
+           "check_traces", "parent_accuracy"]
 
 
 def _result(traces: list[Trace], single: bool) -> Trace | list[Trace]:
@@ -53,10 +57,15 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
     device : str or torch.device, default="cpu"
         Where the network runs: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``
         (CUDA when available). Results come back as numpy arrays.
+    execution : {"auto", "frontier", "dense"}, default="auto"
+        ``"dense"`` applies every layer to every node; ``"frontier"`` only to the
+        nodes whose inputs changed in the previous layer (BFS and Bellman-Ford;
+        the results are the same); ``"auto"``: frontier where it applies, else
+        dense.
 
     Attributes
     ----------
-    network_ : torch.nn.Module
+    network_ : CompiledNetwork
         The compiled network (after :meth:`fit`).
     device_ : torch.device
         The device ``network_`` lives on.
@@ -69,13 +78,20 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
     >>> r = CompiledAlgorithm("bellman_ford").predict(g, source=0)
     >>> r.outputs["d"].tolist(), r.outputs["pi"].tolist()
     ([0.0, 3.0, 1.0], [0, 2, 0])
+    >>> named = nx.Graph([("a", "b"), ("b", "c")])
+    >>> r = CompiledAlgorithm("bfs").predict(named, source="c")
+    >>> r.outputs["dist"].tolist(), r.graph.label_of(r.outputs["pi"])
+    ([2, 1, 0], ['b', 'c', 'c'])
     """
 
-    _parameter_constraints = {"algorithm": [Options(*ALGORITHMS)], "device": [Device()]}
+    _parameter_constraints = {"algorithm": [Options(*ALGORITHMS)], "device": [Device()],
+                              "execution": [Options("auto", *EXECUTIONS)]}
 
-    def __init__(self, algorithm: str = "bfs", device: Any = "cpu") -> None:
+    def __init__(self, algorithm: str = "bfs", device: Any = "cpu",
+                 execution: str = "auto") -> None:
         self.algorithm = algorithm
         self.device = device
+        self.execution = execution
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
@@ -102,17 +118,22 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
         self._fit_params_ = self.get_params()
         return self
 
-    def _network(self) -> tuple[torch.nn.Module, torch.device]:
-        """``network_`` and ``device_`` while the parameters are those of ``fit``
-        (a model loaded on a machine without its device runs where it was loaded),
-        else a network built for the current parameters."""
-        if hasattr(self, "network_") and self.get_params() == self._fit_params_:
-            return self.network_, self.device_
+    def _network(self) -> tuple[torch.nn.Module, torch.device, str]:
+        """``network_``, ``device_`` and the execution path while the parameters
+        are those of ``fit`` (a model loaded on a machine without its device runs
+        where it was loaded), else a network built for the current parameters."""
         p = validate_params(self, self._aliases)
-        device = resolve_device(p.device)
-        return compile_algorithm(p.algorithm).to(device), device
+        if hasattr(self, "network_") and self.get_params() == self._fit_params_:
+            net, device = self.network_, self.device_
+        else:
+            device = resolve_device(p.device)
+            net = compile_algorithm(p.algorithm).to(device)
+        execution = p.execution
+        if execution == "auto":
+            execution = "frontier" if net.local else "dense"
+        return net, device, execution
 
-    def predict(self, graph: Any, *, source: Any = 0, hints: bool = False
+    def predict(self, graph: Any, *, source: Any = None, hints: bool = False
                 ) -> Trace | list[Trace]:
         """Runs the network on ``graph`` (or a list of graphs) until its hints stop
         changing.
@@ -120,34 +141,37 @@ class CompiledAlgorithm(EstimatorMixin, BaseEstimator):
         Parameters
         ----------
         graph : graph-like or list of graph-like
-            Anything :func:`graphbias.as_graph` reads (a networkx graph needs the
-            nodes ``0 .. n-1``), or a list of them, run together as one disjoint
-            union.
-        source : int or sequence of int, default=0
-            The source node: one id for every graph (an int, a numpy integer or a
-            0-d array / tensor), or one id per graph. DFS starts at ``source``,
-            then takes roots by id.
+            Anything :func:`graphbias.as_graph` reads (a networkx graph keeps its
+            node names as ``node_labels``), or a list of them, run together as one
+            disjoint union.
+        source : node, sequence of nodes or None, default=None
+            The source: one node for every graph (a node name of graphs with
+            ``node_labels``, else an id: an int, a numpy integer or a 0-d array /
+            tensor), or one per graph. None: node 0 (the first node). DFS starts
+            at ``source``, then takes roots by id.
         hints : bool, default=False
             Record the state after every step in ``Trace.hints``.
 
         Returns
         -------
         Trace or list of Trace
-            One trace per graph (a single trace for a single graph).
+            One trace per graph (a single trace for a single graph); ``source``
+            and the outputs hold node ids.
 
         Raises
         ------
         ValueError
-            For an unknown or non-integer source or non-integer node ids;
+            For a source that is not a node, an unknown ``execution``;
+            ``execution="frontier"`` with DFS;
             :class:`~graphbias.compile.NegativeCycleError` (a ``ValueError``) for
             a negative cycle reachable in Bellman-Ford.
         """
-        net, device = self._network()
+        net, device, execution = self._network()
         graphs, single = read_graphs(graph)
         sources = check_sources(source, graphs)
         batch = GraphBatch.from_graphs(graphs, device=device)
         check_magnitudes(batch)
-        run = execute(net, batch, sources, hints=hints, graphs=graphs)
+        run = execute(net, batch, sources, hints=hints, graphs=graphs, execution=execution)
         traces = [Trace(net.algorithm, g, s, out, h, steps)
                   for g, s, out, h, steps in zip(graphs, sources, run.outputs,
                                                  run.hints or [{}] * len(graphs),
@@ -225,6 +249,49 @@ def make_traces(algorithm: str, graphs: Sequence[Graph],
     check_algorithm(algorithm)
     sources = [0] * len(graphs) if sources is None else list(sources)
     return [run_reference(algorithm, g, s) for g, s in zip(graphs, sources)]
+
+
+def check_traces(traces: Any, algorithm: str) -> list[Trace]:
+    """``traces`` as a list of reference traces of ``algorithm`` with hints.
+
+    Parameters
+    ----------
+    traces : Trace or list of Trace
+        Training or test traces (see :func:`make_traces`).
+    algorithm : str
+        The algorithm they must trace.
+
+    Returns
+    -------
+    list of Trace
+
+    Raises
+    ------
+    ValueError
+        An empty or non-list input, an element that is not a Trace, a trace of
+        another algorithm or without hints.
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> len(check_traces(make_traces("bfs", [Graph([[0], [1]], 2)]), "bfs"))
+    1
+    """
+    if isinstance(traces, Trace):
+        traces = [traces]
+    if not isinstance(traces, (list, tuple)) or not traces:
+        raise ValueError("traces must be a non-empty list of Trace (see make_traces)")
+    for i, t in enumerate(traces):
+        if not isinstance(t, Trace):
+            raise ValueError(f"traces[{i}] is a {type(t).__name__}, not a Trace")
+        if t.algorithm != algorithm:
+            raise ValueError(f"traces[{i}] is a {t.algorithm} trace, the learner "
+                             f"learns {algorithm}")
+        missing = set(HINTS[algorithm]) - set(t.hints)
+        if missing:
+            raise ValueError(f"traces[{i}] has no hints {sorted(missing)}: "
+                             "make traces with hints=True")
+    return list(traces)
 
 
 class AlgorithmLearner(EstimatorMixin, BaseEstimator):
@@ -317,23 +384,6 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
         self.hidden = hidden
         self.epochs = epochs
 
-    def _check_traces(self, traces: Any, algorithm: str) -> list[Trace]:
-        if isinstance(traces, Trace):
-            traces = [traces]
-        if not isinstance(traces, (list, tuple)) or not traces:
-            raise ValueError("traces must be a non-empty list of Trace (see make_traces)")
-        for i, t in enumerate(traces):
-            if not isinstance(t, Trace):
-                raise ValueError(f"traces[{i}] is a {type(t).__name__}, not a Trace")
-            if t.algorithm != algorithm:
-                raise ValueError(f"traces[{i}] is a {t.algorithm} trace, the learner "
-                                 f"learns {algorithm}")
-            missing = set(HINTS[algorithm]) - set(t.hints)
-            if missing:
-                raise ValueError(f"traces[{i}] has no hints {sorted(missing)}: "
-                                 "make traces with hints=True")
-        return list(traces)
-
     def fit(self, traces: Sequence[Trace], y: Any = None) -> "AlgorithmLearner":
         """Trains on every step ``t -> t + 1`` of every trace (and the fixed point
         ``T -> T``).
@@ -350,7 +400,7 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
         self
         """
         p = self._begin_fit()
-        traces = self._check_traces(traces, p.algorithm)
+        traces = check_traces(traces, p.algorithm)
         spec = SPECS[p.algorithm]
         seed = seed_from(p.random_state)
         rng = np.random.default_rng(seed)
@@ -378,7 +428,7 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
         self.n_transitions_ = len(pairs)
         return self
 
-    def predict(self, graph: Any, *, source: Any = 0, hints: bool = False
+    def predict(self, graph: Any, *, source: Any = None, hints: bool = False
                 ) -> Trace | list[Trace]:
         """Rolls the twin out from the initial state until its hints stop changing
         (at most the algorithm's step bound).
@@ -387,9 +437,8 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
         ----------
         graph : graph-like or list of graph-like
             As in :meth:`CompiledAlgorithm.predict`.
-        source : int or sequence of int, default=0
-            One source for every graph (an int, a numpy integer, a 0-d array or
-            tensor) or one per graph.
+        source : node, sequence of nodes or None, default=None
+            As in :meth:`CompiledAlgorithm.predict`.
         hints : bool, default=False
             Record the state after every step in ``Trace.hints``.
 
@@ -467,10 +516,35 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
             In ``[0, 1]``, averaged over the traces.
         """
         check_is_fitted(self)
-        traces = self._check_traces(traces, self.algorithm)
-        preds = self.predict([t.graph for t in traces], source=[t.source for t in traces])
-        return float(np.mean([np.mean(p.outputs["pi"] == t.outputs["pi"])
-                              for p, t in zip(preds, traces)]))
+        return parent_accuracy(self, check_traces(traces, self.algorithm))
+
+
+def parent_accuracy(model: Any, traces: Sequence[Trace]) -> float:
+    """Mean over ``traces`` of the fraction of nodes whose parent ``pi``, as
+    ``model`` predicts it from the trace's source, is the trace's.
+
+    Parameters
+    ----------
+    model : estimator
+        Anything with ``predict(graphs, source=sources)`` returning traces.
+    traces : sequence of Trace
+        Reference traces.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> traces = make_traces("bfs", [Graph([[0, 1], [1, 2]], 3)])
+    >>> parent_accuracy(CompiledAlgorithm("bfs"), traces)
+    1.0
+    """
+    preds = model.predict([t.graph for t in traces], source=[t.source for t in traces])
+    return float(np.mean([np.mean(p.outputs["pi"] == t.outputs["pi"])
+                          for p, t in zip(preds, traces)]))
 
 
 def _transitions(algorithm: str, traces: list[Trace], pairs: list[tuple[int, int]],

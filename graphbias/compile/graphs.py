@@ -1,8 +1,10 @@
 """Reading algorithm inputs and batching graphs as one disjoint union.
 
-Node ids matter to these algorithms (ties are broken by the smaller id), so a
-networkx graph must have the integers ``0 .. n-1`` as nodes; edge weights are
-read in float64 (the exactness of Bellman-Ford depends on it).
+Graphs are read by :func:`graphbias.data.as_graph`, networkx graphs included: node
+ids follow ``G.nodes`` order (they break ties, the smaller id winning) and the
+networkx names are kept as ``Graph.node_labels``, so a source may be given by its
+name. Edge weights are read in float64 (the exactness of Bellman-Ford depends on
+it); an edge without a weight weighs 1.
 """
 from __future__ import annotations
 
@@ -16,48 +18,67 @@ from torch import Tensor
 
 from ..data.graph import Graph, as_graph
 from ..ops.csr import CSR
+from .layers import BIG
 
-__all__ = ["read_graph", "read_graphs", "check_source", "GraphBatch"]
+__all__ = ["read_graph", "read_graphs", "check_source", "check_sources", "GraphBatch",
+           "sentinel"]
 
 # Distances and ids must stay far below the sentinel of the compiled layers.
 MAX_MAGNITUDE = 2.0 ** 46
 
 
-def _from_networkx(g: Any, where: str) -> Graph:
-    nodes = list(g.nodes)
-    for v in nodes:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, Integral):
-            raise ValueError(f"{where}: node ids must be integers 0..n-1, found "
-                             f"{v!r} ({type(v).__name__}); relabel with "
-                             "networkx.convert_node_labels_to_integers(G, ordering='sorted')")
-    n = len(nodes)
-    if n == 0:
-        raise ValueError(f"{where}: the graph is empty: it has no nodes")
-    if sorted(int(v) for v in nodes) != list(range(n)):
-        raise ValueError(f"{where}: node ids must be exactly 0..{n - 1}, found ids from "
-                         f"{min(nodes)} to {max(nodes)}; relabel with "
-                         "networkx.convert_node_labels_to_integers(G, ordering='sorted')")
-    src, dst, w = [], [], []
-    weighted = g.number_of_edges() > 0 and all("weight" in d for *_, d in g.edges(data=True))
-    for u, v, d in g.edges(data=True):
-        pairs = [(u, v)] if g.is_directed() or u == v else [(u, v), (v, u)]
-        for a, b in pairs:
-            src.append(int(a))
-            dst.append(int(b))
-            w.append(float(d.get("weight", 1.0)))
-    ei = np.array([src, dst], dtype=np.int64).reshape(2, -1)
-    return Graph(ei, n, edge_weight=np.array(w, dtype=np.float64) if weighted else None)
+def _is_networkx(obj: Any) -> bool:
+    return type(obj).__module__.startswith("networkx")
+
+
+def _float64_weights(g: Any) -> np.ndarray:
+    """The ``weight`` of every edge of a networkx graph in float64 (1 where an edge
+    has none), in the edge order of :func:`~graphbias.data.as_graph`: each edge
+    ``u -> v`` of ``G.edges``, followed by ``v -> u`` when ``G`` is undirected and
+    ``u != v``."""
+    both = not g.is_directed()
+    return np.array([w for u, v, w in g.edges(data="weight", default=1.0)
+                     for w in ((w, w) if both and u != v else (w,))], dtype=np.float64)
 
 
 def read_graph(obj: Any, *, where: str = "graph") -> Graph:
-    """A :class:`Graph` from anything :func:`~graphbias.data.as_graph` reads; a
-    networkx graph must have nodes ``0 .. n-1`` (ValueError otherwise)."""
-    if type(obj).__module__.startswith("networkx"):
-        return _from_networkx(obj, where)
+    """A :class:`Graph` from anything :func:`~graphbias.data.as_graph` reads, with
+    networkx edge weights in float64.
+
+    Parameters
+    ----------
+    obj : graph-like
+        A Graph, networkx graph, scipy.sparse or torch sparse adjacency, PyG Data
+        or ``[2, E]`` edge_index.
+    where : str, default="graph"
+        Names the graph in error messages.
+
+    Returns
+    -------
+    Graph
+        A networkx graph keeps its node names as ``node_labels``.
+
+    Raises
+    ------
+    ValueError
+        Whatever :func:`~graphbias.data.as_graph` refuses, prefixed by ``where``.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.DiGraph()
+    >>> G.add_weighted_edges_from([("a", "b", 0.1), ("b", "c", 0.2)])
+    >>> g = read_graph(G)
+    >>> g.node_labels, g.edge_weight.dtype, g.edge_weight.tolist()
+    (['a', 'b', 'c'], torch.float64, [0.1, 0.2])
+    """
     try:
-        return as_graph(obj)
+        graph = as_graph(obj)
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
+    if _is_networkx(obj) and graph.edge_weight is not None:
+        graph = graph.replace(edge_weight=_float64_weights(obj))
+    return graph
 
 
 def read_graphs(graphs: Any) -> tuple[list[Graph], bool]:
@@ -83,27 +104,52 @@ def check_source(source: Any, num_nodes: int, where: str = "graph") -> int:
     return int(source)
 
 
+def _source_id(source: Any, graph: Graph, where: str) -> int:
+    """The node id of ``source``: a node label of a labelled graph, else an id."""
+    if source is None:
+        return 0
+    if graph.node_labels is None:
+        return check_source(source, graph.num_nodes, where)
+    try:
+        return int(graph.index_of(source))
+    except ValueError as err:
+        raise ValueError(f"{where}: source {source!r} is not a node ({err})") from None
+
+
 def check_sources(source: Any, graphs: Sequence[Graph]) -> list[int]:
-    """One source per graph.
+    """One source node id per graph.
 
     Parameters
     ----------
-    source : int, sequence of int, numpy array or torch tensor
-        One id for every graph (an int, a numpy integer, a 0-d array or tensor),
-        or one id per graph (a list, tuple, 1-d array or tensor).
+    source : node, sequence of nodes, numpy array, torch tensor or None
+        One node for every graph (an int, a numpy integer, a 0-d array or tensor,
+        or a node label of graphs that have ``node_labels``), or one per graph (a
+        list, tuple, 1-d array or tensor). None: node 0 (the first node) of every
+        graph. A tuple is always one source per graph: give a tuple label as
+        ``[label]``.
     graphs : sequence of Graph
         The graphs the sources belong to.
 
     Returns
     -------
     list of int
-        The checked source of each graph.
+        The checked node id of each graph's source.
+
+    Raises
+    ------
+    ValueError
+        A count of sources other than the number of graphs; a source that is not a
+        node of its graph (an unknown label, an id out of range, a non-integer id
+        of a graph without labels).
 
     Examples
     --------
     >>> g = Graph([[0, 1], [1, 0]], 2)
     >>> check_sources(np.array(1), [g, g]), check_sources([0, 1], [g, g])
     ([1, 1], [0, 1])
+    >>> named = Graph([[0, 1], [1, 2]], 3, node_labels=[2, 0, 1])
+    >>> check_sources(0, [named]), check_sources(None, [named])
+    ([1], [0])
     """
     if isinstance(source, (np.ndarray, Tensor)):
         source = source.tolist()            # a 0-d array gives one python scalar
@@ -113,8 +159,7 @@ def check_sources(source: Any, graphs: Sequence[Graph]) -> list[int]:
             raise ValueError(f"got {len(sources)} sources for {len(graphs)} graphs")
     else:
         sources = [source] * len(graphs)
-    return [check_source(s, g.num_nodes, f"graph {i}")
-            for i, (s, g) in enumerate(zip(sources, graphs))]
+    return [_source_id(s, g, f"graph {i}") for i, (s, g) in enumerate(zip(sources, graphs))]
 
 
 @dataclass
@@ -122,17 +167,21 @@ class GraphBatch:
     """Several graphs as one disjoint union: graph ``g`` holds nodes
     ``ptr[g] .. ptr[g+1]-1``; ``csr`` is the in-neighbour CSR (rows receive) with
     float64 edge weights (1 where a graph is unweighted); ``ids`` are the nodes'
-    local ids as float64 (0..n_g-1), the tie-breaking key."""
+    local ids as float64 (0..n_g-1), the tie-breaking key; ``big`` is the
+    sentinel :math:`B` of the compiled layers (see :func:`sentinel`)."""
 
     csr: CSR
     ptr: Tensor
     batch: Tensor
     ids: Tensor
     sizes: list[int]
+    big: float = BIG
 
     @classmethod
     def from_graphs(cls, graphs: Sequence[Graph],
-                    device: Optional[torch.device | str] = None) -> "GraphBatch":
+                    device: Optional[torch.device | str] = None,
+                    big: float = BIG) -> "GraphBatch":
+        """The disjoint union of ``graphs`` on ``device`` with sentinel ``big``."""
         sizes = [g.num_nodes for g in graphs]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         ei = torch.cat([g.edge_index.cpu() + int(o) for g, o in zip(graphs, offsets)], 1)
@@ -147,7 +196,7 @@ class GraphBatch:
         if device is not None:
             csr = csr.to(device)
             ptr, batch, ids = ptr.to(device), batch.to(device), ids.to(device)
-        return cls(csr, ptr, batch, ids, sizes)
+        return cls(csr, ptr, batch, ids, sizes, float(big))
 
     @property
     def num_graphs(self) -> int:
@@ -160,3 +209,24 @@ class GraphBatch:
     @property
     def device(self) -> torch.device:
         return self.ids.device
+
+    def magnitude(self) -> float:
+        """A bound on every id, time and distance a run on this batch produces:
+        the largest ``n_g`` times ``max(1, max |w|)``, doubled (DFS times reach
+        ``2 n``)."""
+        values = self.csr.values
+        weight = float(values.abs().max()) if values is not None and values.numel() else 1.0
+        return 2.0 * max(self.sizes) * max(1.0, weight)
+
+
+def sentinel(magnitude: float) -> float:
+    """The smallest power of two at least 16 times ``magnitude``: a sentinel
+    :math:`B` far enough above every value of a run (the exact runs use
+    :math:`2^{50}` and refuse values from :math:`2^{46}`, the same ratio).
+
+    Examples
+    --------
+    >>> sentinel(32.0), sentinel(1.0)
+    (512.0, 16.0)
+    """
+    return float(2.0 ** np.ceil(np.log2(16.0 * max(magnitude, 1.0))))

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphbias.compile import (CompiledAlgorithm, GraphBatch, NegativeCycleError,
-                               compile_algorithm, task_graph)
-from graphbias.compile.compiled import execute
+                               compile_algorithm, parameter_distance, task_graph)
+from graphbias.compile.compiled import INVALID, execute
 from graphbias.compile.reference import ALGORITHMS, HINTS, networkx_outputs, run_reference
 from graphbias.data import Graph
 from graphbias.data.synthetic.algorithms import FAMILIES, algorithm_graph
@@ -124,7 +124,101 @@ def test_bfs_weights_encode_the_masked_message():
     net = compile_algorithm("bfs")
     assert net.message.inputs == ("id", "reach")
     w, b = net.message.weight.tolist()[0], net.message.bias.item()
-    assert w[0] == 1.0 and w[1] == -b        # id + B (1 - reach)
+    assert w[0] == 1.0 and w[1] == -b        # id + B (1 - reach), in units of B
+    assert net.message.weight_big.tolist() == [[False, True]] and net.message.bias_big
+    eff_w, eff_b = net.message.effective(2.0 ** 50)
+    assert eff_w.tolist() == [[1.0, -2.0 ** 50]] and eff_b.tolist() == [2.0 ** 50]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_any_valid_sentinel_gives_the_same_run(algorithm):
+    rng = np.random.default_rng(6)
+    graphs = [task_graph(algorithm, "sparse_er", 20, rng, i) for i in range(4)]
+    net = compile_algorithm(algorithm)
+    big = GraphBatch.from_graphs(graphs)
+    small = GraphBatch.from_graphs(graphs, big=2.0 ** 12)     # 16 x 2 n max|w| < 2^12
+    a = execute(net, big, [0] * 4, hints=True)
+    b = execute(net, small, [0] * 4, hints=True)
+    assert a.steps == b.steps
+    for x, y in zip(a.hints, b.hints):
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k])
+
+
+def _transformed(algorithm, rng):
+    """The compiled network moved along its declared symmetries: every gate row
+    scaled by a random c > 0, every exchangeable map's rows reversed."""
+    net = compile_algorithm(algorithm)
+    with torch.no_grad():
+        for m in net.affines().values():
+            if m.exchangeable:
+                m.weight.copy_(m.weight.flip(0))
+                m.bias.copy_(m.bias.flip(0))
+            if m.gate:
+                c = torch.from_numpy(rng.uniform(0.25, 4.0, m.weight.size(0)))
+                m.weight.mul_(c[:, None])
+                m.bias.mul_(c)
+    return net
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_declared_symmetries_change_nothing_and_align_to_zero(algorithm):
+    rng = np.random.default_rng(7)
+    net = _transformed(algorithm, rng)
+    d = parameter_distance(net)
+    assert d["raw"] > 0.05 and d["aligned"] < 1e-12
+    graphs = [task_graph(algorithm, f, 15, rng, i) for i, f in enumerate(FAMILIES)]
+    batch = GraphBatch.from_graphs(graphs)
+    ours = execute(net, batch, [1] * len(graphs), hints=True)
+    ref = execute(compile_algorithm(algorithm), batch, [1] * len(graphs), hints=True)
+    for x, y in zip(ours.hints, ref.hints):
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("shift", [-0.2, 0.2])
+def test_thresholds_have_a_margin(algorithm, shift):
+    """Every gate's bias moved by 0.2 (in its units) leaves the network exact."""
+    net = compile_algorithm(algorithm)
+    with torch.no_grad():
+        for m in net.affines().values():
+            if m.gate:
+                m.bias.add_(shift)
+    rng = np.random.default_rng(8)
+    graphs, sources = [task_graph(algorithm, "er", 12, rng, i) for i in range(4)], [0, 1, 2, 3]
+    runs = execute(net, GraphBatch.from_graphs(graphs), sources, hints=True)
+    for g, s, out, h in zip(graphs, sources, runs.outputs, runs.hints):
+        ref = run_reference(algorithm, g, s)
+        for k, v in ref.hints.items():
+            np.testing.assert_array_equal(h[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_training_mode_computes_the_exact_values_with_surrogate_gradients(algorithm):
+    rng = np.random.default_rng(9)
+    graphs = [task_graph(algorithm, "er", 10, rng, i) for i in range(3)]
+    batch = GraphBatch.from_graphs(graphs, big=2.0 ** 12)
+    net = compile_algorithm(algorithm)
+    state = net.init_state(batch, [0, 1, 2])
+    for _ in range(3):
+        state = net(state, batch)
+    exact = net(state, batch)
+    net.train().requires_grad_(True)
+    trained = net(state, batch)
+    for k in net.hints:
+        assert torch.equal(trained[k], exact[k]), k
+    sum(v.sum() for k, v in trained.items() if k in net.hints).backward()
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    assert grads and any(bool(g.abs().sum() > 0) for g in grads)
+
+
+def test_non_finite_learned_values_decode_as_invalid():
+    net = compile_algorithm("bfs")
+    with torch.no_grad():
+        net.message.weight.fill_(float("nan"))
+    run = execute(net, GraphBatch.from_graphs([algorithm_graph("grid", 4, seed=0)]), [0])
+    assert (run.outputs[0]["pi"] == INVALID).any()
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -160,7 +254,85 @@ def test_cuda_run_equals_cpu_run(algorithm):
         _assert_same(a, b)
 
 
-def test_execute_reports_steps_per_graph():
+@pytest.mark.parametrize("execution", ["dense", "frontier"])
+def test_execute_reports_steps_per_graph(execution):
     graphs = [algorithm_graph("grid", n, seed=0) for n in (4, 25)]
-    run = execute(compile_algorithm("bfs"), GraphBatch.from_graphs(graphs), [0, 0])
+    run = execute(compile_algorithm("bfs"), GraphBatch.from_graphs(graphs), [0, 0],
+                  execution=execution)
     assert run.steps == [run_reference("bfs", g, 0).num_steps for g in graphs]
+
+
+# ------------------------------------------------------------- frontier execution
+FRONTIER = ("bfs", "bellman_ford")
+
+
+def _dense_and_frontier(algorithm, graphs, sources, hints=True):
+    net = compile_algorithm(algorithm)
+    batch = GraphBatch.from_graphs(graphs)
+    return [execute(net, batch, sources, hints=hints, graphs=graphs, execution=e)
+            for e in ("dense", "frontier")]
+
+
+def _assert_runs_equal(a, b):
+    assert a.steps == b.steps
+    for x, y in zip(a.outputs + a.hints, b.outputs + b.hints):
+        assert x.keys() == y.keys()
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k], err_msg=k)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("algorithm", FRONTIER)
+def test_frontier_equals_dense(task_graphs, algorithm, family):
+    """Undirected, directed, integer and negative weights (task_graph variants)."""
+    graphs, sources = task_graphs(algorithm, family, count=15, seed=2)
+    _assert_runs_equal(*_dense_and_frontier(algorithm, graphs, sources))
+
+
+@pytest.mark.parametrize("algorithm", FRONTIER)
+def test_frontier_equals_dense_with_real_weights_one_graph_at_a_time(algorithm):
+    rng = np.random.default_rng(10)
+    for i in range(6):
+        g = algorithm_graph("sparse_er", 150, directed=bool(i % 2), weights="uniform",
+                            seed=rng)
+        _assert_runs_equal(*_dense_and_frontier(algorithm, [g], [i]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(edge_lists)
+def test_property_frontier_equals_dense_and_reports_the_same_negative_cycle(case):
+    n, edges, source = case
+    ei = np.array([[u for u, _, _ in edges], [v for _, v, _ in edges]],
+                  dtype=np.int64).reshape(2, -1)
+    g = Graph(ei, n, edge_weight=np.array([x for *_, x in edges], dtype=np.float64)
+              if edges else None)
+    _assert_runs_equal(*_dense_and_frontier("bfs", [g], [source]))
+    outcomes = []
+    for execution in ("dense", "frontier"):
+        try:
+            outcomes.append(CompiledAlgorithm("bellman_ford", execution=execution)
+                            .predict(g, source=source, hints=True))
+        except NegativeCycleError as err:
+            outcomes.append(str(err))
+    if isinstance(outcomes[0], str):
+        assert outcomes[0] == outcomes[1]
+    else:
+        assert outcomes[0].num_steps == outcomes[1].num_steps
+        for k, v in outcomes[0].hints.items():
+            np.testing.assert_array_equal(outcomes[1].hints[k], v)
+
+
+def test_frontier_on_a_batch_that_halts_at_different_steps():
+    graphs = [algorithm_graph("grid", n, weights="integer", seed=n) for n in (1, 9, 60, 200)]
+    for algorithm in FRONTIER:
+        _assert_runs_equal(*_dense_and_frontier(algorithm, graphs, [0, 4, 7, 100]))
+
+
+def test_frontier_needs_a_local_network():
+    g = algorithm_graph("er", 6, directed=True, seed=0)
+    with pytest.raises(ValueError, match="frontier execution needs a network whose layer"):
+        execute(compile_algorithm("dfs"), GraphBatch.from_graphs([g]), [0],
+                execution="frontier")
+    with pytest.raises(ValueError, match="execution must be one of"):
+        execute(compile_algorithm("bfs"), GraphBatch.from_graphs([g]), [0],
+                execution="sparse")

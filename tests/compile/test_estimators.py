@@ -12,7 +12,7 @@ from graphbias.compile import (AlgorithmLearner, CompiledAlgorithm, NegativeCycl
                                make_traces, one_step_accuracy, output_accuracy)
 from graphbias.compile.learned import LearnedStep
 from graphbias.compile.reference import run_reference
-from graphbias.data import Graph
+from graphbias.data import Graph, as_graph
 from graphbias.data.synthetic.algorithms import (algorithm_graph, algorithm_graphs,
                                                  with_negative_cycle)
 
@@ -85,17 +85,64 @@ def test_bad_source_list():
         CompiledAlgorithm("bfs").predict([nx.path_graph(3)] * 2, source=[0, 4])
 
 
-def test_non_integer_node_ids():
-    with pytest.raises(ValueError, match="node ids must be integers"):
-        CompiledAlgorithm("dfs").predict(nx.Graph([("a", "b")]), source=0)
-    with pytest.raises(ValueError, match="node ids must be integers"):
-        CompiledAlgorithm("dfs").predict(nx.Graph([(0.5, 1.5)]), source=0)
-    with pytest.raises(ValueError, match=r"exactly 0\.\.2"):
-        CompiledAlgorithm("dfs").predict(nx.Graph([(1, 5), (5, 7)]), source=0)
+def test_networkx_node_names_are_kept_and_name_the_source():
+    g = nx.Graph()
+    g.add_nodes_from([2, 0, 1])                    # inserted out of order
+    g.add_edges_from([(2, 0), (0, 1)])
+    by_nx = CompiledAlgorithm("bfs").predict(g, source=2, hints=True)
+    by_graph = CompiledAlgorithm("bfs").predict(as_graph(g), source=2, hints=True)
+    assert by_nx.source == by_graph.source == 0     # node 2 is the first node, id 0
+    for k, v in by_graph.outputs.items():
+        np.testing.assert_array_equal(by_nx.outputs[k], v)
+    assert by_nx.graph.label_of(by_nx.outputs["pi"]) == [2, 2, 0]
+    assert dict(zip(by_nx.graph.node_labels, by_nx.outputs["dist"])) == {2: 0, 0: 1, 1: 2}
+    ref = run_reference("bfs", by_nx.graph, 0)
+    np.testing.assert_array_equal(by_nx.hints["pi"], ref.hints["pi"])
+
+
+def test_string_node_names_and_unknown_sources():
+    g = nx.DiGraph([("a", "b"), ("b", "c"), ("a", "c")])
+    run = CompiledAlgorithm("dfs").predict(g, source="b")
+    assert dict(zip(g.nodes, run.outputs["d"].tolist())) == {"b": 1, "c": 2, "a": 5}
+    assert CompiledAlgorithm("dfs").predict(g).source == 0       # default: the first node
+    with pytest.raises(ValueError, match="graph 0: source 'z' is not a node"):
+        CompiledAlgorithm("dfs").predict(g, source="z")
+    with pytest.raises(ValueError, match="source 0 is not a node"):
+        CompiledAlgorithm("bfs").predict(nx.Graph([(1, 5), (5, 7)]), source=0)
+    assert CompiledAlgorithm("bfs").predict(nx.Graph([(1, 5), (5, 7)]),
+                                            source=7).outputs["dist"].tolist() == [2, 1, 0]
+    runs = CompiledAlgorithm("bfs").predict([g, nx.path_graph(3)], source=["c", 2])
+    assert [r.source for r in runs] == [2, 2]
+
+
+def test_missing_networkx_weights_weigh_one_and_real_weights_stay_float64():
+    g = nx.DiGraph()
+    g.add_edge("s", "a", weight=0.1)
+    g.add_edge("a", "t", weight=0.2)
+    g.add_edge("s", "t")                           # no weight: 1
+    g.add_edge("s", "b", weight=0.30000000000000004)
+    g.add_edge("b", "t")
+    r = CompiledAlgorithm("bellman_ford").predict(g, source="s")
+    d = dict(zip(g.nodes, r.outputs["d"].tolist()))
+    assert d == {"s": 0.0, "a": 0.1, "t": 0.1 + 0.2, "b": 0.30000000000000004}
+    assert r.graph.label_of(int(r.outputs["pi"][r.graph.index_of("t")])) == "a"
+    u = nx.Graph()
+    u.add_edge(0, 1, weight=2.5)
+    u.add_edge(1, 2)
+    g64 = CompiledAlgorithm("bellman_ford").predict(u, source=0).graph
+    assert g64.edge_weight.dtype == torch.float64
+    np.testing.assert_array_equal(g64.edge_weight.float().numpy(),
+                                  as_graph(u).edge_weight.numpy())   # same edge order
+
+
+def test_bad_graph_inputs():
     with pytest.raises(ValueError, match="edge_index must hold integers"):
         CompiledAlgorithm("bfs").predict(np.array([[0.0, 1.5], [1.0, 0.0]]), source=0)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="graph: the graph is empty"):
         CompiledAlgorithm("bfs").predict(nx.Graph(), source=0)
+    with pytest.raises(ValueError, match="graph 1: .*weight"):
+        CompiledAlgorithm("bellman_ford").predict(
+            [nx.path_graph(2), nx.Graph([(0, 1, {"weight": "heavy"})])])
 
 
 def test_huge_weights():
@@ -106,7 +153,7 @@ def test_huge_weights():
 
 def test_compiled_estimator_contract():
     est = CompiledAlgorithm("dfs")
-    assert est.get_params() == {"algorithm": "dfs", "device": "cpu"}
+    assert est.get_params() == {"algorithm": "dfs", "device": "cpu", "execution": "auto"}
     assert not est.__sklearn_tags__().requires_fit
     assert est.fit() is est and est.network_.algorithm == "dfs"
     assert est.device_ == torch.device("cpu")
@@ -122,12 +169,33 @@ def test_compiled_estimator_contract():
 @pytest.mark.parametrize("params, match", [
     ({"algorithm": "dijkstra"}, "algorithm must be one of 'bfs', 'dfs', 'bellman_ford'"),
     ({"device": "tpu"}, "device must be"), ({"device": 0}, "device must be"),
+    ({"execution": "sparse"}, "execution must be one of 'auto', 'dense', 'frontier'"),
 ])
 def test_compiled_validates_parameters_in_fit_and_predict(params, match):
     with pytest.raises(ValueError, match=match):
         CompiledAlgorithm(**params).fit()
     with pytest.raises(ValueError, match=match):
         CompiledAlgorithm(**params).predict(nx.path_graph(3))
+
+
+@pytest.mark.parametrize("execution", ["auto", "dense", "frontier"])
+def test_execution_paths_agree(execution):
+    graphs = algorithm_graphs("grid", 30, 3, seed=0, weights="integer")
+    ref = CompiledAlgorithm("bellman_ford", execution="dense").predict(graphs, source=[0, 5, 29],
+                                                                        hints=True)
+    runs = CompiledAlgorithm("bellman_ford", execution=execution).predict(
+        graphs, source=[0, 5, 29], hints=True)
+    for a, b in zip(runs, ref):
+        assert a.num_steps == b.num_steps
+        for k, v in b.hints.items():
+            np.testing.assert_array_equal(a.hints[k], v)
+
+
+def test_frontier_execution_of_dfs_is_refused_and_auto_runs_it_dense():
+    g = algorithm_graph("er", 6, directed=True, seed=0)
+    with pytest.raises(ValueError, match="frontier execution needs a network"):
+        CompiledAlgorithm("dfs", execution="frontier").predict(g)
+    assert CompiledAlgorithm("dfs").predict(g).num_steps == 12
 
 
 @pytest.mark.parametrize("source", [np.array(1), torch.tensor(1), np.int64(1),
