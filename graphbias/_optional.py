@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["require", "EXTRAS", "MissingDependencyError"]
+__all__ = ["require", "EXTRAS", "MissingDependencyError", "install_command"]
 
 #: extra -> the modules it brings (``pip install "graphbias[extra]"``)
 EXTRAS = {
@@ -20,6 +20,17 @@ EXTRAS = {
     "distributed": ("ray",),
     "scatter": ("torch_scatter",),
 }
+
+
+def install_command(extra: str) -> str:
+    """The pip command that installs an optional extra of :data:`EXTRAS`.
+
+    >>> install_command("stream")
+    'pip install "graphbias[stream]"'
+    """
+    if extra not in EXTRAS:
+        raise ValueError(f"unknown extra {extra!r}; choose from {sorted(EXTRAS)}")
+    return f'pip install "graphbias[{extra}]"'
 
 
 class MissingDependencyError(ModuleNotFoundError):
@@ -36,4 +47,4 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
             raise
         raise MissingDependencyError(
             f"{feature} needs the optional dependency {module!r}, which is not "
-            f'installed: pip install "graphbias[{extra}]"', name=module) from None
+            f"installed: {install_command(extra)}", name=module) from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .._optional import EXTRAS, install_command
 from ..data import Graph
 from ..data.datasets import (available_datasets, find_planetoid, load_ogb_node,
                              load_planetoid)
@@ -155,45 +156,12 @@ SUITES: dict[str, SuiteFn] = {
 }
 
 
-#: optional extra -> (the modules it provides, the pip extra that installs them)
-EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
-    "pyg": (("torch_geometric",), "pyg"),
-    "ogb": (("ogb",), "ogb"),
-    "causal": (("econml", "dowhy"), "causal"),
-    "stream": (("river",), "stream"),
-    "distributed": (("ray",), "distributed"),
-    "scatter": (("torch_scatter",), "scatter"),
-    "pandas": (("pandas",), "ogb"),
-}
-
 #: suite -> (the extra it needs, the modules of that extra its cells import)
 SUITE_REQUIREMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "causal": ("causal", ("econml",)),
     "stream": ("stream", ("river",)),
+    "forecast": ("forecast", ("pandas",)),
 }
-
-
-def install_command(extra: str) -> str:
-    """The pip command that installs an optional extra of :data:`EXTRAS`.
-
-    Parameters
-    ----------
-    extra : str
-        A key of :data:`EXTRAS`.
-
-    Returns
-    -------
-    str
-        For example ``pip install "graphbias[stream]"``.
-
-    Examples
-    --------
-    >>> install_command("stream")
-    'pip install "graphbias[stream]"'
-    """
-    if extra not in EXTRAS:
-        raise ValueError(f"unknown extra {extra!r}; choose from {sorted(EXTRAS)}")
-    return f'pip install "graphbias[{EXTRAS[extra][1]}]"'
 
 
 def missing_modules(modules: tuple[str, ...]) -> list[str]:
@@ -225,7 +193,8 @@ def missing_modules(modules: tuple[str, ...]) -> list[str]:
 
 
 def extras_status() -> list[dict[str, Any]]:
-    """Whether each optional extra of :data:`EXTRAS` can be imported.
+    """Whether each optional extra of :data:`graphbias._optional.EXTRAS` can be
+    imported.
 
     Returns
     -------
@@ -235,7 +204,7 @@ def extras_status() -> list[dict[str, Any]]:
     """
     return [{"extra": extra, "modules": modules, "missing": missing_modules(modules),
              "install": install_command(extra)}
-            for extra, (modules, _) in EXTRAS.items()]
+            for extra, modules in EXTRAS.items()]
 
 
 def suite_unavailable(suite: str) -> Optional[str]:

@@ -130,18 +130,17 @@ def test_mistyped_option_is_named_with_the_closest_one(capsys):
 
 
 def test_info_lists_optional_extras_and_how_to_install_them(capsys, monkeypatch):
-    from graphbias.bench import suites
+    from graphbias import _optional
 
     monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.setitem(suites.EXTRAS, "imaginary", (("graphbias_no_such_module",),
-                                                     "stream"))
+    monkeypatch.setitem(_optional.EXTRAS, "imaginary", ("graphbias_no_such_module",))
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    for extra in ("pyg", "ogb", "causal", "stream", "distributed", "scatter", "pandas"):
+    for extra in ("pyg", "ogb", "forecast", "causal", "stream", "distributed", "scatter"):
         assert f" {extra} " in out
     assert "econml, dowhy" in out
     line = next(line for line in out.splitlines() if " imaginary " in line)
     assert "missing graphbias_no_such_module" in line
-    assert 'pip install "graphbias[stream]"' in line
+    assert 'pip install "graphbias[imaginary]"' in line
     json_line = next(line for line in out.splitlines() if " pyg " in line)
     assert ("importable" in json_line) != ("missing" in json_line)
