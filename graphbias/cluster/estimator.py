@@ -3,22 +3,27 @@ ICLR 2024): a local diffusion on the label-weighted graph, cut by conductance.
 
 ``fit`` builds a :class:`~graphbias.cluster.view.GraphView` of the graph (the CSR is
 read once; with noisy labels, edges not joining two nodes labelled 1 are scaled by
-``label_eps`` as rows are read). Each query runs the diffusion from its seeds for
-every parameter of the grid, extracts a cluster (sweep cut or support) and keeps the
-one of least conductance in the weighted graph. Without labels it is plain flow
+``label_eps`` as rows are read). Each query diffuses from its seeds at a sequence of
+parameters, extracts a cluster from each diffusion (sweep cut or support) and keeps
+the one of least conductance in the weighted graph. By default the flow diffusion's
+source mass grows geometrically from the seeds' capacity and the search stops when
+the conductance stops improving, so a query reads a region of the size of the
+cluster it returns, whatever the size of the graph. Without labels it is plain flow
 diffusion or PageRank on the original graph.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Mapping
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import Constraint, Options, Real
+from .._validation import Constraint, Integer, Options, Real, check_scalar
 from ..base import EstimatorMixin
+from ..data.graph import Graph, as_graph
 from .diffusion import Diffusion
 from .flow import UnabsorbedMass, flow_diffusion, sink_capacity
 from .labels import f1_sets
@@ -29,16 +34,22 @@ from .view import GraphView
 __all__ = ["NoisyLabelLocalClustering", "LocalCluster"]
 
 Grid = Union[float, Sequence[float], None]
-#: default source masses, as multiples of the seeds' total sink capacity
-MASS_FACTORS = tuple(2.0 ** np.arange(2, 13))
+#: factor between consecutive source masses of the default search
+MASS_GROWTH = 2.0
+#: relative drop of the best conductance that counts as an improvement
+MIN_GAIN = 0.01
+#: source masses of the paper's protocol, as multiples of the target's volume
+PAPER_ALPHAS = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
 
 @dataclass
 class LocalCluster:
-    """One query's answer: the cluster, its conductance, the chosen parameters and
-    the diffusion they gave (``None`` when the cluster is the seeds' whole connected
-    component, too small to absorb the chosen mass); ``touched`` / ``edges_scanned``
-    sum over the grid."""
+    """One query's answer: the cluster (node ids, sorted), its conductance, the
+    chosen parameters and the diffusion they gave (``None`` when the cluster is the
+    seeds' whole connected component, too small to absorb the chosen mass);
+    ``touched`` / ``edges_scanned`` sum over the diffusions the query ran
+    (``diffusions`` of them); ``labels`` names the cluster's nodes by the graph's
+    node labels (``None`` for a graph without them)."""
 
     nodes: np.ndarray
     conductance: float
@@ -46,6 +57,8 @@ class LocalCluster:
     diffusion: Optional[Diffusion]
     touched: int
     edges_scanned: int
+    diffusions: int = 0
+    labels: Optional[list] = None
 
 
 class NumberGrid(Constraint):
@@ -83,13 +96,37 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     With noisy labels :math:`\tilde y`, every edge that does not join two nodes
     labelled 1 is scaled by :math:`\varepsilon` (``label_eps``), and optionally by
     :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)` (``gamma``); a query diffuses
-    from its seeds on that graph for every parameter of the grid, extracts a
-    cluster (sweep cut or support) and keeps the one of least conductance
+    from its seeds on that graph at a sequence of parameters, extracts a cluster
+    from each diffusion (sweep cut or support) and keeps the one of least
+    conductance
 
     .. math:: \phi(S) = \frac{w(S, \bar S)}{\min(\mathrm{vol}(S), \mathrm{vol}(\bar S))}
 
     in the weighted graph (:mod:`graphbias.cluster.sweep`). Without labels it is
     plain flow diffusion or PageRank on the original graph.
+
+    **Default search** (``method="flow"``, ``source_mass=None``). The source mass
+    starts at twice the seeds' total sink capacity :math:`T(s)` and doubles,
+    :math:`\Delta_k = 2^{k+1} T(s)`; the search stops after the first diffusion that
+    leaves the best conductance unimproved for ``patience`` doublings in a row, or
+    whose support reaches volume ``max_volume``, or whose mass the seeds' connected
+    component cannot hold (the component is then a candidate cluster). Nothing in
+    the rule depends on the size of the graph.
+
+    *Work per query.* A diffusion of mass :math:`\Delta` pushes only from nodes
+    that reach their sink capacity, whose total capacity is at most :math:`\Delta`
+    (the support has volume at most :math:`\Delta` with ``sink="degree"``), and
+    the number of passes over them grows like :math:`\log(1/\mathrm{tol})`. The
+    masses double, so a query costs at most about twice its last diffusion, whose
+    mass is :math:`2^{\mathrm{patience}} \Delta^*`, with :math:`\Delta^*` the mass
+    whose diffusion gave the returned cluster (and at most about
+    ``2 * max_volume``): :math:`O(\mathrm{vol}(\mathrm{output}) \cdot
+    \log(1/\mathrm{tol}))` per query for a fixed ``patience``, where
+    :math:`\mathrm{vol}(\mathrm{output})` is the volume of the region the returned
+    cluster was cut from. (The :math:`\log(1/\mathrm{tol})` factor is the bound of
+    Fountoulakis, Wang and Yang (2021) for coordinate pushes; for the push rounds
+    used here it is measured, not proved.) An explicit ``source_mass`` runs every
+    mass it lists; :meth:`paper_protocol` gives the grid of the paper.
 
     The input is a graph, not a feature matrix, so scikit-learn's generic
     estimator checks do not apply; ``get_params`` / ``set_params`` / ``clone`` and
@@ -107,11 +144,11 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         When set (> 0), edges are further weighted by
         :math:`\exp(-\gamma \lVert x_i - x_j \rVert^2)` with the graph's features.
     source_mass : float, sequence of float or None, default=None
-        Flow: total source mass (> 0), a number or a grid; ``None`` means the
-        seeds' total sink capacity times ``4, 8, ..., 4096``, up to half the
-        graph's total capacity.
+        Flow: total source mass (> 0), a number or a grid run in full; ``None``
+        runs the default search above.
     sink : {"degree", "unit"}, default="degree"
-        Flow: sink capacities, the original degree or 1.
+        Flow: sink capacities, the degree in the graph before label or feature
+        re-weighting, or 1.
     tol : float, default=1e-3
         Flow: stop when every excess is at most ``tol`` (> 0) times its capacity.
     alpha : float or sequence of float, default=(0.01, 0.05, 0.15)
@@ -121,11 +158,19 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     extract : {"sweep", "support"}, default="sweep"
         The least-conductance prefix of the diffusion's order, or every node with a
         positive value.
+    patience : int, default=2
+        Default search: doublings of the source mass without a lower conductance
+        before it stops (>= 1).
+    max_volume : float or None, default=None
+        Default search: stop once a diffusion's support has at least this volume
+        (degree before re-weighting, > 0); ``None``: no bound.
 
     Attributes
     ----------
     view_ : GraphView
         The (label-weighted) graph queries diffuse on.
+    graph_ : Graph
+        The fitted graph; its ``node_labels`` name seeds and clusters.
     n_nodes_ : int
         Number of nodes of the fitted graph.
     uses_labels_ : bool
@@ -139,7 +184,14 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     >>> labelled = NoisyLabelLocalClustering().fit(pc.graph, noisy_labels=pc.noisy_labels)
     >>> plain = NoisyLabelLocalClustering().fit(pc.graph)
     >>> round(labelled.score(0, pc.target), 2), round(plain.score(0, pc.target), 2)
-    (0.91, 0.75)
+    SCORES
+
+    A graph from networkx is queried and answered in its own node names:
+
+    >>> import networkx as nx
+    >>> G = nx.relabel_nodes(nx.barbell_graph(5, 0), lambda v: f"v{v}")
+    >>> NoisyLabelLocalClustering().fit(G).predict("v0")
+    [['v0', 'v1', 'v2', 'v3', 'v4']]
     """
 
     _parameter_constraints = {
@@ -152,13 +204,16 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         "alpha": [NumberGrid(0, 1)],
         "epsilon": [NumberGrid(0)],
         "extract": [Options("sweep", "support")],
+        "patience": [Integer(1)],
+        "max_volume": [Real(0, None, closed="neither"), None],
     }
 
     def __init__(self, method: str = "flow", *, label_eps: float = 0.05,
                  gamma: Optional[float] = None, source_mass: Grid = None,
                  sink: str = "degree", tol: float = 1e-3,
                  alpha: Grid = (0.01, 0.05, 0.15), epsilon: Grid = 1e-4,
-                 extract: str = "sweep") -> None:
+                 extract: str = "sweep", patience: int = 2,
+                 max_volume: Optional[float] = None) -> None:
         self.method = method
         self.label_eps = label_eps
         self.gamma = gamma
@@ -168,46 +223,111 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         self.alpha = alpha
         self.epsilon = epsilon
         self.extract = extract
+        self.patience = patience
+        self.max_volume = max_volume
+
+    @classmethod
+    def paper_protocol(cls, target_volume: float, *,
+                       alphas: Sequence[float] = PAPER_ALPHAS,
+                       **params: Any) -> "NoisyLabelLocalClustering":
+        r"""The protocol of Back de Luca, Fountoulakis and Yang (2024), after the
+        weighted flow diffusion of Yang and Fountoulakis (2023).
+
+        Flow diffusion with source masses :math:`\alpha \cdot \mathrm{vol}(K)` for
+        :math:`\alpha` in ``alphas`` around the target cluster's volume, sink
+        capacities the degrees of the graph before label re-weighting, and the
+        cluster read off the support of the solution; of the grid, the cluster of
+        least conductance is kept. It needs an estimate of the target's volume,
+        which the default search does not.
+
+        Parameters
+        ----------
+        target_volume : float
+            The (estimated) volume :math:`\mathrm{vol}(K)` of the target (> 0).
+        alphas : sequence of float, default=(1.5, 2.0, ..., 5.0)
+            The multiples of ``target_volume`` tried (each > 0).
+        **params
+            Any other constructor parameter (``label_eps``, ``gamma``, ``tol``).
+
+        Returns
+        -------
+        NoisyLabelLocalClustering
+            Unfitted, with ``method="flow"``, ``source_mass`` the grid,
+            ``sink="degree"`` and ``extract="support"``.
+
+        Examples
+        --------
+        >>> model = NoisyLabelLocalClustering.paper_protocol(100.0, alphas=[1.5, 3])
+        >>> model.source_mass, model.extract
+        ([150.0, 300.0], 'support')
+        """
+        volume = check_scalar("target_volume", target_volume,
+                              Real(0, None, closed="neither"))
+        fixed = {"method", "source_mass", "sink", "extract"} & set(params)
+        if fixed:
+            raise ValueError(f"paper_protocol sets {sorted(fixed)} itself; pass the "
+                             "other parameters only")
+        if not NumberGrid(0).accepts(alphas):
+            raise ValueError(f"alphas must be {NumberGrid(0).describe()}, got {alphas!r}")
+        return cls("flow", source_mass=[a * volume for a in NumberGrid(0).convert(alphas)],
+                   sink="degree", extract="support", **params)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, graph: Any, noisy_labels: Any = None) -> "NoisyLabelLocalClustering":
+    def fit(self, graph: Any, noisy_labels: Any = None, *,
+            weight: Optional[str] = "weight") -> "NoisyLabelLocalClustering":
         """Reads the graph (and the noisy labels) that queries diffuse on.
 
         Parameters
         ----------
         graph : graph-like
             An undirected graph with nonnegative weights: anything
-            :func:`graphbias.as_graph` reads.
-        noisy_labels : array-like of shape (n_nodes,), optional
-            0/1 (or boolean) labels, one per node.
+            :func:`graphbias.as_graph` reads. A networkx graph keeps its node names
+            (``graph_.node_labels``): seeds, targets and clusters are then named by
+            them.
+        noisy_labels : array-like of shape (n_nodes,) or dict, optional
+            0/1 (or boolean) labels, one per node in node order, or a dict mapping
+            every node (its label for a networkx graph, else its id) to 0/1.
+        weight : str or None, default="weight"
+            The networkx edge attribute read as the edge weight (1 where an edge
+            lacks it); None ignores weights. Other graph types carry their weights.
 
         Returns
         -------
         self
         """
         p = self._begin_fit()
+        if weight is not None and not isinstance(weight, str):
+            raise ValueError(f"weight must be an edge attribute name (str) or None, "
+                             f"got {weight!r}")
+        g = as_graph(graph, weight=weight)
         self._params_ = p
-        self.view_ = GraphView.from_graph(graph, labels=noisy_labels,
+        self.view_ = GraphView.from_graph(g, labels=_label_array(g, noisy_labels),
                                           label_eps=p.label_eps, gamma=p.gamma)
         self.view_.volume()
         self.view_.scratch()
+        self.graph_ = g
         self.n_nodes_ = self.view_.num_nodes
         self.uses_labels_ = noisy_labels is not None
         return self
 
     # -------------------------------------------------------------- queries
-    def _settings(self, seeds: np.ndarray) -> list[dict]:
+    def _settings(self, seeds: np.ndarray) -> Iterable[dict]:
         p = self._params_
         if p.method == "ppr":
             return [{"alpha": a, "epsilon": e} for a in p.alpha for e in p.epsilon]
         if p.source_mass is not None:
             return [{"source_mass": m} for m in p.source_mass]
-        base = float(sink_capacity(self.view_, seeds, p.sink).sum())
-        limit = self.view_.base_volume() if p.sink == "degree" else float(self.n_nodes_)
-        # a support of more than half the volume is not a local cluster
-        masses = [float(base * f) for f in MASS_FACTORS if base * f <= limit / 2] \
-            or [limit / 2]
-        return [{"source_mass": m} for m in masses]
+        return ({"source_mass": m} for m in self._growing_masses(seeds))
+
+    def _growing_masses(self, seeds: np.ndarray) -> Iterator[float]:
+        p = self._params_
+        mass = 2.0 * float(sink_capacity(self.view_, seeds, p.sink).sum())
+        # no mass above the graph's total capacity can settle: reaching it means the
+        # previous diffusions already spread over half of the seeds' component
+        total = self.view_.base_volume() if p.sink == "degree" else float(self.n_nodes_)
+        while mass <= total:
+            yield mass
+            mass *= MASS_GROWTH
 
     def _diffuse(self, seeds: np.ndarray, params: dict) -> Diffusion:
         p = self._params_
@@ -215,13 +335,33 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
             return acl_ppr(self.view_, seeds, **params)
         return flow_diffusion(self.view_, seeds, sink=p.sink, tol=p.tol, **params)
 
+    def _extract(self, diff: Diffusion) -> tuple[np.ndarray, float]:
+        if self._params_.extract == "sweep":
+            return sweep_cut(self.view_, diff.nodes, diff.scores)
+        return support_cut(self.view_, diff.nodes, diff.values)
+
+    def _search_done(self, stale: int, diff: Diffusion) -> bool:
+        """Whether the default search stops after ``diff`` (explicit grids run in
+        full)."""
+        p = self._params_
+        if p.method != "flow" or p.source_mass is not None:
+            return False
+        return stale >= p.patience or (
+            p.max_volume is not None
+            and float(self.view_.base_degree(diff.support).sum()) >= p.max_volume)
+
+    def _seed_ids(self, seeds: Any) -> np.ndarray:
+        if self.graph_.node_labels is not None:
+            seeds = self.graph_.index_of(seeds)
+        return self.view_.check_seeds(seeds)
+
     def query(self, seeds: Any) -> LocalCluster:
         """The cluster around ``seeds``, diffused from together.
 
         Parameters
         ----------
-        seeds : int or array-like of int
-            A node id or a list of ids.
+        seeds : node or array-like of nodes
+            A node or a list of nodes: ids, or node labels when the graph has them.
 
         Returns
         -------
@@ -229,11 +369,11 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
             The cluster, its conductance, the chosen parameters and the cost.
         """
         check_is_fitted(self, "view_")
-        seeds = self.view_.check_seeds(seeds)
-        cut = sweep_cut if self._params_.extract == "sweep" else support_cut
+        seeds = self._seed_ids(seeds)
         best: Optional[LocalCluster] = None
-        touched = edges = 0
+        touched = edges = runs = stale = spread = 0
         for params in self._settings(seeds):
+            runs += 1
             try:
                 diff = self._diffuse(seeds, params)
             except UnabsorbedMass as full:
@@ -245,49 +385,73 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
                     best = LocalCluster(full.component, phi, params, None, 0, 0)
                 break
             touched, edges = touched + diff.touched, edges + diff.edges_scanned
-            nodes, phi = cut(self.view_, diff.nodes, diff.scores)
+            nodes, phi = self._extract(diff)
             if nodes.size == 0:           # the seeds absorbed all the mass
                 nodes, phi = seeds, conductance(self.view_, seeds)
+            if best is None or phi < (1.0 - MIN_GAIN) * best.conductance:
+                stale = 0
+            elif diff.support.size > spread:
+                stale += 1                # spread further, found nothing better
+            spread = max(spread, diff.support.size)
             if best is None or phi < best.conductance:
                 best = LocalCluster(nodes, phi, params, diff, 0, 0)
-        assert best is not None
-        best.touched, best.edges_scanned = touched, edges
+            if self._search_done(stale, diff):
+                break
+        if best is None:
+            # the seeds' capacity alone is more than half the graph's: no search
+            best = LocalCluster(seeds, conductance(self.view_, seeds), {}, None, 0, 0)
+        best.touched, best.edges_scanned, best.diffusions = touched, edges, runs
+        if self.graph_.node_labels is not None:
+            best.labels = self.graph_.label_of(best.nodes)
         return best
 
-    @staticmethod
-    def _queries(seeds: Any) -> list[Any]:
+    def _queries(self, seeds: Any) -> list[Any]:
+        if self.graph_.node_labels is not None:
+            try:
+                if isinstance(self.graph_.index_of(seeds), int):
+                    return [seeds]
+            except ValueError:
+                pass                      # not one label: a list of queries?
         if isinstance(seeds, (list, tuple)) or (isinstance(seeds, np.ndarray)
                                                  and seeds.ndim > 0):
             return list(seeds)
         return [seeds]
 
-    def predict(self, seeds: Any) -> list[np.ndarray]:
+    def predict(self, seeds: Any) -> list[Any]:
         """One cluster per query.
 
         Parameters
         ----------
-        seeds : int or list
-            A node id, or a list whose entries are node ids or lists of ids (a seed
-            set per query).
+        seeds : node or list
+            A node, or a list whose entries are nodes or lists of nodes (a seed set
+            per query). Nodes are ids, or node labels when the graph has them
+            (a networkx graph's nodes).
 
         Returns
         -------
-        list of ndarray
-            The sorted node ids of each query's cluster.
+        list
+            Each query's cluster: a sorted ndarray of node ids, or for a graph with
+            node labels the list of their labels (in node order).
         """
-        return [self.query(s).nodes for s in self._queries(seeds)]
+        check_is_fitted(self, "view_")
+        out = []
+        for s in self._queries(seeds):
+            res = self.query(s)
+            out.append(res.nodes if res.labels is None else res.labels)
+        return out
 
     def diffusion_(self, seed: Any) -> Diffusion:
         """The raw diffusion from ``seed`` at the parameters the query selects.
 
         Parameters
         ----------
-        seed : int or array-like of int
-            A node id or a seed set.
+        seed : node or array-like of nodes
+            A node or a seed set (ids, or node labels when the graph has them).
 
         Returns
         -------
         Diffusion
+            Indexed by node ids.
 
         Raises
         ------
@@ -298,9 +462,22 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         res = self.query(seed)
         if res.diffusion is None:
             raise ValueError(f"the seeds' connected component ({res.nodes.size} nodes) "
-                             f"cannot absorb source_mass {res.params['source_mass']}: "
+                             f"cannot absorb source_mass {res.params.get('source_mass')}: "
                              "there is no finite diffusion; pass a smaller source_mass")
         return res.diffusion
+
+    def _target_ids(self, target: Any) -> np.ndarray:
+        arr = target if isinstance(target, np.ndarray) else None
+        if arr is None and self.graph_.node_labels is None:
+            arr = np.asarray(target)
+        if arr is not None and arr.dtype == bool:
+            if arr.shape != (self.n_nodes_,):
+                raise ValueError(f"a boolean target must have shape ({self.n_nodes_},), "
+                                 f"got {arr.shape}")
+            return np.flatnonzero(arr)
+        if self.graph_.node_labels is not None:
+            return np.atleast_1d(self.graph_.index_of(list(target)))
+        return np.asarray(target)
 
     def score(self, seeds: Any, target: Any) -> float:
         """Mean F1 of the clusters found from ``seeds`` against ``target`` (greater
@@ -308,10 +485,11 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        seeds : int or list
+        seeds : node or list
             The queries, as in :meth:`predict`.
         target : array-like
-            The target cluster: node ids or a boolean mask over the nodes.
+            The target cluster: nodes (ids, or node labels when the graph has
+            them) or a boolean mask over the nodes.
 
         Returns
         -------
@@ -319,10 +497,25 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
             In ``[0, 1]``.
         """
         check_is_fitted(self, "view_")
-        target = np.asarray(target)
-        if target.dtype == bool:
-            if target.shape != (self.n_nodes_,):
-                raise ValueError(f"a boolean target must have shape ({self.n_nodes_},), "
-                                 f"got {target.shape}")
-            target = np.flatnonzero(target)
-        return float(np.mean([f1_sets(c, target) for c in self.predict(seeds)]))
+        target = self._target_ids(target)
+        return float(np.mean([f1_sets(self.query(s).nodes, target)
+                              for s in self._queries(seeds)]))
+
+
+def _label_array(graph: Graph, noisy_labels: Any) -> Any:
+    """Noisy labels in node order: an array as given, a dict keyed by node turned
+    into one (every node must have a label)."""
+    if not isinstance(noisy_labels, Mapping):
+        return noisy_labels
+    try:
+        ids = np.atleast_1d(graph.index_of(list(noisy_labels)))
+    except ValueError as err:
+        raise ValueError(f"noisy_labels: {err}") from None
+    if len(noisy_labels) < graph.num_nodes:
+        missing = np.setdiff1d(np.arange(graph.num_nodes), ids)[:5]
+        raise ValueError(f"noisy_labels has no label for node(s) "
+                         f"{graph.label_of(missing)!r:.200}: give every node 0 or 1")
+    values = np.asarray(list(noisy_labels.values()))
+    out = np.empty(graph.num_nodes, dtype=values.dtype)
+    out[ids] = values
+    return out

@@ -94,7 +94,11 @@ def test_not_fitted():
     ({"label_eps": 0.0}, r"label_eps must be a real number in \(0, 1\]"),
     ({"label_eps": 1.5}, "label_eps"),
     ({"gamma": 0.0}, "gamma must be a real number in \\(0, inf\\) or None"),
-    ({"gamma": "0.5"}, "gamma")])
+    ({"gamma": "0.5"}, "gamma"),
+    ({"patience": 0}, "patience must be an integer >= 1"), ({"patience": True}, "patience"),
+    ({"patience": 2.5}, "patience"),
+    ({"max_volume": 0.0}, r"max_volume must be a real number in \(0, inf\) or None"),
+    ({"max_volume": "big"}, "max_volume")])
 def test_bad_parameters(karate, params, match):
     with pytest.raises(ValueError, match=f"NoisyLabelLocalClustering: {match}"):
         NoisyLabelLocalClustering(**params).fit(karate, noisy_labels=np.ones(34, dtype=int))
@@ -154,6 +158,138 @@ def test_seed_in_a_small_component_returns_the_component(planted):
     model = NoisyLabelLocalClustering().fit(g)
     res = model.query(801)
     assert res.nodes.tolist() == [800, 801, 802] and res.conductance == 0.0
+    heavy = NoisyLabelLocalClustering(source_mass=10.0).fit(g)
+    assert heavy.query(801).nodes.tolist() == [800, 801, 802]
     with pytest.raises(ValueError, match="cannot absorb"):
-        model.diffusion_(801)
+        heavy.diffusion_(801)
     assert model.predict(0)[0].size > 10                 # the big component still works
+
+
+@pytest.mark.parametrize("method", ["flow", "ppr"])
+def test_both_methods_find_a_clique_of_a_barbell(method):
+    """The default flow search once stopped at half the graph's volume, before the
+    mass could fill the seed's clique (its support stayed the seed)."""
+    import networkx as nx
+
+    model = NoisyLabelLocalClustering(method).fit(nx.barbell_graph(20, 0))
+    assert model.predict(0)[0].tolist() == list(range(20))
+    assert model.predict(39)[0].tolist() == list(range(20, 40))
+
+
+def _local_query(num_nodes, **params):
+    from graphbias.data.synthetic.planted import planted_cluster
+
+    pc = planted_cluster(40, num_nodes, degree_in=24, degree_out=1, degree_rest=6,
+                         noise=0.2, seed=0)
+    labelled = NoisyLabelLocalClustering(**params).fit(pc.graph,
+                                                       noisy_labels=pc.noisy_labels)
+    plain = NoisyLabelLocalClustering(**params).fit(pc.graph)
+    return pc, labelled.query(3), plain.query(3)
+
+
+def test_default_query_work_does_not_grow_with_the_graph():
+    """The nodes a default query touches (a deterministic count) stay the same while
+    the graph around the target grows 25-fold."""
+    pc_small, lab_small, plain_small = _local_query(4_000)
+    pc_large, lab_large, plain_large = _local_query(100_000)
+    for small, large in ((lab_small, lab_large), (plain_small, plain_large)):
+        assert large.diffusions == small.diffusions <= 12
+        assert small.touched / 1.3 <= large.touched <= 1.3 * small.touched
+        assert large.touched < 5_000
+        assert f1_sets(large.nodes, pc_large.target) > 0.9
+
+
+def test_search_stops_on_patience_and_max_volume(planted):
+    model = NoisyLabelLocalClustering().fit(planted.graph)
+    res = model.query(0)
+    masses = [2.0 * model.view_.base_degree(np.array([0])).sum() * 2**i
+              for i in range(res.diffusions)]
+    assert res.params["source_mass"] in masses
+    shorter = NoisyLabelLocalClustering(patience=1).fit(planted.graph).query(0)
+    assert shorter.diffusions < res.diffusions and shorter.conductance >= res.conductance
+    bounded = NoisyLabelLocalClustering(max_volume=100.0).fit(planted.graph).query(0)
+    assert bounded.diffusions < res.diffusions
+    support = bounded.diffusion.support
+    assert model.view_.base_degree(support).sum() < 2 * 100.0 + 20
+
+
+def test_paper_protocol():
+    model = NoisyLabelLocalClustering.paper_protocol(np.float64(200.0), label_eps=0.1)
+    params = model.get_params()
+    assert params["source_mass"] == [300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0]
+    assert (params["extract"], params["sink"], params["label_eps"]) == ("support", "degree", 0.1)
+    with pytest.raises(ValueError, match="target_volume must be a real number"):
+        NoisyLabelLocalClustering.paper_protocol(0.0)
+    with pytest.raises(ValueError, match=r"paper_protocol sets \['extract'\]"):
+        NoisyLabelLocalClustering.paper_protocol(10.0, extract="sweep")
+    with pytest.raises(ValueError, match="alphas must be"):
+        NoisyLabelLocalClustering.paper_protocol(10.0, alphas=[])
+
+
+def test_paper_protocol_recovers_the_planted_target(planted):
+    volume = GraphView.from_graph(planted.graph).base_degree(planted.target).sum()
+    model = NoisyLabelLocalClustering.paper_protocol(volume).fit(
+        planted.graph, noisy_labels=planted.noisy_labels)
+    res = model.query(0)
+    np.testing.assert_array_equal(res.nodes, res.diffusion.support)
+    assert model.score([0, 7, 21], planted.target) > 0.7
+
+
+@pytest.fixture
+def named_graph():
+    """A networkx barbell with string nodes and an edge attribute ``w``."""
+    import networkx as nx
+
+    g = nx.relabel_nodes(nx.barbell_graph(6, 0), lambda v: f"n{v}")
+    nx.set_edge_attributes(g, 1.0, "w")
+    g["n5"]["n6"]["w"] = 50.0                      # a heavy bridge joins the cliques
+    return g
+
+
+def test_node_labels_name_seeds_targets_and_clusters(named_graph):
+    model = NoisyLabelLocalClustering().fit(named_graph)
+    left = [f"n{i}" for i in range(6)]
+    assert model.predict("n0") == [left]
+    assert model.predict(["n0", ["n7", "n8"]]) == [left, [f"n{i}" for i in range(6, 12)]]
+    res = model.query(["n1", "n2"])
+    assert res.labels == left and res.nodes.tolist() == list(range(6))
+    assert model.score("n0", left) == 1.0 and model.score("n0", left[:3]) < 1.0
+    mask = np.zeros(12, dtype=bool)
+    mask[:6] = True
+    assert model.score("n0", mask) == 1.0
+    with pytest.raises(ValueError, match="unknown node label"):
+        model.predict("n99")
+    with pytest.raises(ValueError, match="unknown node label"):
+        model.score("n0", ["n1", "x"])
+
+
+def test_noisy_labels_keyed_by_node(named_graph):
+    as_dict = {f"n{i}": int(i < 6) for i in range(12)}
+    model = NoisyLabelLocalClustering().fit(named_graph, noisy_labels=as_dict)
+    ref = NoisyLabelLocalClustering().fit(named_graph, noisy_labels=list(as_dict.values()))
+    np.testing.assert_array_equal(model.view_.labels, ref.view_.labels)
+    shuffled = dict(reversed(list(as_dict.items())))
+    np.testing.assert_array_equal(
+        NoisyLabelLocalClustering().fit(named_graph, noisy_labels=shuffled).view_.labels,
+        ref.view_.labels)
+    with pytest.raises(ValueError, match=r"no label for node\(s\) \['n11'\]"):
+        NoisyLabelLocalClustering().fit(named_graph, noisy_labels={
+            k: v for k, v in as_dict.items() if k != "n11"})
+    with pytest.raises(ValueError, match="noisy_labels: unknown node label"):
+        NoisyLabelLocalClustering().fit(named_graph, noisy_labels={**as_dict, "zz": 1})
+    with pytest.raises(ValueError, match="0 or 1"):
+        NoisyLabelLocalClustering().fit(named_graph, noisy_labels={**as_dict, "n0": 2})
+    karate_dict = NoisyLabelLocalClustering().fit(
+        Graph(torch.tensor([[0, 1], [1, 0]]), 2), noisy_labels={1: 1, 0: 0})
+    assert karate_dict.view_.labels.tolist() == [False, True]
+
+
+def test_weight_names_the_networkx_edge_attribute(named_graph):
+    weighted = NoisyLabelLocalClustering().fit(named_graph, weight="w")
+    plain = NoisyLabelLocalClustering().fit(named_graph, weight=None)
+    assert weighted.graph_.edge_weight is not None and plain.graph_.edge_weight is None
+    assert weighted.view_.base_degree(np.array([5]))[0] == 55.0
+    assert plain.predict("n0") == [[f"n{i}" for i in range(6)]]
+    assert weighted.query("n0").conductance != plain.query("n0").conductance
+    with pytest.raises(ValueError, match="weight must be an edge attribute name"):
+        NoisyLabelLocalClustering().fit(named_graph, weight=3)
