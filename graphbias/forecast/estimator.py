@@ -47,8 +47,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     the graph-free baseline), and the training-free baselines ``"last"``, ``"ha"``
     (historical average) and ``"var"``. ``normalization`` picks the graph
     operators of every graph convolution: DCRNN's forward and backward random walks
-    (``"random_walk"``) or the symmetric GCN shift with self-loops (``"gcn"``); see
-    :class:`~graphbias.nn.DiffusionConv`.
+    (``"random_walk"``), the symmetric GCN shift with self-loops (``"gcn"``) or the
+    unnormalised adjacency with self-loops :math:`A + I` (``"none"``, the shift of
+    tsl's GP-VAR); see :class:`~graphbias.nn.DiffusionConv`.
 
     ``fit(data)`` splits the series chronologically into train / validation / test
     windows (``validation_fraction``, ``test_fraction``; :meth:`split_windows`);
@@ -93,7 +94,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         (``"tts"``, ``"gru"``); Graph WaveNet's depth follows from ``window``.
     k : int, default=2
         Diffusion hops of every graph convolution (>= 1 for ``"gwnet"``).
-    normalization : {"random_walk", "gcn"}, default="random_walk"
+    normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of the convolutions.
     lr : float, default=0.01
         Adam's learning rate.

@@ -45,7 +45,7 @@ class GraphWaveNet(torch.nn.Module):
         Diffusion hops on the graph and on the adaptive adjacency (>= 1).
     embedding : int, default=10
         Width of the node embeddings :math:`E_1, E_2`.
-    normalization : {"random_walk", "gcn"}, default="random_walk"
+    normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
     hidden : int, optional
         Deprecated name of ``hidden_channels``.

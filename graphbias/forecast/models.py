@@ -69,7 +69,7 @@ class TimeThenSpace(torch.nn.Module):
     graph_free : bool, default=False
         Per-node linear layers of the same width instead of graph convolutions (the
         graph is then ignored): the graph-free GRU baseline.
-    normalization : {"random_walk", "gcn"}, default="random_walk"
+    normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.
@@ -137,7 +137,7 @@ class DCRNN(torch.nn.Module):
         Stacked cells in the encoder and in the decoder.
     k : int, default=2
         Diffusion hops of the gates.
-    normalization : {"random_walk", "gcn"}, default="random_walk"
+    normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.

@@ -7,10 +7,11 @@ r"""DCRNN's bidirectional diffusion convolution on :func:`graphbias.ops.spmm`.
 
 with :math:`W_{ij}` the weight of edge :math:`i \to j` (the :math:`k = 0` terms
 share one weight). With ``normalization="gcn"`` the two random walks are replaced by
-the one symmetric operator :math:`S = \hat D^{-1/2}(A + I)\hat D^{-1/2}` of GCN, so the
-layer is the polynomial filter :math:`\sum_{k=0}^{K} S^k X \Theta_k` (for undirected
-graphs whose dynamics are written in that shift, as GP-VAR). Inputs may carry extra
-batch dimensions after the node axis.
+the one symmetric operator :math:`S = \hat D^{-1/2}(A + I)\hat D^{-1/2}` of GCN, and
+with ``normalization="none"`` by the adjacency with self-loops, :math:`S = A + I`,
+unnormalised; the layer is then the polynomial filter
+:math:`\sum_{k=0}^{K} S^k X \Theta_k` (for graphs whose dynamics are written in that
+shift, as GP-VAR). Inputs may carry extra batch dimensions after the node axis.
 """
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ import torch
 from torch import Tensor
 
 from ..data.graph import Graph, as_graph
-from ..data.transforms import gcn_norm
+from ..data.transforms import add_remaining_self_loops, gcn_norm
 from ..ops import CSR, spmm
 from .linear import Linear
 
-__all__ = ["DiffusionConv", "random_walk_transitions", "diffusion_supports",
-           "check_normalization", "NORMALIZATIONS"]
+__all__ = ["DiffusionConv", "random_walk_transitions", "self_loop_adjacency",
+           "diffusion_supports", "check_normalization", "NORMALIZATIONS"]
 
-NORMALIZATIONS = ("random_walk", "gcn")
+NORMALIZATIONS = ("random_walk", "gcn", "none")
 
 
 def check_normalization(normalization: str) -> None:
@@ -58,13 +59,37 @@ def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
     return g.cached(("random_walk_transitions", dtype), build)
 
 
+def self_loop_adjacency(graph: Any, dtype: torch.dtype = torch.float32) -> CSR:
+    """:math:`A + I` as CSR (row = receiving node; edge weights kept, a loop of weight
+    1 added to every node without one), unnormalised; cached on the graph.
+
+    >>> from graphbias.data import Graph
+    >>> self_loop_adjacency(Graph(torch.tensor([[0], [1]]), 2)).to_dense()
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    g: Graph = as_graph(graph)
+
+    def build() -> CSR:
+        h = add_remaining_self_loops(g)
+        src, dst = h.edge_index
+        w = (torch.ones(h.num_edges, device=src.device) if h.edge_weight is None
+             else h.edge_weight).to(dtype)
+        return CSR.from_coo(dst, src, (g.num_nodes, g.num_nodes), w)
+
+    return g.cached(("self_loop_adjacency", dtype), build)
+
+
 def diffusion_supports(graph: Any, normalization: str = "random_walk",
                        dtype: torch.dtype = torch.float32) -> tuple[CSR, ...]:
     """The operators a :class:`DiffusionConv` diffuses along: the two random walks
-    (``"random_walk"``) or the GCN-normalised adjacency with self-loops (``"gcn"``)."""
+    (``"random_walk"``), the GCN-normalised adjacency with self-loops (``"gcn"``) or
+    the unnormalised adjacency with self-loops, :math:`A + I` (``"none"``)."""
     check_normalization(normalization)
     if normalization == "gcn":
         return (gcn_norm(as_graph(graph), dtype=dtype),)
+    if normalization == "none":
+        return (self_loop_adjacency(graph, dtype),)
     return random_walk_transitions(graph, dtype)
 
 

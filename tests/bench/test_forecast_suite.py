@@ -2,20 +2,50 @@ from pathlib import Path
 
 import numpy as np
 
-from graphbias.bench.forecast_suite import suite, traffic_root
+from graphbias.bench.forecast_suite import los_protocol, suite, traffic_root
+from graphbias.data.synthetic.gpvar import gpvar
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def test_quick_gpvar_cells_report_model_and_optimum():
     cells = suite(None, seeds=1, quick=True)
-    assert {c.dataset for c in cells} == {"gpvar"}
-    results = {c.method: c.run() for c in cells if c.method in ("tts", "last", "optimal")}
+    assert {c.dataset for c in cells} == {"gpvar", "gpvar-gcn"}
+    methods = {c.method for c in cells if c.dataset == "gpvar"}
+    assert methods == {"tts:none", "tts:gcn", "gru", "last", "optimal"}
+    results = {c.method: c.run() for c in cells
+               if c.dataset == "gpvar" and c.method in ("tts:none", "last", "optimal")}
     opt = results["optimal"]["optimal_mae"]
     assert abs(results["optimal"]["test_mae"] - opt) < 0.03 * opt
-    assert results["tts"]["test_mae"] < results["last"]["test_mae"]
+    assert results["tts:none"]["test_mae"] < results["last"]["test_mae"]
     assert all(r["test_mae"] > 0 for r in results.values())  # the MAE, not the score
     assert all(np.isfinite(v) for r in results.values() for v in r.values())
+
+
+def test_gpvar_datasets_follow_their_shift_and_models_their_operator(monkeypatch):
+    import graphbias.bench.forecast_suite as fs
+
+    seen = []
+    monkeypatch.setattr(fs, "gpvar", lambda steps, **kw: seen.append(kw["shift"]) or
+                        gpvar(steps, **kw))
+    fitted = []
+    real_fit = fs._fit
+    monkeypatch.setattr(fs, "_fit", lambda m, *a, **kw: fitted.append(
+        (m, kw.get("normalization"))) or real_fit(m, *a, **{**kw, "max_epochs": 1}))
+    cells = {(c.dataset, c.method): c for c in suite(None, seeds=1, quick=True)}
+    cells["gpvar-gcn", "tts:none"].run()
+    cells["gpvar", "tts:gcn"].run()
+    assert seen == ["gcn", "adjacency"]
+    assert fitted == [("tts", "none"), ("tts", "gcn")]
+    assert fs.MATCHED_NORMALIZATION == {fs.GPVAR_SHIFTS["gpvar"]: "none",
+                                        fs.GPVAR_SHIFTS["gpvar-gcn"]: "gcn"}
+
+
+def test_los_protocol_is_shared_and_converges():
+    kw = los_protocol()
+    assert kw["max_epochs"] >= 100 and kw["patience"] and kw["lr_patience"]
+    assert (kw["window"], kw["horizon"]) == (12, 12)
+    assert los_protocol(quick=True)["max_epochs"] == 1 and "stride" not in kw
 
 
 def test_traffic_root_accepts_data_root_and_traffic_folder(tmp_path):

@@ -5,9 +5,12 @@ r"""GP-VAR: a graph polynomial vector autoregression with a known optimal foreca
     x_t = \tanh\Big(\sum_{l=0}^{L}\sum_{p=1}^{P} \theta_{l,p}\, S^l x_{t-p}\Big) + \eta_t,
     \qquad \eta_t \sim \mathcal{N}(0, \sigma^2 I),
 
-with :math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}` the GCN-normalised adjacency.
-The defaults are the configuration of Torch Spatiotemporal's GP-VAR dataset (Zambon
-et al., 2022; Cini et al., 2023): 5 triangular communities of 6 nodes joined in a
+with the shift :math:`S = A + I`, the adjacency with self-loops and no
+normalisation (``shift="adjacency"``, the default), or the GCN-normalised
+:math:`S = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}` (``shift="gcn"``). The defaults
+are the configuration of Torch Spatiotemporal's GP-VAR dataset (Zambon et al., 2022;
+Cini et al., 2023; ``GPVARDatasetAZ``, whose shift has been :math:`A + I` without
+normalisation since May 2023): 5 triangular communities of 6 nodes joined in a
 line (30 nodes), :math:`\sigma = 0.4` and the filter ``[[5, 2], [-4, 6], [-1, 0]]``
 (rows: hops :math:`l = 0, 1, 2`; columns: the two lags, **oldest first**, i.e.
 :math:`\theta_{\cdot,2} = (5, -4, -1)` multiplies :math:`x_{t-2}` and
@@ -31,14 +34,16 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..._validation import Integer, Real, check_scalar
+from ..._validation import Integer, Options, Real, check_scalar
 from ..graph import Graph
 from ..temporal import SpatioTemporalData
 
-__all__ = ["gpvar", "triangle_communities", "gcn_shift", "optimal_mae", "optimal_forecast",
-           "TSL_FILTER"]
+__all__ = ["gpvar", "triangle_communities", "gcn_shift", "adjacency_shift", "shift_operator",
+           "optimal_mae", "optimal_forecast", "TSL_FILTER", "SHIFTS"]
 
 TSL_FILTER = ((5.0, 2.0), (-4.0, 6.0), (-1.0, 0.0))
+#: graph shifts of the filter: tsl's A + I (default) and the GCN-normalised one
+SHIFTS = ("adjacency", "gcn")
 
 # one community: a triangle of side 3 (nodes 0-5), entered at node 0, left at node 5
 #         2
@@ -79,14 +84,76 @@ def triangle_communities(num_communities: int = 5) -> Graph:
     return Graph(np.concatenate([e, e[::-1]], 1), 6 * num_communities, name="triangles")
 
 
-def gcn_shift(graph: Graph) -> np.ndarray:
-    r"""Dense :math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}` (row = receiving node)."""
-    n = graph.num_nodes
-    a = np.eye(n)
+def adjacency_shift(graph: Graph) -> np.ndarray:
+    r"""Dense :math:`A + I` (row = receiving node, every edge of weight 1): the shift
+    of tsl's GP-VAR.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph (edge weights are ignored).
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+
+    Examples
+    --------
+    >>> adjacency_shift(triangle_communities(1)).sum(1).tolist()
+    [3.0, 5.0, 3.0, 5.0, 5.0, 3.0]
+    """
+    a = np.eye(graph.num_nodes)
     src, dst = graph.edge_index.numpy()
     a[dst, src] = 1.0
+    return a
+
+
+def gcn_shift(graph: Graph) -> np.ndarray:
+    r"""Dense :math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}` (row = receiving node).
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph (edge weights are ignored).
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+
+    Examples
+    --------
+    >>> s = gcn_shift(triangle_communities(1))
+    >>> bool(np.allclose(s, s.T)), round(float(s[0, 0]), 4)
+    (True, 0.3333)
+    """
+    a = adjacency_shift(graph)
     d = 1.0 / np.sqrt(a.sum(1))
     return d[:, None] * a * d[None, :]
+
+
+def shift_operator(graph: Graph, shift: str = "adjacency") -> np.ndarray:
+    """The dense shift ``S`` of the filter: :func:`adjacency_shift` (``"adjacency"``)
+    or :func:`gcn_shift` (``"gcn"``).
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph.
+    shift : {"adjacency", "gcn"}, default="adjacency"
+        Which shift.
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+
+    Examples
+    --------
+    >>> g = triangle_communities(1)
+    >>> bool(np.array_equal(shift_operator(g, "gcn"), gcn_shift(g)))
+    True
+    """
+    shift = check_scalar("shift", shift, Options(*SHIFTS))
+    return adjacency_shift(graph) if shift == "adjacency" else gcn_shift(graph)
 
 
 def optimal_mae(sigma: float) -> float:
@@ -94,12 +161,12 @@ def optimal_mae(sigma: float) -> float:
     return float(sigma * np.sqrt(2.0 / np.pi))
 
 
-def _filter(theta: Any, graph: Graph) -> np.ndarray:
+def _filter(theta: Any, graph: Graph, shift: str) -> np.ndarray:
     """``[P, N, N]`` operators, lag 1 first: :math:`\\sum_l \\theta_{l,p} S^l`."""
     th = np.asarray(theta, dtype=np.float64)
     if th.ndim != 2 or 0 in th.shape:
         raise ValueError(f"theta must be a (hops + 1) x lags array, got shape {th.shape}")
-    S = gcn_shift(graph)
+    S = shift_operator(graph, shift)
     powers = [np.linalg.matrix_power(S, q) for q in range(th.shape[0])]
     ops = [sum(th[q, p] * powers[q] for q in range(th.shape[0])) for p in range(th.shape[1])]
     return np.stack(ops[::-1])  # columns run oldest lag first
@@ -112,7 +179,8 @@ def _mean(ops: np.ndarray, past: np.ndarray) -> np.ndarray:
 
 def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.4,
           theta: Any = TSL_FILTER, graph: Optional[Graph] = None,
-          seed: Any = None) -> tuple[SpatioTemporalData, np.ndarray]:
+          shift: str = "adjacency", seed: Any = None
+          ) -> tuple[SpatioTemporalData, np.ndarray]:
     """Simulates GP-VAR (see the module docstring).
 
     As in Torch Spatiotemporal, the first ``P`` (number of lags) steps are pure noise
@@ -130,6 +198,8 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
         The filter, columns oldest lag first.
     graph : Graph, optional
         The graph (default: ``triangle_communities(num_communities)``).
+    shift : {"adjacency", "gcn"}, default="adjacency"
+        The shift ``S``: tsl's :math:`A + I`, or the GCN-normalised one.
     seed : int, numpy.random.Generator or None, default=None
         The random stream.
 
@@ -149,7 +219,7 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
     num_steps = check_scalar("num_steps", num_steps, Integer(1))
     sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
     g = triangle_communities(num_communities) if graph is None else graph
-    ops = _filter(theta, g)
+    ops = _filter(theta, g, shift)
     P, n = ops.shape[0], g.num_nodes
     rng = np.random.default_rng(seed)
     x = np.zeros((num_steps + P, n))
@@ -163,8 +233,8 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
 
 
 def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon: int, *,
-                     sigma: float = 0.4, theta: Any = TSL_FILTER, samples: int = 500,
-                     seed: Any = 0) -> np.ndarray:
+                     sigma: float = 0.4, theta: Any = TSL_FILTER, shift: str = "adjacency",
+                     samples: int = 500, seed: Any = 0) -> np.ndarray:
     r"""The MAE-optimal forecasts ``[S, H, N, 1]`` of the true GP-VAR for the windows at
     ``starts`` (inputs ``[start, start + window)``, targets the next ``horizon`` steps).
 
@@ -187,6 +257,8 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
         Noise standard deviation of the true model (> 0).
     theta : array-like, default=TSL_FILTER
         The true model's filter.
+    shift : {"adjacency", "gcn"}, default="adjacency"
+        The true model's shift (that of :func:`gpvar`).
     samples : int, default=500
         Simulated continuations per window (>= 1).
     seed : int, numpy.random.Generator or None, default=0
@@ -208,7 +280,7 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
     horizon = check_scalar("horizon", horizon, Integer(1))
     sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
     samples = check_scalar("samples", samples, Integer(1))
-    ops = _filter(theta, data.graph)
+    ops = _filter(theta, data.graph, shift)
     P = ops.shape[0]
     if window < P:
         raise ValueError(f"the optimal forecast needs window >= {P} (the lags), got {window}")
