@@ -1,113 +1,106 @@
-"""Training throughput (windows/s) of graphbias's DCRNN vs the same model whose
-diffusion convolution is written with torch_geometric.nn.MessagePassing.
+"""Training and prediction throughput of graphbias's forecasters against their tsl
+peers, in one process, one thread, alternating.
 
-Both run the same encoder-decoder (graphbias.forecast.DCRNN) with identical weights;
-only the diffusion step differs (graphbias.ops.spmm vs PyG propagate). Los-loop sizes:
-207 nodes, 12 in / 12 out, hidden_channels=32, K = 2, batch 32. Competitors alternate
-in the same process; the median over repeats is reported.
+Every model is a forecaster of ``losloop.py`` (the Los-loop protocol: 207 nodes,
+12 steps in and out, hidden 32, K = 2, batch 64, mask and time covariates as
+inputs). Training windows/s: one epoch over every ``--stride``-th training window
+(forward, backward, clipping, Adam; no validation), through ``fit``. Prediction
+windows/s: ``predict_windows`` on 256 test windows. The competitors alternate
+within each repeat; the median of ``--repeats`` is reported. Peak memory: the
+growth of the resident set (``ru_maxrss``) over one such fit and prediction, each
+model in a fresh child process.
 
-    python benchmarks/forecast/throughput.py --root ../shared/data
+    python benchmarks/forecast/throughput.py --root ../shared/data --repeats 3
 """
+from __future__ import annotations
+
 import argparse
 import json
+import multiprocessing as mp
+import resource
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
-from torch_geometric.nn import MessagePassing
 
-import graphbias.nn.diffusion_conv as dc
 from graphbias.data.datasets import load_los_loop
-from graphbias.forecast import DCRNN
+from losloop import forecaster, machine
+
+RESULTS = Path(__file__).with_name("throughput.jsonl")
+#: ours -> its tsl peer (None: no peer)
+PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "tts": None, "gru": None,
+         "tsl-agcrn": None}
 
 
-class PyGDiffusionStep(MessagePassing):
-    """One random-walk step out_i = sum_j P_ij x_j, with P given per edge."""
-
-    def __init__(self) -> None:
-        super().__init__(aggr="add")
-
-    def forward(self, x, edge_index, weight):
-        return self.propagate(edge_index, x=x, weight=weight)
-
-    def message(self, x_j, weight):
-        return weight.view(-1, 1) * x_j
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
-class PyGDiffusionConv(torch.nn.Module):
-    """Same parameters and maths as graphbias.nn.DiffusionConv, diffusion via PyG."""
-
-    def __init__(self, conv: dc.DiffusionConv, edge_index, weight) -> None:
-        super().__init__()
-        self.conv, self.step = conv, PyGDiffusionStep()
-        src, dst = edge_index
-        n = int(edge_index.max()) + 1
-        out_deg = torch.zeros(n).index_add_(0, src, weight).clamp(min=1e-12)
-        in_deg = torch.zeros(n).index_add_(0, dst, weight).clamp(min=1e-12)
-        # forward P_f[i, j] = w_ij / dout_i: node i gathers from j along reversed edges
-        self.fwd = (torch.stack([dst, src]), weight / out_deg[src])
-        self.bwd = (edge_index, weight / in_deg[dst])
-
-    def forward(self, x, graph):
-        terms = [x]
-        for ei, w in (self.fwd, self.bwd):
-            h = x
-            for _ in range(self.conv.k):
-                h = self.step(h.reshape(h.size(0), -1), ei, w).view_as(x)
-                terms.append(h)
-        return self.conv.lin(torch.cat(terms, -1))
-
-
-def pygify(model: DCRNN, graph) -> DCRNN:
-    import copy
-    twin = copy.deepcopy(model)
-    w = graph.edge_weight if graph.edge_weight is not None else torch.ones(graph.num_edges)
-    for cell in list(twin.encoder) + list(twin.decoder):
-        cell.gates = PyGDiffusionConv(cell.gates, graph.edge_index, w)
-        cell.candidate = PyGDiffusionConv(cell.candidate, graph.edge_index, w)
-    return twin
-
-
-def windows_per_second(model, graph, x, y, steps: int) -> float:
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+def measure(method: str, data: Any, stride: int) -> dict[str, float]:
+    """Training and prediction windows/s of one fresh fit."""
+    f = forecaster(method, seed=0).set_params(max_epochs=1, stride=stride,
+                                             validation_fraction=0.0)
+    f.fit(data)
+    train = len(f.split_windows(data).train) / f.history_[0]["seconds"]
+    starts = np.arange(256) + f.split_windows(data).test_steps[0]
     start = time.perf_counter()
-    for _ in range(steps):
-        loss = (model(x, graph) - y).abs().mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return steps * x.size(0) / (time.perf_counter() - start)
+    f.predict_windows(data, starts)
+    return {"train": train, "predict": len(starts) / (time.perf_counter() - start)}
+
+
+def _peak(method: str, root: Path, stride: int, queue: Any) -> None:
+    torch.set_num_threads(1)
+    data = load_los_loop(root)
+    before = _rss_kib()
+    measure(method, data, stride)
+    queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+
+
+def peak_memory_mib(method: str, root: Path, stride: int) -> float:
+    """Resident-set growth (MiB) of one fit and prediction, in a fresh process."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_peak, args=(method, root, stride, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--models", nargs="+", default=list(PAIRS))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--stride", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_los_loop(args.root)
-    graph = data.graph
-    x, y, *_ = data.gather(list(range(args.batch)), 12, 12)
-    torch.manual_seed(0)
-    ours = DCRNN(1, 1, 12, hidden_channels=32, k=2)
-    theirs = pygify(ours, graph)
-    with torch.no_grad():
-        diff = (ours(x, graph) - theirs(x, graph)).abs().max().item()
-    rates = {"graphbias": [], "pyg": []}
+    methods = [m for ours in args.models for m in (ours, PAIRS.get(ours)) if m]
+    rates: dict[str, dict[str, list[float]]] = {m: {"train": [], "predict": []}
+                                                for m in methods}
     for _ in range(args.repeats):
-        rates["graphbias"].append(windows_per_second(ours, graph, x, y, args.steps))
-        rates["pyg"].append(windows_per_second(theirs, graph, x, y, args.steps))
-    row = {"benchmark": "dcrnn_throughput", "nodes": graph.num_nodes, "batch": args.batch,
-           "max_abs_output_diff": diff,
-           **{f"{k}_windows_per_s": statistics.median(v) for k, v in rates.items()},
-           "torch": torch.__version__, "threads": 1}
-    row["ratio_graphbias_over_pyg"] = row["graphbias_windows_per_s"] / row["pyg_windows_per_s"]
-    print(json.dumps(row))
-    with Path(__file__).with_name("throughput.jsonl").open("a") as fh:
-        fh.write(json.dumps(row) + "\n")
+        for method in methods:  # ours, then its peer, alternating every repeat
+            for key, value in measure(method, data, args.stride).items():
+                rates[method][key].append(value)
+    for method in methods:
+        row = {"benchmark": "forecast_throughput", "method": method,
+               "train_windows_per_s": statistics.median(rates[method]["train"]),
+               "predict_windows_per_s": statistics.median(rates[method]["predict"]),
+               "train_runs": rates[method]["train"], "predict_runs": rates[method]["predict"],
+               "peak_memory_mib": peak_memory_mib(method, args.root, args.stride),
+               "stride": args.stride, "repeats": args.repeats, **machine(1),
+               "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        print(json.dumps(row), flush=True)
+        with args.out.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
