@@ -1,7 +1,13 @@
-"""Multi-label streams: a MULAN / MEKA ARFF reader, River's Yeast and CAL500.
+"""Multi-label streams: a MULAN / MEKA ARFF reader and writer, River's Yeast, CAL500.
 
 Every stream yields ``(x, y)`` pairs as River does: ``x`` a ``dict`` of feature
-name -> float and ``y`` a ``dict`` of label name -> bool.
+name -> float and ``y`` a ``dict`` of every label name -> bool. A stream whose
+features are a ``scipy.sparse`` matrix (bag-of-words, say) yields in ``x`` only the
+features an instance carries (its non-zero entries).
+
+:func:`write_arff` writes a stream as MULAN / MEKA ARFF, dense or sparse; River's
+:func:`river.stream.iter_arff` reads it back, and :func:`typed_rows` turns the
+strings it yields for sparse rows and nominal labels into numbers and bools.
 
 ARFF label layout (:func:`read_arff`):
 
@@ -21,12 +27,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["MultiLabelStream", "read_arff", "load_cal500", "load_yeast", "iter_stream",
-           "find_cal500"]
+__all__ = ["MultiLabelStream", "read_arff", "write_arff", "typed_rows", "load_cal500",
+           "load_yeast", "iter_stream", "find_cal500"]
 
 PathLike = Union[str, Path]
 
@@ -39,12 +46,13 @@ _LIAC_LINE = re.compile(r",? (?:at|in) line -?\d+\.?")  # liac-arff's own line m
 class MultiLabelStream:
     """A multi-label data set held in memory and read as a stream.
 
-    ``X`` is ``(n, d)`` float, ``Y`` is ``(n, L)`` bool; iterating yields
-    ``(x: dict, y: dict)`` in row order. ``info`` holds generator metadata
-    (e.g. the true label groups of a synthetic stream).
+    ``X`` is ``(n, d)`` float, dense or a ``scipy.sparse`` matrix (kept as CSR), ``Y``
+    is ``(n, L)`` bool; iterating yields ``(x: dict, y: dict)`` in row order, ``x``
+    holding only the stored entries of a sparse ``X``. ``info`` holds generator
+    metadata (e.g. the true label groups of a synthetic stream).
     """
 
-    X: np.ndarray
+    X: Union[np.ndarray, sp.csr_array]
     Y: np.ndarray
     feature_names: list[str]
     label_names: list[str]
@@ -52,7 +60,9 @@ class MultiLabelStream:
     info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.X.ndim != 2 or self.Y.ndim != 2 or len(self.X) != len(self.Y):
+        if sp.issparse(self.X):
+            self.X = sp.csr_array(self.X, dtype=float)
+        if self.X.ndim != 2 or self.Y.ndim != 2 or self.X.shape[0] != len(self.Y):
             raise ValueError(f"X {self.X.shape} and Y {self.Y.shape} must be 2-D with "
                              "the same number of rows")
         if self.X.shape[1] != len(self.feature_names) or \
@@ -60,7 +70,7 @@ class MultiLabelStream:
             raise ValueError("feature_names / label_names do not match the columns")
 
     def __len__(self) -> int:
-        return len(self.X)
+        return self.X.shape[0]
 
     def __iter__(self) -> Iterator[tuple[dict, dict]]:
         return iter_stream(self.X, self.Y, self.feature_names, self.label_names)
@@ -75,12 +85,144 @@ class MultiLabelStream:
         return self.Y.shape[1]
 
 
-def iter_stream(X: np.ndarray, Y: np.ndarray, feature_names: Sequence,
+def iter_stream(X: Union[np.ndarray, sp.csr_array], Y: np.ndarray, feature_names: Sequence,
                 label_names: Sequence) -> Iterator[tuple[dict, dict]]:
-    """Yields ``(x, y)`` dicts row by row from arrays."""
-    for xr, yr in zip(X, Y):
-        yield (dict(zip(feature_names, map(float, xr))),
+    """Yields ``(x, y)`` dicts row by row from arrays; for a sparse (CSR) ``X``, ``x``
+    holds the row's stored entries only."""
+    if not sp.issparse(X):
+        for xr, yr in zip(X, Y):
+            yield (dict(zip(feature_names, map(float, xr))),
+                   dict(zip(label_names, map(bool, yr))))
+        return
+    names = np.asarray(feature_names, dtype=object)
+    for i, yr in enumerate(Y):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        yield (dict(zip(names[X.indices[lo:hi]], map(float, X.data[lo:hi]))),
                dict(zip(label_names, map(bool, yr))))
+
+
+def typed_rows(rows: Iterable[tuple[dict, Any]]) -> Iterator[tuple[dict, dict]]:
+    """River's ARFF rows with numbers and bools for the strings it yields.
+
+    :func:`river.stream.iter_arff` yields the values of a sparse row as strings
+    (``'0.5'``) and nominal labels as ``'0'``/``'1'`` (an absent sparse label as
+    ``0``); River's multi-output metrics would then not match a label ``'1'`` with a
+    predicted ``True``.
+
+    Parameters
+    ----------
+    rows : iterable of (dict, dict)
+        ``(x, y)`` pairs such as ``river.stream.iter_arff(path, target=labels,
+        sparse=True)`` yields.
+
+    Yields
+    ------
+    tuple of (dict, dict)
+        ``x`` with float values, ``y`` with bool values.
+
+    Raises
+    ------
+    ValueError
+        A feature value that is not a number or a label other than 0/1, naming it.
+
+    Examples
+    --------
+    >>> next(typed_rows([({"a": "0.5"}, {"l1": "1", "l2": 0})]))
+    ({'a': 0.5}, {'l1': True, 'l2': False})
+    """
+    for n, (x, y) in enumerate(rows):
+        try:
+            xf = {k: float(v) for k, v in x.items()}
+        except (TypeError, ValueError):
+            bad = next(k for k, v in x.items() if not _is_number(v))
+            raise ValueError(f"row {n}: feature {bad!r} = {x[bad]!r} is not a number") \
+                from None
+        yb = {}
+        for k, v in y.items():
+            if str(v).strip() not in ("0", "1", "0.0", "1.0", "True", "False"):
+                raise ValueError(f"row {n}: label {k!r} = {v!r} is not 0/1")
+            yb[k] = str(v).strip() in ("1", "1.0", "True")
+        yield xf, yb
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _arff_name(name: Any) -> str:
+    """An attribute name for an ARFF header, quoted when it needs to be."""
+    text = str(name)
+    if re.fullmatch(r"[A-Za-z_][\w.\-]*", text):
+        return text
+    if "'" in text or "\n" in text:
+        raise ValueError(f"attribute name {text!r} cannot be written to ARFF (a quote "
+                         "or a line break)")
+    return f"'{text}'"
+
+
+def write_arff(stream: MultiLabelStream, path: PathLike, *,
+               sparse: Optional[bool] = None) -> Path:
+    """Writes a stream as a MULAN / MEKA multi-label ARFF file.
+
+    The labels come first, as nominal ``{0,1}`` attributes, then the numeric
+    features; the relation ``'name: -C L'`` says how many labels lead (MEKA's
+    convention, read by :func:`read_arff`). Sparse rows list ``index value`` pairs
+    (0-based attribute indices, ascending, no space after the commas, so that
+    :func:`river.stream.iter_arff` with ``sparse=True`` reads them) and leave zeros
+    out; a row with nothing on is written as one zero-valued first attribute
+    (``{0 0}``), since River's reader cannot parse an empty ``{}``.
+
+    Parameters
+    ----------
+    stream : MultiLabelStream
+        The data.
+    path : str or path-like
+        The file to write.
+    sparse : bool, default=None
+        Sparse rows (default: when ``stream.X`` is sparse).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> s = MultiLabelStream(np.array([[0.0, 2.5]]), np.array([[True, False]]),
+    ...                      ["f0", "f1"], ["a", "b"], "toy")
+    >>> p = write_arff(s, pathlib.Path(tempfile.mkdtemp(), "toy.arff"), sparse=True)
+    >>> p.read_text().splitlines()[-1]
+    '{0 1,3 2.5}'
+    >>> read_arff(p).X.tolist()
+    [[0.0, 2.5]]
+    """
+    path = Path(path)
+    sparse = sp.issparse(stream.X) if sparse is None else sparse
+    L = stream.n_labels
+    relation = f"{stream.name or path.stem}: -C {L}"
+    lines = [f"@relation '{relation}'", ""]
+    lines += [f"@attribute {_arff_name(n)} {{0,1}}" for n in stream.label_names]
+    lines += [f"@attribute {_arff_name(n)} numeric" for n in stream.feature_names]
+    lines += ["", "@data"]
+    X = sp.csr_array(stream.X) if sparse else stream.X
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+        for i, labels in enumerate(stream.Y):
+            if sparse:
+                lo, hi = X.indptr[i], X.indptr[i + 1]
+                entries = [f"{j} 1" for j in np.flatnonzero(labels)]
+                entries += [f"{L + j} {v!r}" for j, v in
+                            zip(X.indices[lo:hi].tolist(), X.data[lo:hi].tolist()) if v != 0]
+                fh.write("{" + (",".join(entries) or "0 0") + "}\n")
+            else:
+                fh.write(",".join([str(int(b)) for b in labels] +
+                                  [repr(float(v)) for v in X[i]]) + "\n")
+    return path
 
 
 def _liac_arff() -> Any:

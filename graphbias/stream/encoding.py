@@ -1,23 +1,130 @@
-"""Checks and encodes River-style instances (``x: dict``, ``y: dict``) as vectors.
+"""Checks and encodes River-style instances (``x: dict``, ``y: dict``) as sparse rows.
 
-The feature set is fixed by the first instance: a later instance may leave features
-out (read as 0, as in sparse ARFF) but may not bring new ones. Labels may appear at
-any time; a label missing from ``y`` is False. Checking never changes the encoder, so
-a malformed instance leaves a model untouched.
+Features get an index the first time they are seen, so the feature set grows with
+the stream: an instance may leave features out (they are missing, see the models'
+``missing`` parameter) and may bring features never seen before (learned from then
+on). An instance is encoded as a *sparse row*: the indices of the features it
+carries, ascending, and their values. Values are numbers (``bool`` reads as 0/1) or
+numeric strings, as :func:`river.stream.iter_arff` yields for sparse rows.
+
+Labels may also appear at any time; a label missing from ``y`` is False. A label
+value is a bool, 0/1 or ``'0'``/``'1'`` (River's ARFF reader yields nominal labels as
+strings). Checking never changes the encoder, so a malformed instance leaves a model
+untouched.
 """
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Hashable, Mapping, Optional
+from typing import Any, Hashable, Mapping, NamedTuple
 
 import numpy as np
 
-__all__ = ["InstanceEncoder"]
+__all__ = ["InstanceEncoder", "SparseRow", "parse_label", "parse_value"]
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating, np.bool_)
+
+
+class SparseRow(NamedTuple):
+    """One instance's features: ``idx`` ascending feature indices (int64) and their
+    ``val`` (float64); ``new`` the features seen for the first time, in ``x``'s order,
+    whose indices follow the known ones."""
+
+    idx: np.ndarray
+    val: np.ndarray
+    new: list
+
+
+def parse_value(value: Any, where: str) -> float:
+    """A feature value as a finite float.
+
+    Parameters
+    ----------
+    value : number, bool or str
+        A number, a bool (0/1) or a numeric string such as ``'0.25'``.
+    where : str
+        Names the value in the error message, e.g. ``"x['a']"``.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not a number or a numeric string, or is not finite.
+
+    Examples
+    --------
+    >>> parse_value("0.5", "x['a']"), parse_value(True, "x['b']")
+    (0.5, 1.0)
+    """
+    if isinstance(value, _NUMBER_TYPES) or isinstance(value, numbers.Real):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{where} = {value!r} is not a number (encode categorical "
+                             "features first, e.g. with river.preprocessing."
+                             "OneHotEncoder)") from None
+    else:
+        raise ValueError(f"{where} = {value!r} is not a number")
+    if not math.isfinite(number):
+        raise ValueError(f"{where} = {value!r} is not finite")
+    return number
+
+
+def parse_label(value: Any, where: str) -> bool:
+    """A label value as a bool.
+
+    Parameters
+    ----------
+    value : bool, number or str
+        ``True``/``False``, a number equal to 0 or 1, or ``'0'``/``'1'``.
+    where : str
+        Names the value in the error message, e.g. ``"y['sad']"``.
+
+    Returns
+    -------
+    bool
+        The label.
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+
+    Examples
+    --------
+    >>> parse_label("1", "y['a']"), parse_label(0, "y['b']"), parse_label(True, "y['c']")
+    (True, False, True)
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        if value.strip() in ("0", "1"):
+            return value.strip() == "1"
+    elif isinstance(value, _NUMBER_TYPES) or isinstance(value, numbers.Real):
+        if value == 0 or value == 1:
+            return bool(value == 1)
+    raise ValueError(f"{where} = {value!r} is not a bool, 0/1 or '0'/'1'")
 
 
 class InstanceEncoder:
-    """Index maps for features and labels, and the checks on each instance."""
+    """Index maps for features and labels, and the checks on each instance.
+
+    Examples
+    --------
+    >>> enc = InstanceEncoder()
+    >>> row = enc.check_x({"b": "2.5", "a": 1})
+    >>> row.idx.tolist(), row.val.tolist(), row.new
+    ([0, 1], [2.5, 1.0], ['b', 'a'])
+    >>> enc.commit(row.new, [])
+    >>> enc.check_x({"a": 3.0, "c": 0.5}).idx.tolist()
+    [1, 2]
+    """
 
     def __init__(self) -> None:
         self.features: list[Hashable] = []
@@ -33,47 +140,42 @@ class InstanceEncoder:
     def n_labels(self) -> int:
         return len(self.labels)
 
-    def check_x(self, x: Any, where: str = "x") -> np.ndarray:
-        """``x`` as a float vector in feature order; raises ``ValueError`` when malformed."""
+    def check_x(self, x: Any, where: str = "x") -> SparseRow:
+        """``x`` as a sparse row; raises ``ValueError`` when malformed."""
         if not isinstance(x, Mapping):
             raise ValueError(f"{where} must be a dict of feature -> number, got "
                              f"{type(x).__name__}")
-        if not x:
-            raise ValueError(f"{where} is empty")
-        for key, value in x.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{where}[{key!r}] = {value!r} is not a number")
-            if not math.isfinite(value):
-                raise ValueError(f"{where}[{key!r}] = {value!r} is not finite")
-        if not self.features:
-            return np.asarray(list(x.values()), dtype=float)
-        unknown = [k for k in x if k not in self.feature_index]
-        if unknown:
-            raise ValueError(f"{where} has features {unknown[:5]} not in the first "
-                             f"instance's {len(self.features)} features")
-        vec = np.zeros(len(self.features))
-        for key, value in x.items():
-            vec[self.feature_index[key]] = value
-        return vec
+        try:
+            val = np.fromiter(x.values(), dtype=float, count=len(x))
+            valid = bool(np.isfinite(val).all())
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:   # the slow path names the bad value
+            val = np.array([parse_value(v, f"{where}[{k!r}]") for k, v in x.items()],
+                           dtype=float)
+        get = self.feature_index.get
+        found = [get(key) for key in x]
+        new: list[Hashable] = []
+        if None in found:
+            for j, key in enumerate(x):
+                if found[j] is None:
+                    found[j] = len(self.features) + len(new)
+                    new.append(key)
+        idx = np.array(found, dtype=np.int64)
+        order = np.argsort(idx, kind="stable")
+        return SparseRow(idx[order], val[order], new)
 
     def check_y(self, y: Any, where: str = "y") -> tuple[list[int], list[Hashable]]:
-        """Indices of the known labels that are on, and the new labels that are on or off
-        (in ``y``'s order); raises ``ValueError`` when ``y`` is malformed."""
+        """Indices of the labels that are on (new labels numbered after the known
+        ones) and the new labels, on or off, in ``y``'s order; raises ``ValueError``
+        when ``y`` is malformed."""
         if not isinstance(y, Mapping):
             raise ValueError(f"{where} must be a dict of label -> bool, got "
                              f"{type(y).__name__}")
         on, new = [], []
         for key, value in y.items():
-            if isinstance(value, (bool, np.bool_)):
-                flag = bool(value)
-            elif isinstance(value, numbers.Integral) and int(value) in (0, 1):
-                flag = bool(int(value))
-            else:
-                raise ValueError(f"{where}[{key!r}] = {value!r} is not a bool (or 0/1)")
-            try:
-                idx: Optional[int] = self.label_index.get(key)
-            except TypeError:
-                raise ValueError(f"{where} has an unhashable label {key!r}") from None
+            flag = parse_label(value, f"{where}[{key!r}]")
+            idx = self.label_index.get(key)
             if idx is None:
                 new.append(key)
                 if flag:
@@ -82,11 +184,11 @@ class InstanceEncoder:
                 on.append(idx)
         return on, new
 
-    def commit(self, x: Mapping, new_labels: list[Hashable]) -> None:
-        """Records the first instance's features and the new labels (after checks)."""
-        if not self.features:
-            self.features = list(x)
-            self.feature_index = {k: i for i, k in enumerate(self.features)}
+    def commit(self, new_features: list[Hashable], new_labels: list[Hashable]) -> None:
+        """Records the new features and labels of an instance (after its checks)."""
+        for key in new_features:
+            self.feature_index[key] = len(self.features)
+            self.features.append(key)
         for lab in new_labels:
             self.label_index[lab] = len(self.labels)
             self.labels.append(lab)
@@ -94,3 +196,9 @@ class InstanceEncoder:
     def to_dict(self, values: np.ndarray) -> dict:
         """A per-label vector as ``{label: value}``."""
         return {lab: values[i].item() for i, lab in enumerate(self.labels)}
+
+    def to_proba_dict(self, proba: np.ndarray) -> dict:
+        """Per-label probabilities as River's multi-label classifiers give them:
+        ``{label: {False: 1 - p, True: p}}``."""
+        return {lab: {False: 1.0 - float(p), True: float(p)}
+                for lab, p in zip(self.labels, proba)}

@@ -11,6 +11,9 @@ Three parts work together on each instance ``(x, y)`` of the stream:
    (:mod:`~graphbias.stream.local_learners`): label powerset for small clusters,
    binary relevance otherwise, sharing one nearest-neighbour search.
 
+Instances are sparse: a feature an instance leaves out is missing, and a feature
+never seen before is learned from then on (:mod:`~graphbias.stream.encoding`).
+
 Drift (River's ADWIN): a global detector watches each instance's Hamming error and a
 detector per cluster the error on the cluster's labels; each has a warning twin with
 a larger ``delta``. On a global warning an alternate tree and label hierarchy start
@@ -23,19 +26,30 @@ the warning.
 """
 from __future__ import annotations
 
-from typing import Any, Hashable, Mapping, Optional
+from typing import Any, Hashable, Iterator, Mapping, Optional
 
 import numpy as np
+import scipy.sparse as sp
+from river import base
 from river.drift import ADWIN
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import NotFittedError
 
 from .._validation import Boolean, Instance, Integer, Options, Real, validate_params
 from .encoding import InstanceEncoder
 from .label_clustering import OnlineLabelClustering
+from .local_learners import LearnerSettings
 from .tree import MultiLabelHoeffdingTree
 
-__all__ = ["IHOMER"]
+__all__ = ["IHOMER", "AUTHORS_SETTINGS", "authors_preset"]
+
+#: The settings of the authors' code (larasneves/iHomer): kNN label powerset with 4
+#: neighbours over a window of 170 instances, bagged logistic regressions (10 models,
+#: SGD step 0.3) for binary relevance, label statistics re-checked every 1,500
+#: instances with ODAC's confidence 0.9.
+AUTHORS_SETTINGS: dict[str, Any] = {
+    "n_neighbors": 4, "window_size": 170, "lp_objective": "subset",
+    "br_learner": "bagged-logistic", "n_models": 10, "lr": 0.3,
+    "cluster_grace_period": 1500, "cluster_confidence": 0.9}
 
 
 class _Detector:
@@ -59,31 +73,55 @@ class _Detector:
         return self.drift.drift_detected and self.drift.estimation > before
 
 
-class IHOMER(BaseEstimator):
+class IHOMER(base.MultiLabelClassifier):
     """Streaming multi-label classifier with label clusters that follow drift.
 
-    River API: ``learn_one(x, y)``, ``predict_one(x)``, ``predict_proba_one(x)`` with
-    ``x: dict[feature, number]`` and ``y: dict[label, bool]``; scikit-learn /
-    scikit-multiflow API: ``partial_fit(X, Y)`` and ``predict(X)`` on arrays (features
-    and labels are then the column numbers). Before the first instance the ``*_one``
-    methods return ``{}`` as River's models do; ``predict`` raises ``NotFittedError``.
-    Every parameter is validated when learning starts (the first ``learn_one`` or
-    ``partial_fit``, and every ``fit``): a bad value raises ``ValueError`` naming it.
-    scikit-learn's ``check_estimator`` is not run on it: its checks fit single-output
-    ``y``, while ``fit`` / ``partial_fit`` take an ``(n, L)`` label matrix.
+    A River multi-label classifier: ``learn_one(x, y)``, ``predict_one(x)`` and
+    ``predict_proba_one(x)`` with ``x: dict[feature, number]`` and
+    ``y: dict[label, bool]``, so it runs in ``river.evaluate.progressive_val_score``
+    with ``river.metrics.multioutput`` metrics and in ``compose`` pipelines. Features
+    are handled as River's models handle them: an instance may leave features out
+    (``missing``) and bring new ones, learned from then on; a value may be a number or
+    a numeric string (as ``river.stream.iter_arff`` yields for sparse rows). A label
+    is a bool, 0/1 or ``'0'``/``'1'``; labels may first appear at any time and a
+    label missing from ``y`` is False. Before the first instance the ``*_one``
+    methods return ``{}`` as River's models do.
+
+    On top, arrays (scikit-multiflow style): ``partial_fit(X, Y)``, ``fit(X, Y)``,
+    ``predict(X)``, ``predict_proba(X)`` with ``X`` dense or ``scipy.sparse`` (its
+    columns are the features, numbered) and ``Y`` a 0/1 matrix; ``predict`` raises
+    ``NotFittedError`` before learning. ``get_params`` / ``set_params`` read and set
+    the constructor parameters, so scikit-learn's ``clone`` works as River's
+    ``clone()`` does. Every parameter is validated when learning starts (the first
+    ``learn_one`` or ``partial_fit``, and every ``fit``): a bad value raises
+    ``ValueError`` naming it.
 
     Parameters
     ----------
     n_neighbors : int, default=11
         Neighbours of the local learners (>= 1).
+    metric : {"euclidean", "cosine"}, default="euclidean"
+        Distance of the neighbour search, on features divided by their running
+        standard deviation: Euclidean, or ``1 - cos`` (for sparse, non-negative data
+        such as bag-of-words, where Euclidean neighbours are the shortest instances
+        rather than the most similar).
     window_size : int, default=1000
         Instances kept per leaf for the local learners (>= 1).
-    lp_max_labels : int, default=8
-        Clusters of at most this many labels are predicted as a label powerset, larger
-        ones by binary relevance (0: always binary relevance).
+    lp_max_labels : int or None, default=8
+        Clusters of at most this many labels are predicted as a label powerset over
+        the neighbours, larger ones by ``br_learner`` (0: always binary relevance;
+        None: always a label powerset).
     lp_objective : {"f1", "subset"}, default="f1"
         How a label powerset decides: the largest expected F1, or the most likely
         label combination.
+    br_learner : {"knn", "bagged-logistic"}, default="knn"
+        Binary relevance of the larger clusters: the neighbours' weighted votes, or
+        online-bagged logistic regressions per label (their weights grow with the
+        features: ``features x n_models x labels`` per leaf).
+    n_models : int, default=10
+        Bagged logistic regressions per label (>= 1; ``br_learner="bagged-logistic"``).
+    lr : float, default=0.3
+        SGD step of the logistic regressions (> 0; ``br_learner="bagged-logistic"``).
     grace_period : int, default=200
         Instances a tree leaf sees between split attempts (>= 1).
     split_confidence : float, default=1e-7
@@ -92,9 +130,19 @@ class IHOMER(BaseEstimator):
         Hoeffding ``tau`` of the tree's splits (>= 0): split when the bound falls
         below it.
     n_bins : int, default=16
-        Histogram bins per feature for split candidates (>= 2).
+        Histogram bins per candidate feature (>= 2).
     max_leaves : int, default=16
         The tree stops growing at this many leaves (>= 1).
+    max_candidates : int or None, default=128
+        Split candidates per leaf (>= 1; None: every feature the leaf's window
+        carries), chosen by their merit on the window and re-ranked at each failed
+        split attempt: a leaf's statistics stay bounded however many distinct
+        features the stream brings.
+    missing : {"zero", "absent"}, default="zero"
+        A feature missing from an instance is 0 (sparse data such as bag-of-words),
+        or absent as in River's Hoeffding trees: left out of the tree's split
+        statistics and sent down a branch's more frequent side. The neighbour
+        distances read it as 0 either way (as River's neighbour searches do).
     cluster_grace_period : int, default=100
         Instances between restructurings of the label hierarchy (>= 1).
     cluster_confidence : float, default=0.1
@@ -114,7 +162,7 @@ class IHOMER(BaseEstimator):
     warning_delta : float, default=0.01
         ADWIN's ``delta`` for warnings, in (0, 1).
     random_state : int, numpy Generator or None, default=None
-        Seeds the random ablation.
+        Seeds the random ablation and the bagging draws.
 
     Attributes
     ----------
@@ -122,6 +170,8 @@ class IHOMER(BaseEstimator):
         Instances learned.
     labels_ : list
         The labels, in the order they were first seen.
+    n_features_in_ : int
+        Columns of ``X`` (set by the first ``partial_fit`` / ``fit``).
     tree_ : MultiLabelHoeffdingTree
         The global tree.
     clustering_ : OnlineLabelClustering
@@ -131,26 +181,35 @@ class IHOMER(BaseEstimator):
 
     Examples
     --------
+    >>> from river import evaluate, metrics
     >>> from graphbias.data.synthetic.multilabel import multilabel_stream
+    >>> stream = multilabel_stream(300, n_labels=4, n_groups=2, seed=0)
     >>> model = IHOMER(random_state=0)
-    >>> for x, y in multilabel_stream(300, n_labels=4, n_groups=2, seed=0):
-    ...     model.learn_one(x, y)
-    >>> sorted(model.predict_one(x))
-    ['y0', 'y1', 'y2', 'y3']
-    >>> model.n_seen_
-    300
+    >>> evaluate.progressive_val_score(stream, model, metrics.multioutput.ExactMatch())
+    ExactMatch: ...%
+    >>> x, y = next(iter(stream))
+    >>> sorted(model.predict_one(x)), model.n_seen_
+    (['y0', 'y1', 'y2', 'y3'], 300)
+    >>> sorted(model.predict_proba_one(x)["y0"])
+    [False, True]
     """
 
     _parameter_constraints = {
         "n_neighbors": [Integer(1)],
+        "metric": [Options("euclidean", "cosine")],
         "window_size": [Integer(1)],
-        "lp_max_labels": [Integer(0)],
+        "lp_max_labels": [None, Integer(0)],
         "lp_objective": [Options("f1", "subset")],
+        "br_learner": [Options("knn", "bagged-logistic")],
+        "n_models": [Integer(1)],
+        "lr": [Real(0, None, closed="neither")],
         "grace_period": [Integer(1)],
         "split_confidence": [Real(0, 1, closed="neither")],
         "tie_threshold": [Real(0)],
         "n_bins": [Integer(2)],
         "max_leaves": [Integer(1)],
+        "max_candidates": [None, Integer(1)],
+        "missing": [Options("zero", "absent")],
         "cluster_grace_period": [Integer(1)],
         "cluster_confidence": [Real(0, 1, closed="neither")],
         "cluster_tie_threshold": [Real(0)],
@@ -163,24 +222,33 @@ class IHOMER(BaseEstimator):
                                                     name="a numpy Generator")],
     }
 
-    def __init__(self, n_neighbors: int = 11, window_size: int = 1000, lp_max_labels: int = 8,
-                 lp_objective: str = "f1",
+    def __init__(self, n_neighbors: int = 11, metric: str = "euclidean",
+                 window_size: int = 1000,
+                 lp_max_labels: Optional[int] = 8, lp_objective: str = "f1",
+                 br_learner: str = "knn", n_models: int = 10, lr: float = 0.3,
                  grace_period: int = 200, split_confidence: float = 1e-7,
                  tie_threshold: float = 0.05, n_bins: int = 16, max_leaves: int = 16,
+                 max_candidates: Optional[int] = 128, missing: str = "zero",
                  cluster_grace_period: int = 100, cluster_confidence: float = 0.1,
                  cluster_tie_threshold: float = 0.1, min_jaccard: float = 0.1,
                  clustering: str = "jaccard", drift_detection: bool = True,
                  drift_delta: float = 0.002, warning_delta: float = 0.01,
                  random_state: Optional[int | np.random.Generator] = None) -> None:
         self.n_neighbors = n_neighbors
+        self.metric = metric
         self.window_size = window_size
         self.lp_max_labels = lp_max_labels
         self.lp_objective = lp_objective
+        self.br_learner = br_learner
+        self.n_models = n_models
+        self.lr = lr
         self.grace_period = grace_period
         self.split_confidence = split_confidence
         self.tie_threshold = tie_threshold
         self.n_bins = n_bins
         self.max_leaves = max_leaves
+        self.max_candidates = max_candidates
+        self.missing = missing
         self.cluster_grace_period = cluster_grace_period
         self.cluster_confidence = cluster_confidence
         self.cluster_tie_threshold = cluster_tie_threshold
@@ -191,38 +259,86 @@ class IHOMER(BaseEstimator):
         self.warning_delta = warning_delta
         self.random_state = random_state
 
+    # ------------------------------------------------------------------ parameters
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (River's ``_get_params``), for scikit-learn's
+        ``clone`` and ``set_params``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused: no parameter is an estimator.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value.
+        """
+        return self._get_params()
+
+    def set_params(self, **params: Any) -> "IHOMER":
+        """Sets constructor parameters (validated when learning starts next).
+
+        Parameters
+        ----------
+        **params
+            Parameter name -> value.
+
+        Returns
+        -------
+        self
+        """
+        known = self._get_params()
+        for name, value in params.items():
+            if name not in known:
+                raise ValueError(f"IHOMER: unknown parameter {name!r}; parameters are "
+                                 f"{', '.join(known)}")
+            setattr(self, name, value)
+        return self
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {"grace_period": 20, "cluster_grace_period": 20, "window_size": 100}
+
     # ------------------------------------------------------------------ set-up
     def _new_tree(self, n_labels: int) -> MultiLabelHoeffdingTree:
+        p = self._p_
         return MultiLabelHoeffdingTree(
-            self.encoder_.n_features, n_labels, window_size=self.window_size,
-            grace_period=self.grace_period, delta=self.split_confidence,
-            tau=self.tie_threshold, n_bins=self.n_bins, max_leaves=self.max_leaves)
+            n_labels, settings=self._settings_, window_size=p.window_size,
+            grace_period=p.grace_period, delta=p.split_confidence, tau=p.tie_threshold,
+            n_bins=p.n_bins, max_leaves=p.max_leaves, max_candidates=p.max_candidates,
+            missing=p.missing, rng=self._rng_)
 
     def _new_clustering(self, n_labels: int) -> OnlineLabelClustering:
-        grace = self.cluster_grace_period
-        if self.clustering == "none":   # never reaches a split test
+        p = self._p_
+        grace = p.cluster_grace_period
+        if p.clustering == "none":   # never reaches a split test
             grace = np.iinfo(np.int64).max
         olc = OnlineLabelClustering(
-            grace_period=grace, delta=self.cluster_confidence,
-            tau=self.cluster_tie_threshold, min_jaccard=self.min_jaccard,
-            assignment="random" if self.clustering == "random" else "jaccard",
-            random_state=self.random_state)
+            grace_period=grace, delta=p.cluster_confidence, tau=p.cluster_tie_threshold,
+            min_jaccard=p.min_jaccard,
+            assignment="random" if p.clustering == "random" else "jaccard",
+            random_state=p.random_state)
         olc.add_labels(n_labels)
         return olc
 
     def _setup(self) -> None:
-        validate_params(self)
+        p = self._p_ = validate_params(self)
+        self._settings_ = LearnerSettings(p.n_neighbors, p.lp_max_labels, p.lp_objective,
+                                          p.br_learner, p.n_models, p.lr, p.metric)
+        self._rng_ = np.random.default_rng(p.random_state)
         self.encoder_ = InstanceEncoder()
         self.n_seen_ = 0
         self.tree_: Optional[MultiLabelHoeffdingTree] = None
         self.clustering_: Optional[OnlineLabelClustering] = None
-        self._background: Optional[tuple[MultiLabelHoeffdingTree, OnlineLabelClustering]] = None
-        self._global = _Detector(self.drift_delta, self.warning_delta)
-        self._cluster_detectors: dict[int, _Detector] = {}
+        self._background_: Optional[tuple[MultiLabelHoeffdingTree,
+                                          OnlineLabelClustering]] = None
+        self._global_ = _Detector(p.drift_delta, p.warning_delta)
+        self._cluster_detectors_: dict[int, _Detector] = {}
         self.drifts_: list[tuple[int, str, int]] = []
 
     # ------------------------------------------------------------------ learning
-    def learn_one(self, x: Mapping[Hashable, float], y: Mapping[Hashable, bool]) -> None:
+    def learn_one(self, x: Mapping[Hashable, Any], y: Mapping[Hashable, Any]) -> None:
         """Learns one instance (returns None, as River's ``learn_one``).
 
         The first call validates the parameters. A malformed ``x`` or ``y`` raises
@@ -231,23 +347,20 @@ class IHOMER(BaseEstimator):
         Parameters
         ----------
         x : dict
-            ``{feature: number}``. The first instance fixes the features: later
-            ones may leave features out (read as 0) but not bring new ones.
+            ``{feature: number}``; features may be left out (missing) or new.
         y : dict
-            ``{label: bool}``; a label may first appear at any time, and a label
-            missing from ``y`` is False.
+            ``{label: bool}`` (or 0/1, ``'0'``/``'1'``); a label may first appear at
+            any time, and a label missing from ``y`` is False.
         """
+        encoder = self.encoder_ if hasattr(self, "encoder_") else InstanceEncoder()
+        row = encoder.check_x(x)
+        on, new = encoder.check_y(y)
         if not hasattr(self, "encoder_"):
-            probe = InstanceEncoder()
-            probe.check_x(x)
-            probe.check_y(y)
             self._setup()
-        xv = self.encoder_.check_x(x)
-        on, new = self.encoder_.check_y(y)
-        self.encoder_.commit(x, new)
-        self._learn(xv, np.asarray(on, dtype=np.int64), len(new))
+        self.encoder_.commit(row.new, new)
+        self._learn(row.idx, row.val, np.asarray(on, dtype=np.int64), len(new))
 
-    def _learn(self, xv: np.ndarray, on: np.ndarray, n_new: int) -> None:
+    def _learn(self, idx: np.ndarray, val: np.ndarray, on: np.ndarray, n_new: int) -> None:
         n_labels = self.encoder_.n_labels
         if self.tree_ is None:
             self.tree_ = self._new_tree(n_labels)
@@ -255,72 +368,106 @@ class IHOMER(BaseEstimator):
         elif n_new:
             self.tree_.grow_labels(n_new)
             self.clustering_.add_labels(n_new)
-            if self._background is not None:
-                self._background[0].grow_labels(n_new)
-                self._background[1].add_labels(n_new)
+            if self._background_ is not None:
+                self._background_[0].grow_labels(n_new)
+                self._background_[1].add_labels(n_new)
         y = np.zeros(n_labels, dtype=bool)
         y[on] = True
         t = self.n_seen_
-        if self.drift_detection and t > 0:
-            self._watch_drift(xv, y, t)
+        if self._p_.drift_detection and t > 0:
+            self._watch_drift(idx, val, y, t)
         for tree, clustering in [(self.tree_, self.clustering_)] + \
-                ([self._background] if self._background is not None else []):
-            tree.learn(xv, y, t)
+                ([self._background_] if self._background_ is not None else []):
+            tree.learn(idx, val, y, t)
             clustering.update(on)
         self.n_seen_ += 1
 
-    def _watch_drift(self, xv: np.ndarray, y: np.ndarray, t: int) -> None:
+    def _watch_drift(self, idx: np.ndarray, val: np.ndarray, y: np.ndarray, t: int) -> None:
         clusters = self.clustering_.clusters()
-        pred, _ = self.tree_.predict(xv, clusters, self.n_neighbors, self.lp_max_labels,
-                                     self.lp_objective)
+        pred, _ = self.tree_.predict(*self._known(idx, val), clusters)
         wrong = pred != y
-        if self._global.update(float(wrong.mean()), t):
+        p = self._p_
+        if self._global_.update(float(wrong.mean()), t):
             self._global_drift(t)
             return
-        if self._global.warned_at == t:   # a new warning: (re)start the alternates
-            self._background = (self._new_tree(self.encoder_.n_labels),
-                                self._new_clustering(self.encoder_.n_labels))
+        if self._global_.warned_at == t:   # a new warning: (re)start the alternates
+            self._background_ = (self._new_tree(self.encoder_.n_labels),
+                                 self._new_clustering(self.encoder_.n_labels))
         live = {cid for cid, _, _ in clusters}
-        for cid in list(self._cluster_detectors):
+        for cid in list(self._cluster_detectors_):
             if cid not in live:
-                del self._cluster_detectors[cid]
+                del self._cluster_detectors_[cid]
         for cid, labels, _ in clusters:
-            det = self._cluster_detectors.get(cid)
+            det = self._cluster_detectors_.get(cid)
             if det is None:
-                det = self._cluster_detectors[cid] = _Detector(self.drift_delta,
-                                                               self.warning_delta)
+                det = self._cluster_detectors_[cid] = _Detector(p.drift_delta,
+                                                                p.warning_delta)
             if det.update(float(wrong[labels].mean()), t):
                 since = det.warned_at if det.warned_at is not None else t
                 if self.clustering_.restructure(cid, since):
                     self.drifts_.append((t, "cluster", cid))
 
     def _global_drift(self, t: int) -> None:
-        if self._background is not None:
-            self.tree_, self.clustering_ = self._background
+        if self._background_ is not None:
+            self.tree_, self.clustering_ = self._background_
         else:
             self.tree_ = self._new_tree(self.encoder_.n_labels)
             self.clustering_ = self._new_clustering(self.encoder_.n_labels)
-        self._background = None
-        self._global = _Detector(self.drift_delta, self.warning_delta)
-        self._cluster_detectors = {}
+        self._background_ = None
+        self._global_ = _Detector(self._p_.drift_delta, self._p_.warning_delta)
+        self._cluster_detectors_ = {}
         self.drifts_.append((t, "global", -1))
 
     # ------------------------------------------------------------------ prediction
-    def _predict_vec(self, xv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.tree_.predict(xv, self.clustering_.clusters(), self.n_neighbors,
-                                  self.lp_max_labels, self.lp_objective)
+    def _known(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entries of a sparse row whose features the current tree has seen."""
+        count = self.tree_.scale.count
+        keep = idx < len(count)
+        keep[keep] = count[idx[keep]] > 0
+        return (idx, val) if keep.all() else (idx[keep], val[keep])
 
-    def predict_proba_one(self, x: Mapping[Hashable, float]) -> dict[Hashable, float]:
-        """Per-label probability (the weighted neighbour vote) of being on."""
+    def _predict_row(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.tree_.predict(*self._known(idx, val), self.clustering_.clusters())
+
+    def _predict_dict(self, x: Mapping[Hashable, Any]) -> tuple[np.ndarray, np.ndarray]:
+        row = self.encoder_.check_x(x)
+        return self._predict_row(row.idx, row.val)
+
+    def predict_proba_one(self, x: Mapping[Hashable, Any]) -> dict[Hashable, dict[bool, float]]:
+        """``{label: {False: 1 - p, True: p}}``: per label the probability ``p`` of
+        being on (the weighted neighbour vote, or the bagged logistic regressions);
+        ``{}`` before learning.
+
+        Parameters
+        ----------
+        x : dict
+            ``{feature: number}``.
+
+        Returns
+        -------
+        dict
+            River's multi-label probabilities.
+        """
         if getattr(self, "tree_", None) is None:
             return {}
-        return self.encoder_.to_dict(self._predict_vec(self.encoder_.check_x(x))[1])
+        return self.encoder_.to_proba_dict(self._predict_dict(x)[1])
 
-    def predict_one(self, x: Mapping[Hashable, float]) -> dict[Hashable, bool]:
-        """``{label: bool}`` for every label seen so far (``{}`` before learning)."""
+    def predict_one(self, x: Mapping[Hashable, Any]) -> dict[Hashable, bool]:
+        """``{label: bool}`` for every label seen so far (``{}`` before learning).
+
+        Parameters
+        ----------
+        x : dict
+            ``{feature: number}``.
+
+        Returns
+        -------
+        dict
+            The labels predicted on (True) and off (False).
+        """
         if getattr(self, "tree_", None) is None:
             return {}
-        return self.encoder_.to_dict(self._predict_vec(self.encoder_.check_x(x))[0])
+        return self.encoder_.to_dict(self._predict_dict(x)[0])
 
     # ------------------------------------------------------------------ arrays
     def fit(self, X: Any, Y: Any) -> "IHOMER":
@@ -329,7 +476,7 @@ class IHOMER(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
             Finite features.
         Y : array-like of shape (n_samples, n_labels)
             0/1 labels.
@@ -338,86 +485,168 @@ class IHOMER(BaseEstimator):
         -------
         self
         """
-        for name in [k for k in vars(self) if k.endswith("_") or k.startswith("_")]:
+        for name in [k for k in vars(self) if k.endswith("_")]:
             delattr(self, name)
         return self.partial_fit(X, Y)
 
-    def _check_arrays(self, X: Any, Y: Any = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[0] == 0:
+    def _check_X(self, X: Any) -> sp.csr_array:
+        if sp.issparse(X):
+            X = sp.csr_array(X, dtype=float)
+            X.sum_duplicates()
+            values = X.data
+        else:
+            X = np.asarray(X, dtype=float)
+            if X.ndim != 2:
+                raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
+            values = X
+        if X.shape[0] == 0:
             raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-        bad = ~np.isfinite(X)
+        if not np.isfinite(values).all():
+            dense = X if isinstance(X, np.ndarray) else X.toarray()
+            r, c = np.argwhere(~np.isfinite(dense))[0]
+            raise ValueError(f"X[{r}, {c}] = {dense[r, c]} is not finite")
+        n_in = getattr(self, "n_features_in_", None)
+        if n_in is not None and X.shape[1] != n_in:
+            raise ValueError(f"X has {X.shape[1]} features, the model {n_in}")
+        return X
+
+    def _check_Y(self, Y: Any, n_rows: int) -> np.ndarray:
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or Y.shape[0] != n_rows:
+            raise ValueError(f"Y must be 2-D with {n_rows} rows, got shape {Y.shape}")
+        bad = ~np.isin(Y, (0, 1))
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise ValueError(f"X[{r}, {c}] = {X[r, c]} is not finite")
-        if hasattr(self, "encoder_") and X.shape[1] != self.encoder_.n_features:
-            raise ValueError(f"X has {X.shape[1]} features, the model "
-                             f"{self.encoder_.n_features}")
-        if Y is None:
-            return X, None
-        Y = np.asarray(Y)
-        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y must be 2-D with {X.shape[0]} rows, got shape {Y.shape}")
-        if not np.isin(Y, (0, 1)).all():
-            r, c = np.argwhere(~np.isin(Y, (0, 1)))[0]
             raise ValueError(f"Y[{r}, {c}] = {Y[r, c]!r} is not 0/1")
-        if hasattr(self, "encoder_") and self.encoder_.n_labels and \
-                Y.shape[1] != self.encoder_.n_labels:
-            raise ValueError(f"Y has {Y.shape[1]} labels, the model "
-                             f"{self.encoder_.n_labels}: the label dimension cannot change "
-                             "between partial_fit calls")
-        return X, Y.astype(bool)
+        n_labels = self.encoder_.n_labels if hasattr(self, "encoder_") else 0
+        if n_labels and Y.shape[1] != n_labels:
+            raise ValueError(f"Y has {Y.shape[1]} labels, the model {n_labels}: the label "
+                             "dimension cannot change between partial_fit calls")
+        return Y.astype(bool)
+
+    def _rows(self, X: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Sparse rows of ``X`` (columns mapped to the encoder's features)."""
+        columns = self._columns_
+        order = np.argsort(columns, kind="stable")
+        if isinstance(X, np.ndarray):
+            idx = columns[order]
+            for row in X:
+                yield idx, row[order]
+            return
+        for i in range(X.shape[0]):
+            cols = X.indices[X.indptr[i]:X.indptr[i + 1]]
+            vals = X.data[X.indptr[i]:X.indptr[i + 1]]
+            at = np.argsort(columns[cols], kind="stable")
+            yield columns[cols][at], vals[at]
 
     def partial_fit(self, X: Any, Y: Any) -> "IHOMER":
         """Learns the rows of ``X`` and ``Y`` in order.
 
         The whole batch is checked first, so a bad batch changes nothing; the first
-        call validates the parameters.
+        call validates the parameters and fixes the number of columns.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Finite features (the same number in every call).
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
+            Finite features (the same number of columns in every call); column ``j``
+            is the feature named ``j``, and a sparse matrix leaves its zeros out.
         Y : array-like of shape (n_samples, n_labels)
-            0/1 labels (the same number in every call).
+            0/1 labels (the same number in every call); column ``l`` is the ``l``-th
+            label in order of first appearance.
 
         Returns
         -------
         self
         """
-        X, Y = self._check_arrays(X, Y)
+        X = self._check_X(X)
+        Y = self._check_Y(Y, X.shape[0])
         if not hasattr(self, "encoder_"):
             self._setup()
-            self.encoder_.commit({j: 0.0 for j in range(X.shape[1])}, [])
+        if not hasattr(self, "n_features_in_"):
+            enc = self.encoder_
+            enc.commit([j for j in range(X.shape[1]) if j not in enc.feature_index], [])
+            self._columns_ = np.array([enc.feature_index[j] for j in range(X.shape[1])],
+                                      dtype=np.int64)
+            self.n_features_in_ = X.shape[1]
+        n_new = 0
         if self.encoder_.n_labels == 0:
-            self.encoder_.commit({}, list(range(Y.shape[1])))
+            self.encoder_.commit([], list(range(Y.shape[1])))
             n_new = Y.shape[1]
-        else:
-            n_new = 0
-        for xv, yv in zip(X, Y):
-            self._learn(xv, np.flatnonzero(yv), n_new)
+        for (idx, val), yv in zip(self._rows(X), Y):
+            self._learn(idx, val, np.flatnonzero(yv), n_new)
             n_new = 0
         return self
 
+    def _predict_arrays(self, X: Any, which: int) -> np.ndarray:
+        if getattr(self, "tree_", None) is None or not hasattr(self, "n_features_in_"):
+            raise NotFittedError("This IHOMER instance has not learned from arrays yet: "
+                                 "call partial_fit or fit first")
+        X = self._check_X(X)
+        return np.array([self._predict_row(idx, val)[which] for idx, val in self._rows(X)])
+
     def predict(self, X: Any) -> np.ndarray:
-        """``(n, L)`` 0/1 predictions, labels in the order they were first seen."""
-        check_is_fitted(self, "tree_")
-        X, _ = self._check_arrays(X)
-        return np.array([self._predict_vec(x)[0] for x in X], dtype=np.int64)
+        """``(n, L)`` 0/1 predictions, labels in the order they were first seen.
+
+        Parameters
+        ----------
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels)
+        """
+        return self._predict_arrays(X, 0).astype(np.int64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """``(n, L)`` per-label probabilities."""
-        check_is_fitted(self, "tree_")
-        X, _ = self._check_arrays(X)
-        return np.array([self._predict_vec(x)[1] for x in X])
+        """``(n, L)`` probabilities of each label being on.
+
+        Parameters
+        ----------
+        X : array-like or scipy sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels)
+        """
+        return self._predict_arrays(X, 1).astype(float)
 
     # ------------------------------------------------------------------ inspection
     @property
     def labels_(self) -> list[Hashable]:
-        check_is_fitted(self, "encoder_")
+        if not hasattr(self, "encoder_"):
+            raise NotFittedError("This IHOMER instance has not learned yet")
         return list(self.encoder_.labels)
 
     def label_clusters(self) -> list[list[Hashable]]:
-        """The current label clusters, as lists of labels."""
-        check_is_fitted(self, "tree_")
+        """The current label clusters, as lists of labels.
+
+        Returns
+        -------
+        list of list
+            Disjoint clusters covering every label.
+        """
+        if getattr(self, "tree_", None) is None:
+            raise NotFittedError("This IHOMER instance has not learned yet")
         return [[self.encoder_.labels[i] for i in c] for c in self.clustering_.partition()]
+
+
+def authors_preset(**params: Any) -> IHOMER:
+    """IHOMER with the authors' settings (:data:`AUTHORS_SETTINGS`).
+
+    Parameters
+    ----------
+    **params
+        Settings that override the preset (e.g. ``random_state``).
+
+    Returns
+    -------
+    IHOMER
+        The configured model.
+
+    Examples
+    --------
+    >>> model = authors_preset(random_state=0)
+    >>> model.n_neighbors, model.window_size, model.br_learner, model.cluster_grace_period
+    (4, 170, 'bagged-logistic', 1500)
+    """
+    return IHOMER(**{**AUTHORS_SETTINGS, **params})
