@@ -4,7 +4,11 @@ peer under one protocol (``graphbias.bench.forecast_suite.LOS_PROTOCOL``).
 Each (method, seed) is one fit; its test metrics at 15 / 30 / 60 minutes, the epochs,
 the seconds and the learning curve (``history_``: training loss, validation MAE, lr
 per epoch) are appended to ``losloop.jsonl`` as soon as the fit ends. Cells already
-recorded are skipped, so an interrupted run resumes.
+recorded are skipped, so an interrupted run resumes. While a fit runs, every epoch
+appends its validation MAE and the test metrics of that epoch's weights to
+``progress/METHOD-SEED.jsonl``: the learning curve of a fit cut short, and the test
+metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol's
+100 epochs (recorded as ``max_epochs``).
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -16,23 +20,47 @@ import json
 import platform
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
-from graphbias.bench.forecast_suite import los_metrics, los_protocol
+from graphbias.bench.forecast_suite import LOS_STEPS, los_metrics, los_protocol
 from graphbias.data.datasets import load_los_loop
-from graphbias.forecast import BASELINES, MODELS, STGNNForecaster
+from graphbias.forecast import BASELINES, MODELS, STGNNForecaster, forecast_metrics
 
 RESULTS = Path(__file__).with_name("losloop.jsonl")
+PROGRESS = Path(__file__).with_name("progress")
 
 
-def forecaster(method: str, seed: int, quick: bool = False) -> STGNNForecaster:
-    """The estimator of ``method`` (ours, a baseline or ``tsl-*``) under the protocol."""
+def forecaster(method: str, seed: int, quick: bool = False,
+               progress: Optional[Path] = None) -> STGNNForecaster:
+    """The estimator of ``method`` (ours, a baseline or ``tsl-*``) under the protocol;
+    with ``progress``, each epoch's validation and test metrics go to that file."""
     if method.startswith("tsl-"):
         from tsl_peer import TSLForecaster
-        return TSLForecaster(method, random_state=seed, **los_protocol(quick))
-    return STGNNForecaster(method, random_state=seed, **los_protocol(quick))
+        cls: type = TSLForecaster
+    else:
+        cls = STGNNForecaster
+    if progress is not None and method not in BASELINES:
+        cls = _tracked(cls, progress)
+    return cls(method, random_state=seed, **los_protocol(quick))
+
+
+def _tracked(cls: type, path: Path) -> type:
+    """``cls`` whose per-epoch validation also scores the test windows and appends
+    both to ``path``."""
+    class Tracked(cls):  # type: ignore[misc, valid-type]
+        def _mae(self, d: Any, starts: Any) -> float:
+            val = super()._mae(d, starts)
+            p, test = self._params_, self.split_windows(d).test
+            _, y, _, my, _ = d.gather(test, p.window, p.horizon, p.delay)
+            m = forecast_metrics(self._forecast_windows(d, test), y.numpy(), my.numpy())
+            row = {"val_mae": val, "time": time.time(),
+                   **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS for k in m}}
+            with path.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            return val
+    return Tracked
 
 
 def machine(threads: int) -> dict[str, Any]:
@@ -55,14 +83,23 @@ def recorded(path: Path) -> set[tuple[str, int]]:
     return {(r["method"], r["seed"]) for r in rows}
 
 
-def run_cell(method: str, seed: int, data: Any, threads: int, quick: bool) -> dict[str, Any]:
+def run_cell(method: str, seed: int, data: Any, threads: int, quick: bool,
+             max_epochs: Optional[int] = None) -> dict[str, Any]:
     torch.set_num_threads(threads)
+    progress = None
+    if not quick:
+        PROGRESS.mkdir(exist_ok=True)
+        progress = PROGRESS / f"{method}-{seed}.jsonl"
+        progress.unlink(missing_ok=True)
+    f = forecaster(method, seed, quick, progress)
+    if max_epochs is not None:
+        f.set_params(max_epochs=max_epochs)
     start = time.perf_counter()
-    f = forecaster(method, seed, quick).fit(data)
+    f.fit(data)
     secs = time.perf_counter() - start
     return {"dataset": "los-loop", "method": method, "seed": seed, "seconds": secs,
-            **los_metrics(f, data), "history": f.history_, **machine(threads),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "max_epochs": f.max_epochs, **los_metrics(f, data), "history": f.history_,
+            **machine(threads), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def main() -> None:
@@ -72,6 +109,8 @@ def main() -> None:
                         default=[*MODELS, *BASELINES, "tsl-gwnet", "tsl-dcrnn", "tsl-agcrn"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="cap the protocol's epochs (recorded)")
     parser.add_argument("--quick", action="store_true", help="smoke run, not recorded")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -84,7 +123,7 @@ def main() -> None:
                 continue
             done.add(key)
             seed = key[1]
-            row = run_cell(method, seed, data, args.threads, args.quick)
+            row = run_cell(method, seed, data, args.threads, args.quick, args.max_epochs)
             print(json.dumps({k: v for k, v in row.items() if k != "history"}), flush=True)
             if not args.quick:
                 with args.out.open("a") as fh:
