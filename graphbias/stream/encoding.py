@@ -173,8 +173,10 @@ class InstanceEncoder:
             raise ValueError(f"{where} must be a dict of label -> bool, got "
                              f"{type(y).__name__}")
         on, new = [], []
-        for key, value in y.items():
-            flag = parse_label(value, f"{where}[{key!r}]")
+        values = list(y.values())
+        if not all(type(v) is bool for v in values):
+            values = [parse_label(v, f"{where}[{k!r}]") for k, v in y.items()]
+        for key, flag in zip(y, values):
             idx = self.label_index.get(key)
             if idx is None:
                 new.append(key)
@@ -195,10 +197,9 @@ class InstanceEncoder:
 
     def to_dict(self, values: np.ndarray) -> dict:
         """A per-label vector as ``{label: value}``."""
-        return {lab: values[i].item() for i, lab in enumerate(self.labels)}
+        return dict(zip(self.labels, values.tolist()))
 
     def to_proba_dict(self, proba: np.ndarray) -> dict:
         """Per-label probabilities as River's multi-label classifiers give them:
         ``{label: {False: 1 - p, True: p}}``."""
-        return {lab: {False: 1.0 - float(p), True: float(p)}
-                for lab, p in zip(self.labels, proba)}
+        return {lab: {False: 1.0 - p, True: p} for lab, p in zip(self.labels, proba.tolist())}

@@ -402,7 +402,7 @@ class IHOMER(base.MultiLabelClassifier):
             if det is None:
                 det = self._cluster_detectors_[cid] = _Detector(p.drift_delta,
                                                                 p.warning_delta)
-            if det.update(float(wrong[labels].mean()), t):
+            if det.update(int(np.count_nonzero(wrong[labels])) / len(labels), t):
                 since = det.warned_at if det.warned_at is not None else t
                 if self.clustering_.restructure(cid, since):
                     self.drifts_.append((t, "cluster", cid))

@@ -96,6 +96,7 @@ class OnlineLabelClustering:
         self.n_merges = 0
         self._next_id = 0
         self._rng = np.random.default_rng(random_state)
+        self._leaves: Optional[list[_Node]] = None   # cached until the hierarchy changes
 
     # ---------------------------------------------------------------- structure
     def _new_node(self, labels: np.ndarray, parent: Optional[_Node], since: int) -> _Node:
@@ -111,6 +112,7 @@ class OnlineLabelClustering:
         them cover exactly the instances since they appeared."""
         if k <= 0:
             return
+        self._leaves = None
         L = self.C.shape[0]
         C = np.zeros((L + k, L + k), dtype=np.int64)
         C[:L, :L] = self.C
@@ -130,6 +132,12 @@ class OnlineLabelClustering:
             node = node.parent
 
     def leaves(self) -> list[_Node]:
+        """The leaves of the hierarchy (the clusters), left to right."""
+        if self._leaves is None:
+            self._leaves = self._find_leaves()
+        return list(self._leaves)
+
+    def _find_leaves(self) -> list[_Node]:
         out: list[_Node] = []
         stack = [self.root] if self.root is not None else []
         while stack:
@@ -243,6 +251,7 @@ class OnlineLabelClustering:
         return [np.array(sorted(g)) for g in groups]
 
     def _split(self, leaf: _Node, groups: list[np.ndarray]) -> None:
+        self._leaves = None
         leaf.n0 = self.n
         leaf.C0 = self.C[np.ix_(leaf.labels, leaf.labels)].copy()
         leaf.children = [self._new_node(leaf.labels[g], leaf, leaf.since) for g in groups]
@@ -264,6 +273,7 @@ class OnlineLabelClustering:
             self.n_merges += 1
 
     def _collapse(self, node: _Node, since: int) -> None:
+        self._leaves = None
         node.children = []
         node.n0 = self.n
         node.C0 = self.C[np.ix_(node.labels, node.labels)].copy()

@@ -357,32 +357,49 @@ class LeafLearners:
         for since, groups in by_since.items():
             near, w = window.neighbours(dist, since, settings.n_neighbors)
             ny = window.Y[near]
-            for labels in groups:
-                if logistic is not None and not settings.powerset(len(labels)):
-                    proba[labels] = logistic[labels]
-                    on[labels] = logistic[labels] >= 0.5
-                    continue
-                sub = ny[:, labels]
-                votes = w @ sub
-                proba[labels] = votes
-                if len(labels) > 1 and settings.powerset(len(labels)):
-                    on[labels] = _label_powerset(sub, w, votes >= 0.5, settings.lp_objective)
-                else:
-                    on[labels] = votes >= 0.5
+            votes = w @ ny
+            every = np.concatenate(groups)
+            proba[every] = votes[every]
+            on[every] = votes[every] >= 0.5
+            powerset = [c for c in groups if len(c) > 1 and settings.powerset(len(c))]
+            if powerset:
+                cols = np.concatenate(powerset)
+                seg = np.repeat(np.arange(len(powerset)), [len(c) for c in powerset])
+                on[cols] = _label_powersets(ny[:, cols], w, votes[cols] >= 0.5, seg,
+                                            settings.lp_objective)
+            if logistic is not None:
+                linear = [c for c in groups if not settings.powerset(len(c))]
+                if linear:
+                    cols = np.concatenate(linear)
+                    proba[cols] = logistic[cols]
+                    on[cols] = logistic[cols] >= 0.5
         return on, proba
 
 
-def _label_powerset(sub: np.ndarray, w: np.ndarray, br: np.ndarray,
-                    objective: str) -> np.ndarray:
-    """The label combination predicted from the neighbours' combinations ``sub``
-    (k x m bool) with weights ``w``; ``br`` is the binary-relevance combination.
-    Ties go to the combination first in the order of its bits read from the last
-    label to the first."""
+def _label_powersets(sub: np.ndarray, w: np.ndarray, br: np.ndarray, seg: np.ndarray,
+                     objective: str) -> np.ndarray:
+    """Label-powerset decisions of several clusters at once.
+
+    ``sub`` (k x m bool) holds the neighbours' labels on the clusters' labels, cluster
+    ``seg[j]`` owning column ``j``; ``w`` the neighbours' weights; ``br`` the
+    binary-relevance decisions. For each cluster, ``"subset"`` takes the neighbours'
+    combination of largest total weight (ties: the one of the nearest neighbour) and
+    ``"f1"`` the candidate (a neighbour's combination or ``br``) of largest expected
+    F1, ``sum_b w_b F1(S, y_b)`` (ties: the first, ``br`` last).
+    """
+    k, m = sub.shape
+    A = np.zeros((m, seg.max() + 1))
+    A[np.arange(m), seg] = 1.0
+    S = sub.astype(float)
     if objective == "subset":
-        uniq, inv = np.unique(sub[:, ::-1], axis=0, return_inverse=True)
-        return uniq[np.argmax(np.bincount(inv.ravel(), weights=w))][::-1].copy()
-    cand = np.vstack([sub, br[None]]).astype(float)
-    inter = cand @ sub.T.astype(float)
-    size = cand.sum(axis=1)[:, None] + sub.sum(axis=1)[None, :]
+        same = (((S[:, None, :] != S[None, :, :]) @ A) == 0).astype(float)   # (k, k, C)
+        weight = np.einsum("abc,b->ca", same, w)                             # (C, k)
+        nearest = np.broadcast_to(-w, weight.shape)
+        best = np.lexsort((nearest, -weight), axis=-1)[:, 0]
+        return sub[best[seg], np.arange(m)]
+    cand = np.vstack([S, br[None].astype(float)])                            # (k+1, m)
+    inter = (cand[:, None, :] * S[None, :, :]) @ A                           # (k+1, k, C)
+    size = (cand @ A)[:, None, :] + (S @ A)[None, :, :]
     f1 = np.where(size > 0, 2.0 * inter / np.maximum(size, 1.0), 1.0)
-    return cand[np.argmax(f1 @ w)] > 0
+    best = np.einsum("abc,b->ac", f1, w).argmax(axis=0)
+    return cand[best[seg], np.arange(m)] > 0
