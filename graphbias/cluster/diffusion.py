@@ -16,9 +16,8 @@ class Diffusion:
         nodes: ids of the nodes the diffusion touched (received mass), sorted.
         values: the diffusion's value at ``nodes`` (PageRank mass ``p`` or flow
             potential ``x``); every other node has value 0.
-        scores: the values the sweep ranks nodes by (``p / d`` for PageRank; for
-            flow diffusion ``x`` on the support, then the other touched nodes by
-            their sink fill ``m / T``: :func:`~graphbias.cluster.flow.sweep_order`).
+        scores: the values the sweep ranks nodes by (``p / d`` for PageRank,
+            ``x`` for flow diffusion).
         touched: number of nodes that received mass (``nodes.size``); only their
             neighbour lists are ever read.
         edges_scanned: stored entries read by pushes.

@@ -158,7 +158,7 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     extract : {"sweep", "support"}, default="sweep"
         The least-conductance prefix of the diffusion's order, or every node with a
         positive value.
-    patience : int, default=2
+    patience : int, default=3
         Default search: doublings of the source mass without a lower conductance
         before it stops (>= 1).
     max_volume : float or None, default=None
@@ -184,7 +184,7 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     >>> labelled = NoisyLabelLocalClustering().fit(pc.graph, noisy_labels=pc.noisy_labels)
     >>> plain = NoisyLabelLocalClustering().fit(pc.graph)
     >>> round(labelled.score(0, pc.target), 2), round(plain.score(0, pc.target), 2)
-    SCORES
+    (0.93, 0.9)
 
     A graph from networkx is queried and answered in its own node names:
 
@@ -212,7 +212,7 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
                  gamma: Optional[float] = None, source_mass: Grid = None,
                  sink: str = "degree", tol: float = 1e-3,
                  alpha: Grid = (0.01, 0.05, 0.15), epsilon: Grid = 1e-4,
-                 extract: str = "sweep", patience: int = 2,
+                 extract: str = "sweep", patience: int = 3,
                  max_volume: Optional[float] = None) -> None:
         self.method = method
         self.label_eps = label_eps

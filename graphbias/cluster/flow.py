@@ -40,7 +40,7 @@ import numpy as np
 from .diffusion import Diffusion, Frontier
 from .view import GraphView
 
-__all__ = ["flow_diffusion", "sink_capacity", "sweep_order", "UnabsorbedMass"]
+__all__ = ["flow_diffusion", "sink_capacity", "UnabsorbedMass"]
 
 SinkSpec = Union[str, np.ndarray]
 
@@ -69,39 +69,6 @@ def sink_capacity(view: GraphView, nodes: np.ndarray, sink: SinkSpec) -> np.ndar
     return sink[nodes]
 
 
-def sweep_order(values: np.ndarray, fill: np.ndarray) -> np.ndarray:
-    r"""Scores that rank the support of a flow diffusion first, by potential, then
-    the other nodes the mass reached, by how full their sinks are.
-
-    Off the support a node's potential is 0, yet its fill :math:`m_i / T_i` still
-    says how far the mass got: the neighbours of a seed in a clique hold mass long
-    before any of them overflows, and until then the support is the seed alone. The
-    score off the support is the fill times half the least positive potential, so
-    it ranks below every support node and a sweep cut may extend the support by the
-    nodes the mass reached.
-
-    Parameters
-    ----------
-    values : ndarray of float
-        The potentials :math:`x \ge 0` of the touched nodes.
-    fill : ndarray of float
-        Their mass over sink capacity, :math:`m_i / T_i`.
-
-    Returns
-    -------
-    ndarray of float
-        Positive wherever a node holds mass.
-
-    Examples
-    --------
-    >>> sweep_order(np.array([2.0, 0.5, 0.0, 0.0]), np.array([1.0, 1.0, 0.4, 0.8]))
-    array([2. , 0.5, 0.1, 0.2])
-    """
-    positive = values > 0
-    floor = float(values[positive].min()) if positive.any() else 1.0
-    return np.where(positive, values, 0.5 * floor * np.clip(fill, 0.0, 1.0))
-
-
 def _check_sink(view: GraphView, sink: Any) -> SinkSpec:
     if isinstance(sink, str):
         return sink
@@ -118,9 +85,7 @@ def flow_diffusion(view: GraphView, seeds: Any, *, source_mass: float,
     """:math:`\\ell_2` flow diffusion of ``source_mass`` (split evenly over ``seeds``).
 
     Stops once every node's excess is at most ``tol`` times its sink capacity.
-    Returns a :class:`Diffusion` with the dual potentials ``x`` as values and
-    :func:`sweep_order` scores (``x`` on the support, then the sink fill of the
-    other touched nodes).
+    Returns a :class:`Diffusion` with the dual potentials ``x`` as values and scores.
     Raises ``ValueError`` when the mass cannot be absorbed: :class:`UnabsorbedMass`
     when ``source_mass`` exceeds the total sink capacity of the seeds' connected
     component.
@@ -166,9 +131,10 @@ def flow_diffusion(view: GraphView, seeds: Any, *, source_mass: float,
             active = cand[m[cand] > sink_capacity(view, cand, sink) * (1.0 + tol)]
         nodes = front.nodes()
         values = x[nodes].copy()
-        fill = m[nodes] / sink_capacity(view, nodes, sink)
-        return Diffusion(nodes, values, sweep_order(values, fill), nodes.size,
-                         front.edges, rounds, float(max(fill.max() - 1.0, 0.0)))
+        cap = sink_capacity(view, nodes, sink)
+        excess = (m[nodes] - cap) / cap
+        return Diffusion(nodes, values, values, nodes.size, front.edges, rounds,
+                         float(max(excess.max(), 0.0)))
     finally:
         touched = front.nodes()
         x[touched] = 0.0
