@@ -1,57 +1,89 @@
 """``graphbias bench --suite cluster``: local clustering with noisy labels.
 
-Three groups of cells:
+Every estimator runs at its default settings unless the method says otherwise.
 
 * ``planted-p<noise>``: a planted target cluster (200 nodes in 2,000; 100 in 1,000 with
   ``--quick``) with labels flipped at rate ``noise``; F1 against the target of flow
   diffusion and PageRank on the label-weighted graph (``lfd``, ``lppr``) and on the
-  original graph (``flow``, ``ppr``), and of the noisy labels alone (``labels``),
-  averaged over seed nodes in the target.
+  original graph (``flow``, ``ppr``), of the paper's protocol
+  (:meth:`~graphbias.cluster.NoisyLabelLocalClustering.paper_protocol` given the
+  target's volume: ``lfd-paper``, ``flow-paper``), and of the noisy labels alone
+  (``labels``), averaged over seed nodes in the target.
 * ``cora-lcc`` and ``cora`` (when ``--root`` holds the Planetoid files, e.g.
   ``../shared/data``): Cora's largest connected component (2,485 of 2,708 nodes, the
   usual protocol: a seed in one of the 77 small components can only return that
   component) and the whole graph. Each class in turn is the target; a logistic
   regression fit on 10 nodes of the class and 10 outside labels every node; one of the
   10 is the seed. Mean F1 over the classes.
-* ``locality``: the same 500-node target cluster inside graphs of 10^4, 10^5 and
-  (full runs) 10^6 nodes. One label-weighted flow diffusion query (and one ACL push)
-  is timed on every size, alternating sizes, median of repeats, each query cold (no
-  degrees cached by an earlier one); also the nodes it
-  touches, and the time of a global personalised PageRank (scipy power iteration on
-  the whole graph, the same alpha) on the largest graph as a ratio to one query.
+* ``locality-<volume>-<boundary>-<nodes>``: a target of volume about 10^3, 10^4 or
+  10^5 (:data:`LOCALITY_TARGETS`) with an easy (1) or hard (15) number of boundary
+  edges per target node, inside a sparse graph (degree 6) of 10^4, 10^5 or 10^6 nodes
+  (``--quick``: 10^3 and 10^4 volumes, 10^4 and 10^5 nodes), labels flipped at rate
+  0.2. Methods ``lfd`` / ``flow``: one default query from each of a few seeds in the
+  target, each cold (no degrees cached by an earlier one), sizes alternated; median
+  time, median nodes touched and edges scanned (summed over the diffusions a query
+  ran), mean F1. A target whose internal volume exceeds a fifth of the graph's is
+  left out.
+* ``peer-<nodes>`` (when ``localgraphclustering`` is installed): ACL push PageRank and
+  its sweep cut, ours against localgraphclustering's, on the unweighted planted graphs
+  of the ``1e4``/``easy`` locality target: the largest gap between the two PageRank
+  vectors in units of ``epsilon * degree`` (both are within that of the exact vector),
+  F1 of both clusters, their Jaccard similarity, and the time ratio.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
+import importlib
+import importlib.util
+import sys
 import time
+import types
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-from scipy.sparse.csgraph import connected_components
 
-from ..base import to_scipy_or_array
 from ..cluster import (GraphView, NoisyLabelLocalClustering, acl_ppr, classifier_labels,
-                       f1_sets, flow_diffusion, global_ppr, sample_labelled_nodes, sweep_cut)
+                       f1_sets, sample_labelled_nodes, sweep_cut)
 from ..data.datasets import find_planetoid, load_planetoid
 from ..data.graph import Graph
-from ..data.synthetic.planted import planted_cluster
+from ..data.synthetic.planted import PlantedCluster, planted_cluster
+from ..data.transforms import largest_component
 from .suites import Cell
 
-__all__ = ["suite", "METHODS", "locality", "planted_f1", "cora_f1"]
+__all__ = ["suite", "METHODS", "LOCALITY_TARGETS", "locality", "peer_acl", "planted_f1",
+           "cora_f1"]
 
-#: method name -> (estimator method, uses the noisy labels)
-METHODS: dict[str, tuple[str, bool]] = {
-    "lfd": ("flow", True), "flow": ("flow", False),
-    "lppr": ("ppr", True), "ppr": ("ppr", False),
+#: method name -> (estimator method, uses the noisy labels, the paper's protocol)
+METHODS: dict[str, tuple[str, bool, bool]] = {
+    "lfd": ("flow", True, False), "flow": ("flow", False, False),
+    "lppr": ("ppr", True, False), "ppr": ("ppr", False, False),
+    "lfd-paper": ("flow", True, True), "flow-paper": ("flow", False, True),
 }
 NOISE_LEVELS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+#: locality targets: volume name -> (cluster size, expected neighbours inside)
+LOCALITY_TARGETS: dict[str, tuple[int, float]] = {
+    "1e3": (40, 24.0), "1e4": (300, 40.0), "1e5": (2000, 49.0)}
+#: boundary edges per target node
+BOUNDARIES: dict[str, float] = {"easy": 1.0, "hard": 15.0}
 
 
-def _model(method: str) -> NoisyLabelLocalClustering:
-    return NoisyLabelLocalClustering(METHODS[method][0])
+def _model(method: str, target_volume: float) -> NoisyLabelLocalClustering:
+    name, _, paper = METHODS[method]
+    if paper:
+        return NoisyLabelLocalClustering.paper_protocol(target_volume)
+    return NoisyLabelLocalClustering(name)
+
+
+def _volume(graph: Graph, nodes: np.ndarray) -> float:
+    return float(GraphView.from_graph(graph).base_degree(np.asarray(nodes)).sum())
+
+
+def _fit(method: str, graph: Graph, labels: Any, target: np.ndarray
+         ) -> NoisyLabelLocalClustering:
+    return _model(method, _volume(graph, target)).fit(
+        graph, noisy_labels=labels if METHODS[method][1] else None)
 
 
 def planted_f1(noise: float, method: str, seed: int, quick: bool) -> dict[str, float]:
@@ -62,8 +94,7 @@ def planted_f1(noise: float, method: str, seed: int, quick: bool) -> dict[str, f
     if method == "labels":
         return {"f1": f1_sets(np.flatnonzero(pc.noisy_labels), pc.target)}
     start = time.perf_counter()
-    model = _model(method).fit(pc.graph, noisy_labels=pc.noisy_labels
-                               if METHODS[method][1] else None)
+    model = _fit(method, pc.graph, pc.noisy_labels, pc.target)
     seeds = np.random.default_rng(seed).choice(pc.target, 5, replace=False)
     f1 = model.score(list(seeds), pc.target)
     return {"f1": f1, "seconds_per_query": (time.perf_counter() - start) / seeds.size}
@@ -73,8 +104,8 @@ def cora_f1(graph: Graph, method: str, seed: int, num_labelled: int = 10) -> dic
     """Mean F1 over Cora's classes (each the target once) for one random draw of
     labelled nodes and seed per class."""
     y = graph.y.numpy()
-    plain = _model(method).fit(graph) if method in METHODS and not METHODS[method][1] \
-        else None
+    shared = method in METHODS and not METHODS[method][1] and not METHODS[method][2]
+    plain = _model(method, 1.0).fit(graph) if shared else None
     scores = []
     for c in range(int(y.max()) + 1):
         rng = np.random.default_rng([seed, c])
@@ -86,93 +117,135 @@ def cora_f1(graph: Graph, method: str, seed: int, num_labelled: int = 10) -> dic
         if method == "labels":
             scores.append(f1_sets(np.flatnonzero(labels), target))
             continue
-        model = plain or _model(method).fit(graph, noisy_labels=labels)
+        model = plain or _fit(method, graph, labels, target)
         scores.append(model.score(seed_node, target))
     return {"f1": float(np.mean(scores)), "f1_worst_class": float(np.min(scores))}
 
 
-def largest_component(graph: Graph) -> Graph:
-    """The subgraph induced by the largest connected component (nodes renumbered in
-    order; features, labels kept), the usual protocol for local clustering."""
-    _, comp = connected_components(graph.to_scipy(), directed=False)
-    keep = np.flatnonzero(comp == np.bincount(comp).argmax())
-    new_id = np.full(graph.num_nodes, -1, dtype=np.int64)
-    new_id[keep] = np.arange(keep.size)
-    ei = graph.edge_index.numpy()
-    ei = new_id[ei[:, new_id[ei[0]] >= 0]]
-    x = None if graph.x is None else to_scipy_or_array(graph.x)[keep]
-    y = None if graph.y is None else graph.y[torch.from_numpy(keep)]
-    return Graph(torch.from_numpy(ei), keep.size, x=x, y=y, name=f"{graph.name}-lcc")
+def _locality_graph(volume: str, boundary: str, n: int, seed: int) -> PlantedCluster:
+    k, d_in = LOCALITY_TARGETS[volume]
+    return planted_cluster(k, n, degree_in=d_in, degree_out=BOUNDARIES[boundary],
+                           degree_rest=6.0, noise=0.2, seed=seed)
 
 
-def _weighted_adjacency(view: GraphView, chunk: int = 1 << 16) -> sp.csr_matrix:
-    """The view's weights over the whole graph, for the global baseline only."""
-    n = view.num_nodes
-    rows, cols, vals = [], [], []
-    for lo in range(0, n, chunk):
-        owner, nbrs, w = view.rows(np.arange(lo, min(lo + chunk, n)))
-        rows.append(owner + lo)
-        cols.append(nbrs)
-        vals.append(w)
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows),
-                                                 np.concatenate(cols))), shape=(n, n))
+def locality_sizes(volume: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The graph sizes whose volume (degree 6) is at least five times the target's
+    internal volume."""
+    k, d_in = LOCALITY_TARGETS[volume]
+    return tuple(n for n in sizes if 6.0 * n >= 5 * k * d_in)
 
 
-def locality(sizes: tuple[int, ...], repeats: int = 5, seed: int = 0,
-             global_repeats: int = 3) -> dict[tuple[str, str], dict[str, float]]:
-    """Time per query with the target fixed while the rest grows (see module doc).
+def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 5,
+             seed: int = 0) -> dict[tuple[str, str], dict[str, float]]:
+    """Default queries on one target while the rest of the graph grows (module doc).
 
-    Returns metrics keyed by ``(f"locality-{n}", method)`` for ``lfd`` (flow
-    diffusion on the label-weighted graph), ``lppr`` (ACL push on it) and, on the
-    largest graph, ``global-ppr``."""
-    views, targets = {}, {}
-    for n in sizes:
-        pc = planted_cluster(500, n, degree_in=10, degree_out=5, degree_rest=10,
-                             noise=0.1, seed=seed)
-        view = GraphView.from_graph(pc.graph, labels=pc.noisy_labels, label_eps=0.05)
-        view.volume()
-        view.scratch()
-        views[n], targets[n] = view, pc.target
-    seeds = np.random.default_rng(seed).choice(500, repeats, replace=False)
-    mass = 7500.0                       # the target's volume (500 nodes of degree 15)
-    queries: dict[str, Callable[[GraphView, int], Any]] = {
-        "lfd": lambda view, s: flow_diffusion(view, s, source_mass=mass),
-        "lppr": lambda view, s: acl_ppr(view, s, alpha=0.05, epsilon=3e-4)}
-    runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    Returns metrics keyed by ``(f"locality-{volume}-{boundary}-{n}", method)`` for
+    ``lfd`` (with the noisy labels) and ``flow`` (without)."""
+    graphs = {n: _locality_graph(volume, boundary, n, seed) for n in sizes}
+    models = {(n, m): NoisyLabelLocalClustering().fit(
+        pc.graph, noisy_labels=pc.noisy_labels if m == "lfd" else None)
+        for n, pc in graphs.items() for m in ("lfd", "flow")}
+    k = LOCALITY_TARGETS[volume][0]
+    seeds = np.random.default_rng(seed).choice(k, repeats, replace=False)
+    runs: dict[tuple[int, str], list[tuple[float, ...]]] = {}
     for s in seeds:
         for n in sizes:                 # alternate sizes, so load hits each alike
-            view = views[n]
-            for name, query in queries.items():
-                view.clear_cache()      # cold: no degrees cached by earlier queries
+            for method in ("lfd", "flow"):
+                model = models[(n, method)]
+                model.view_.clear_cache()
                 start = time.perf_counter()
-                d = query(view, int(s))
-                nodes, _ = sweep_cut(view, d.nodes, d.scores)
+                res = model.query(int(s))
                 seconds = time.perf_counter() - start
-                runs.setdefault((name, n), []).append(
-                    (seconds, d.touched, f1_sets(nodes, targets[n])))
+                runs.setdefault((n, method), []).append(
+                    (seconds, res.touched, res.edges_scanned, res.diffusions,
+                     f1_sets(res.nodes, graphs[n].target)))
     out: dict[tuple[str, str], dict[str, float]] = {}
-    for (name, n), rows in runs.items():
+    for (n, method), rows in runs.items():
         arr = np.array(rows)
-        out[(f"locality-{n}", name)] = {
+        out[(f"locality-{volume}-{boundary}-{n}", method)] = {
             "ms_per_query": 1e3 * float(np.median(arr[:, 0])),
-            "touched": float(arr[:, 1].mean()), "f1": float(arr[:, 2].mean())}
-    lo, hi = min(sizes), max(sizes)
-    for name in queries:
+            "touched": float(np.median(arr[:, 1])),
+            "edges_scanned": float(np.median(arr[:, 2])),
+            "diffusions": float(np.median(arr[:, 3])), "f1": float(arr[:, 4].mean()),
+            "target_volume": _volume(graphs[n].graph, graphs[n].target)}
+    for method in ("lfd", "flow"):
+        first = out[(f"locality-{volume}-{boundary}-{sizes[0]}", method)]
         for n in sizes:
-            out[(f"locality-{n}", name)]["time_vs_smallest"] = \
-                out[(f"locality-{n}", name)]["ms_per_query"] / \
-                out[(f"locality-{lo}", name)]["ms_per_query"]
-    adj = _weighted_adjacency(views[hi])
-    glob = []
-    for _ in range(global_repeats):
-        start = time.perf_counter()
-        global_ppr(adj, int(seeds[0]), alpha=0.05)
-        glob.append(time.perf_counter() - start)
-    ms = 1e3 * float(np.median(glob))
-    out[(f"locality-{hi}", "global-ppr")] = {
-        "ms_per_query": ms, "touched": float(hi),
-        "global_over_lfd": ms / out[(f"locality-{hi}", "lfd")]["ms_per_query"],
-        "global_over_lppr": ms / out[(f"locality-{hi}", "lppr")]["ms_per_query"]}
+            cell = out[(f"locality-{volume}-{boundary}-{n}", method)]
+            cell["time_vs_smallest"] = cell["ms_per_query"] / first["ms_per_query"]
+            cell["touched_vs_smallest"] = cell["touched"] / first["touched"]
+    return out
+
+
+def peer_functions() -> Optional[tuple[Callable[..., Any], Callable[..., Any]]]:
+    """localgraphclustering's ACL push and sweep cut, or None when not installed.
+
+    localgraphclustering 0.6.1 cannot be imported as a package: its ``__init__``
+    binds every routine of its bundled ``libgraph.so``, which lacks some of them
+    (``MQI_weighted64``). Only its ``aclpagerank_cpp`` and ``sweepcut_cpp`` modules
+    are loaded here, with the library they bind."""
+    spec = importlib.util.find_spec("localgraphclustering")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(spec.submodule_search_locations[0])
+    if "localgraphclustering.cpp" not in sys.modules:
+        package = types.ModuleType("localgraphclustering")
+        package.__path__, package.__spec__ = [str(root)], spec
+        cpp = types.ModuleType("localgraphclustering.cpp")
+        cpp.__path__ = [str(root / "cpp")]
+        cpp._graphlib = ctypes.CDLL(str(root / "src/lib/graph_lib_test/libgraph.so"))
+        sys.modules.setdefault("localgraphclustering", package)
+        sys.modules["localgraphclustering.cpp"] = cpp
+    acl = importlib.import_module("localgraphclustering.cpp.aclpagerank_cpp")
+    sweep = importlib.import_module("localgraphclustering.cpp.sweepcut_cpp")
+    return acl.aclpagerank_cpp, sweep.sweepcut_cpp
+
+
+def peer_acl(sizes: tuple[int, ...], repeats: int = 5, seed: int = 0, alpha: float = 0.05,
+             epsilon: float = 1e-5) -> dict[tuple[str, str], dict[str, float]]:
+    """ACL push + sweep cut, ours against localgraphclustering's (module doc).
+
+    localgraphclustering's ACL computes PageRank of the lazy walk with teleport
+    ``alpha``, which is PageRank of the plain walk with teleport
+    ``2 alpha / (1 + alpha)``: ours runs with that."""
+    functions = peer_functions()
+    if functions is None:
+        raise RuntimeError("localgraphclustering is not installed")
+    lgc_acl, lgc_sweep = functions
+    plain_alpha = 2 * alpha / (1 + alpha)
+    out = {}
+    for n in sizes:
+        pc = _locality_graph("1e4", "easy", n, seed)
+        view = GraphView.from_graph(pc.graph)
+        view.scratch()
+        ai, aj = view.indptr.astype(np.int64), view.indices.astype(np.int64)
+        ones, deg = np.ones(aj.size), view.degree(np.arange(n))
+        rows = []
+        for s in np.random.default_rng(seed).choice(pc.target, repeats, replace=False):
+            start = time.perf_counter()
+            d = acl_ppr(view, int(s), alpha=plain_alpha, epsilon=epsilon)
+            ours, _ = sweep_cut(view, d.nodes, d.scores)
+            mid = time.perf_counter()
+            length, ids, values = lgc_acl(n, ai, aj, alpha, epsilon, [int(s)], 10**8,
+                                          xlength=4 * d.nodes.size + 16)
+            _, theirs, _ = lgc_sweep(n, ai, aj, ones, ids.astype(np.int64), length,
+                                     values / deg[ids], 0, deg)
+            end = time.perf_counter()
+            gap = np.abs(d.to_dense(n)[ids] - values) / (epsilon * deg[ids])
+            only_ours = np.setdiff1d(d.nodes[d.values > 0], ids)
+            gap_max = max(float(gap.max()), float(
+                (d.to_dense(n)[only_ours] / (epsilon * deg[only_ours])).max(initial=0.0)))
+            theirs = np.asarray(theirs, dtype=np.int64)
+            rows.append((mid - start, end - mid, gap_max, f1_sets(ours, pc.target),
+                         f1_sets(theirs, pc.target),
+                         np.intersect1d(ours, theirs).size / np.union1d(ours, theirs).size))
+        arr = np.array(rows)
+        out[(f"peer-{n}", "acl")] = {
+            "ours_ms": 1e3 * float(np.median(arr[:, 0])),
+            "lgc_ms": 1e3 * float(np.median(arr[:, 1])),
+            "ours_over_lgc": float(np.median(arr[:, 0] / arr[:, 1])),
+            "gap_in_eps_degree": float(arr[:, 2].max()), "f1_ours": float(arr[:, 3].mean()),
+            "f1_lgc": float(arr[:, 4].mean()), "jaccard": float(arr[:, 5].mean())}
     return out
 
 
@@ -182,11 +255,40 @@ def _cora_root(root: Optional[Path]) -> Optional[Path]:
     return find_planetoid(root, "cora")
 
 
+def _shared(measure: Callable[[], dict]) -> Callable[[tuple[str, str]], Callable[[], dict]]:
+    """Cells that read one shared measurement, run once on first use."""
+    once = functools.cache(measure)
+    return lambda key: lambda: once()[key]
+
+
+def _locality_cells(quick: bool) -> list[Cell]:
+    volumes = ("1e3", "1e4") if quick else tuple(LOCALITY_TARGETS)
+    sizes = (10**4, 10**5) if quick else (10**4, 10**5, 10**6)
+    cells = []
+    for volume in volumes:
+        for boundary in BOUNDARIES:
+            kept = locality_sizes(volume, sizes)
+            if not kept:
+                continue
+            cell = _shared(lambda v=volume, b=boundary, k=kept: locality(
+                v, b, k, repeats=2 if quick else 5))
+            for n in kept:
+                key = f"locality-{volume}-{boundary}-{n}"
+                cells += [Cell("cluster", key, m, 0, cell((key, m))) for m in ("lfd", "flow")]
+    if importlib.util.find_spec("localgraphclustering") is not None:
+        cell = _shared(lambda: peer_acl(sizes, repeats=2 if quick else 5))
+        cells += [Cell("cluster", f"peer-{n}", "acl", 0, cell((f"peer-{n}", "acl")))
+                  for n in sizes]
+    return cells
+
+
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     cells = []
     noise_levels = (0.0, 0.1, 0.3, 0.5) if quick else NOISE_LEVELS
+    methods = ("lfd", "flow", "labels") + (() if quick else (
+        "lppr", "ppr", "lfd-paper", "flow-paper"))
     for noise in noise_levels:
-        for method in ("lfd", "flow", "labels") + (() if quick else ("lppr", "ppr")):
+        for method in methods:
             for seed in range(seeds):
                 cells.append(Cell("cluster", f"planted-p{noise}", method, seed,
                                   lambda p=noise, m=method, s=seed: planted_f1(p, m, s, quick)))
@@ -198,21 +300,8 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             return largest_component(g) if variant == "cora-lcc" else g
 
         for variant in ("cora-lcc",) + (() if quick else ("cora",)):
-            for method in ("lfd", "flow", "labels") + (() if quick else ("lppr", "ppr")):
+            for method in methods:
                 for seed in range(seeds):
                     cells.append(Cell("cluster", variant, method, seed,
                                       lambda v=variant, m=method, s=seed: cora_f1(cora(v), m, s)))
-    sizes = (10**4, 10**5) if quick else (10**4, 10**5, 10**6)
-    @functools.cache
-    def measured() -> dict[tuple[str, str], dict[str, float]]:
-        # one alternating run serves every cell
-        return locality(sizes, repeats=3 if quick else 15, global_repeats=1 if quick else 3)
-
-    def measure(key: tuple[str, str]) -> dict[str, float]:
-        return measured()[key]
-
-    for n in sizes:
-        for method in ("lfd", "lppr") + (("global-ppr",) if n == max(sizes) else ()):
-            cells.append(Cell("cluster", f"locality-{n}", method, 0,
-                              lambda k=(f"locality-{n}", method): measure(k)))
-    return cells
+    return cells + _locality_cells(quick)

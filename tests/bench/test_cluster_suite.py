@@ -1,7 +1,8 @@
-import networkx as nx
+import numpy as np
 import pytest
 
-from graphbias.bench.cluster_suite import largest_component, suite
+from graphbias.bench import cluster_suite
+from graphbias.bench.cluster_suite import locality, locality_sizes, peer_functions, suite
 
 
 def test_quick_suite_cells(planetoid_root):
@@ -11,10 +12,18 @@ def test_quick_suite_cells(planetoid_root):
     assert {m for d, m, _ in keys if d.startswith("planted")} == {"lfd", "flow", "labels"}
     assert {m for d, m, _ in keys if d == "cora-lcc"} == {"lfd", "flow", "labels"}
     assert {d for d, _, _ in keys if d.startswith("locality")} == {
-        "locality-10000", "locality-100000"}
+        f"locality-{v}-{b}-{n}" for v in ("1e3", "1e4") for b in ("easy", "hard")
+        for n in (10**4, 10**5)}
     assert "cora-lcc" not in {c.dataset for c in suite(None, seeds=1, quick=True)}
-    full = suite(None, seeds=1, quick=False)
-    assert ("locality-1000000", "global-ppr") in {(c.dataset, c.method) for c in full}
+    full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
+    assert ("locality-1e5-hard-1000000", "lfd") in full
+    assert ("locality-1e5-easy-10000", "lfd") not in full      # more than 1/5 of it
+    assert {("planted-p0.2", "lfd-paper"), ("planted-p0.2", "flow-paper")} <= full
+
+
+def test_locality_sizes_keep_the_target_a_fifth_of_the_graph():
+    assert locality_sizes("1e4", (10**4, 10**5)) == (10**4, 10**5)
+    assert locality_sizes("1e5", (10**4, 10**5, 10**6)) == (10**5, 10**6)
 
 
 @pytest.mark.parametrize("dataset,method", [("planted-p0.1", "lfd"),
@@ -26,19 +35,30 @@ def test_planted_cells_run(dataset, method):
     assert 0.0 <= out["f1"] <= 1.0
 
 
-def test_quick_locality_cells_share_one_measurement():
-    cells = {(c.dataset, c.method): c for c in suite(None, seeds=1, quick=True)
-             if c.dataset.startswith("locality")}
-    lfd = cells[("locality-100000", "lfd")].run()
-    glob = cells[("locality-100000", "global-ppr")].run()
-    assert lfd["touched"] < 10_000 and lfd["f1"] > 0.5
-    assert glob["ms_per_query"] > 0 and glob["global_over_lfd"] > 1
-    assert cells[("locality-10000", "lfd")].run()["time_vs_smallest"] == 1.0
+def test_paper_protocol_cell_uses_the_target_volume():
+    out = cluster_suite.planted_f1(0.1, "lfd-paper", 0, quick=True)
+    assert out["f1"] > 0.5
 
 
-def test_largest_component(planetoid_root):
-    from graphbias.data.datasets import load_planetoid
+def test_locality_measures_touched_nodes_at_every_size():
+    out = locality("1e3", "easy", (10_000, 40_000), repeats=2)
+    small = out[("locality-1e3-easy-10000", "flow")]
+    large = out[("locality-1e3-easy-40000", "flow")]
+    assert small["time_vs_smallest"] == 1.0 and small["touched_vs_smallest"] == 1.0
+    assert 0.9 <= large["touched_vs_smallest"] <= 1.1 and large["f1"] > 0.9
+    assert large["diffusions"] >= 2 and 900 < large["target_volume"] < 1200
 
-    lcc = largest_component(load_planetoid(planetoid_root, "cora"))
-    assert lcc.num_nodes == 2485 and lcc.is_undirected() and lcc.x.shape[0] == 2485
-    assert len(nx.node_connected_component(lcc.to_networkx(), 0)) == 2485
+
+def test_peer_acl_matches_localgraphclustering():
+    if peer_functions() is None:
+        pytest.skip("localgraphclustering is not installed")
+    out = cluster_suite.peer_acl((3_000,), repeats=2)[("peer-3000", "acl")]
+    assert out["gap_in_eps_degree"] < 1.0          # both within epsilon * d of exact
+    assert out["jaccard"] > 0.9 and out["f1_ours"] == pytest.approx(out["f1_lgc"], abs=0.05)
+    assert np.isfinite(out["ours_over_lgc"])
+
+
+def test_cora_cells_use_the_largest_component(planetoid_root):
+    cells = {(c.dataset, c.method): c for c in suite(planetoid_root, seeds=1, quick=True)}
+    out = cells[("cora-lcc", "labels")].run()
+    assert 0.0 < out["f1"] < 1.0
