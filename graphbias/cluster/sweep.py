@@ -34,6 +34,9 @@ from .view import GraphView
 
 __all__ = ["conductance", "sweep_cut", "support_cut"]
 
+#: a complement volume below this fraction of the graph's is rounding error
+ROUNDING = 1e-9
+
 
 def _members(view: GraphView, nodes: Any) -> np.ndarray:
     arr = np.unique(np.asarray(nodes, dtype=np.int64).ravel())
@@ -74,7 +77,7 @@ def conductance(view: GraphView, nodes: Any) -> float:
     cut = float(w[members[pos] != nbrs].sum())
     vol = float((view.degree(members) + view.self_loops(owner, nbrs, w, members)).sum())
     denom = min(vol, view.volume() - vol)
-    return cut / denom if denom > 0 else float("inf")
+    return cut / denom if denom > ROUNDING * view.volume() else float("inf")
 
 
 def sweep_cut(view: GraphView, nodes: np.ndarray,
@@ -122,11 +125,13 @@ def sweep_cut(view: GraphView, nodes: np.ndarray,
     joins = np.maximum(owner[inside], by_id[pos[inside]])
     internal = np.cumsum(np.bincount(joins, w[inside], minlength=k))
     degree = view.degree(ranked)
-    cut = np.cumsum(degree) - internal
+    # rounding leaves the prefix holding (almost) all the volume a tiny, possibly
+    # negative, cut and complement: it is not a cluster (conductance inf)
+    cut = np.maximum(np.cumsum(degree) - internal, 0.0)
     vol = np.cumsum(degree + view.self_loops(owner, nbrs, w, ranked))
     denom = np.minimum(vol, view.volume() - vol)
     with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(denom > 0, cut / denom, np.inf)
+        phi = np.where(denom > ROUNDING * view.volume(), cut / denom, np.inf)
     best = int(np.argmin(phi))
     return np.sort(ranked[:best + 1]), float(phi[best])
 

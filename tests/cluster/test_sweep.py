@@ -100,3 +100,14 @@ def test_sweep_cut_is_the_best_prefix_with_self_loops(looped_graph):
     brute = [conductance(view, order[:k]) for k in range(1, order.size + 1)]
     assert phi == pytest.approx(min(brute))
     np.testing.assert_array_equal(nodes, np.sort(order[:int(np.argmin(brute)) + 1]))
+
+
+def test_sweep_over_the_whole_label_weighted_graph_is_not_a_cluster(planted):
+    """Rounding once gave the prefix holding every node a tiny negative cut over a
+    tiny complement volume, a negative conductance that won every sweep."""
+    view = GraphView.from_graph(planted.graph, labels=planted.noisy_labels, label_eps=0.05)
+    d = acl_ppr(view, 3, alpha=0.15, epsilon=1e-4)
+    assert d.nodes.size == view.num_nodes
+    nodes, phi = sweep_cut(view, d.nodes, d.scores)
+    assert 0 <= phi < 1 and nodes.size < view.num_nodes
+    assert conductance(view, np.arange(view.num_nodes)) == np.inf
