@@ -118,12 +118,16 @@ class CompiledNetwork(torch.nn.Module):
     local : bool
         A layer reads only each node's state and its in-neighbours' (frontier
         execution applies).
+    idempotent : bool
+        A second layer with the same in-neighbour states changes nothing, so a
+        node that just changed need not be run again unless an in-neighbour did.
     """
 
     algorithm: str
     hints: tuple[str, ...]
     counters: tuple[str, ...] = ()
     local: bool = True
+    idempotent: bool = False
 
     def __init__(self, temperature: float = 1.0) -> None:
         super().__init__()
@@ -181,6 +185,7 @@ class CompiledBFS(CompiledNetwork):
     algorithm = "bfs"
     hints = HINTS["bfs"]
     counters = ("clock",)
+    idempotent = True
 
     def __init__(self, temperature: float = 1.0) -> None:
         super().__init__(temperature)
@@ -213,6 +218,7 @@ class CompiledBellmanFord(CompiledNetwork):
 
     algorithm = "bellman_ford"
     hints = HINTS["bellman_ford"]
+    idempotent = True
 
     def __init__(self, temperature: float = 1.0) -> None:
         super().__init__(temperature)
@@ -485,79 +491,117 @@ def _run_dense(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int
     return state, record, steps
 
 
-def _edges_of(indptr: Tensor, rows: Tensor) -> Tensor:
-    """Positions ``indptr[r] .. indptr[r + 1] - 1`` of every row ``r`` of ``rows``,
-    row after row."""
+def _edges_of(indptr: Tensor, rows: Tensor, count: Tensor) -> Tensor:
+    """Positions ``indptr[r] .. indptr[r] + count[r] - 1`` of every row ``r`` of
+    ``rows``, row after row (``count``: the rows' entry counts)."""
     start = indptr.index_select(0, rows)
-    count = indptr.index_select(0, rows + 1) - start
     first = torch.cumsum(count, 0) - count
     shift = torch.repeat_interleave(start - first, count)
     return torch.arange(int(shift.numel()), device=rows.device) + shift
 
 
-def _active_view(batch: GraphBatch, active: Tensor) -> tuple[GraphBatch, Tensor, Tensor]:
-    """The part of ``batch`` a layer on the nodes ``active`` (sorted) reads: the
-    active nodes and their in-neighbours, renumbered, with the in-edges of the
-    active nodes only; returns ``(view, nodes, rows)``, ``nodes`` the global ids
-    of the view's nodes and ``rows`` the view ids of the active nodes."""
+def _distinct(nodes: Tensor, slot: Tensor) -> Tensor:
+    """One occurrence of each entry of ``nodes`` (in no particular order), with
+    ``slot`` a scratch array over all nodes: only entries written here are read,
+    so it never needs clearing and no sort is needed."""
+    position = torch.arange(nodes.numel(), device=nodes.device)
+    slot[nodes] = position
+    return nodes[slot.index_select(0, nodes) == position]
+
+
+def _frontier_view(batch: GraphBatch, active: Tensor, in_degree: Tensor
+                   ) -> tuple[CSR, Tensor]:
+    """The in-edges a layer on the nodes ``active`` reads, as the CSR of a batch of
+    its own: rows ``0 .. A-1`` are the active nodes with their in-edges, followed
+    by one copy of the sender of each of those edges (a row without in-edges), so
+    no node has to be looked up or renumbered; returns ``(csr, nodes)``,
+    ``nodes`` the global id of every row."""
     csr = batch.csr
-    edges = _edges_of(csr.indptr, active)
+    degree = in_degree.index_select(0, active)
+    edges = _edges_of(csr.indptr, active, degree)
     senders = csr.indices.index_select(0, edges)
-    nodes = torch.unique(torch.cat([active, senders]))
-    rows = torch.searchsorted(nodes, active)
-    counts = torch.zeros(nodes.numel(), dtype=torch.long, device=nodes.device)
-    counts[rows] = csr.indptr.index_select(0, active + 1) - csr.indptr.index_select(0, active)
-    indptr = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    nodes = torch.cat([active, senders])
+    a, n = active.numel(), nodes.numel()
+    indptr = torch.full((n + 1,), senders.numel(), dtype=torch.long, device=nodes.device)
+    indptr[0] = 0
+    torch.cumsum(degree, 0, out=indptr[1:a + 1])
     values = None if csr.values is None else csr.values.index_select(0, edges)
-    local = CSR(indptr, torch.searchsorted(nodes, senders), (nodes.numel(),) * 2, values)
-    n = nodes.numel()
-    view = GraphBatch(local, torch.tensor([0, n], device=nodes.device),
-                      torch.zeros(n, dtype=torch.long, device=nodes.device),
-                      batch.ids.index_select(0, nodes), [n], batch.big)
-    return view, nodes, rows
+    return CSR(indptr, torch.arange(a, n, device=nodes.device), (n, n), values), nodes
+
+
+#: a layer runs on every node when more than this fraction of them is active
+DENSE_FRACTION = 1 / 8
 
 
 def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int],
                   hints: bool, graphs: Optional[Sequence], check: bool
                   ) -> tuple[State, list[Tensor], Tensor]:
+    """The layers applied to the changing part only: layer 1 to every node, then
+    layer ``t + 1`` to the out-neighbours of the nodes that changed in layer ``t``
+    (and, unless the layer is idempotent, to those nodes), on every node when
+    more than :data:`DENSE_FRACTION` of them is active. Per layer the work is
+    proportional to the active part and its in-edges (the counters are filled in
+    for it), not to the graph."""
     names = module.hints
-    state = module.init_state(batch, sources)
+    state = {k: v.clone() for k, v in module.init_state(batch, sources).items()}
     extra = set(state) - set(names) - set(module.counters) - {"id", "src"}
     if extra:
         raise ValueError(f"frontier execution needs a state of inputs, hints and "
                          f"counters; {module.algorithm} also keeps {sorted(extra)}")
     sizes = torch.tensor(batch.sizes, device=batch.device)
     steps = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
+    touched = torch.zeros(batch.num_graphs, dtype=torch.bool, device=batch.device)
     record = [torch.stack([state[k] for k in names])] if hints else []
+    in_degree = batch.csr.degree()
     out_indptr, out_indices, _ = batch.csr.transpose_structure()
-    active = torch.arange(batch.num_nodes, device=batch.device)   # layer 1: every node
+    out_degree = out_indptr[1:] - out_indptr[:-1]
+    slot = torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.device)
+    active: Optional[Tensor] = None                                 # None: every node
     for t in range(1, 2 * max(batch.sizes) + 3):
-        counters = {k: torch.full_like(state[k], t - 1.0) for k in module.counters}
-        if t == 1:
-            new = module({**state, **counters}, batch)
+        if active is None or active.numel() > DENSE_FRACTION * batch.num_nodes:
+            active = torch.arange(batch.num_nodes, device=batch.device)
+            new = module({**state, **{k: torch.full_like(state[k], t - 1.0)
+                                      for k in module.counters}}, batch)
+            old = state
+        elif not active.numel():                        # nothing can change
+            new = old = {k: state[k][:0] for k in names}
         else:
-            view, nodes, rows = _active_view(batch, active)
-            local = {k: v.index_select(0, nodes) for k, v in state.items()}
-            local.update({k: v.index_select(0, nodes) for k, v in counters.items()})
-            new = {k: v.index_select(0, rows) for k, v in module(local, view).items()}
-        old = {k: state[k].index_select(0, active) for k in names}
-        changed = torch.stack([new[k] != old[k] for k in names]).any(0)
-        moved_nodes = active[changed]
+            csr, nodes = _frontier_view(batch, active, in_degree)
+            n = nodes.numel()
+            local = {k: (v.new_full((n,), t - 1.0) if k in module.counters
+                         else v.index_select(0, nodes)) for k, v in state.items()}
+            view = GraphBatch(csr, torch.tensor([0, n], device=nodes.device),
+                              slot.new_zeros(n), local["id"], [n], batch.big)
+            a = active.numel()
+            new = {k: v[:a] for k, v in module(local, view).items()}
+            old = {k: v[:a] for k, v in local.items()}
+        which = torch.stack([new[k] != old[k] for k in names]).any(0).nonzero().flatten()
+        moved_nodes = active.index_select(0, which)
         if check:
             moved = (new["d"] != old["d"]) | (new["reach"] != old["reach"])
             late = active[moved & (t >= sizes.index_select(0, batch.batch[active]))]
-            _raise_negative_cycle(batch, late, state["pi"].index_copy(0, active, new["pi"]),
-                                  graphs, sources)
+            if late.numel():
+                _raise_negative_cycle(batch, late, state["pi"].index_copy(0, active, new["pi"]),
+                                      graphs, sources)
         for k in names:
-            state[k] = state[k].index_copy(0, moved_nodes, new[k][changed])
+            state[k].index_copy_(0, active, new[k])
         if hints:
             record.append(torch.stack([state[k] for k in names]))
         if not moved_nodes.numel():
             break
-        steps[torch.unique(batch.batch.index_select(0, moved_nodes))] += 1
-        receivers = out_indices.index_select(0, _edges_of(out_indptr, moved_nodes))
-        active = torch.unique(torch.cat([moved_nodes, receivers]))
-    state.update({k: torch.full_like(state[k], float(t)) for k in module.counters})
+        if batch.num_graphs == 1:
+            steps += 1
+        else:
+            touched.zero_()
+            touched[batch.batch.index_select(0, moved_nodes)] = True
+            steps += touched
+        edges = _edges_of(out_indptr, moved_nodes, out_degree.index_select(0, moved_nodes))
+        receivers = out_indices.index_select(0, edges)
+        if not module.idempotent:
+            receivers = torch.cat([moved_nodes, receivers])
+        active = _distinct(receivers, slot)
+    for k in module.counters:
+        state[k].fill_(float(t))
     return state, record, steps
 
 

@@ -125,17 +125,39 @@ class Affine(torch.nn.Module):
         self.exchangeable = exchangeable
 
     def effective(self, sentinel: float) -> tuple[Tensor, Tensor]:
-        """``(W, b)`` with the entries in units of :math:`B` multiplied by ``sentinel``."""
+        """``(W, b)`` with the entries in units of :math:`B` multiplied by ``sentinel``.
+
+        Outside autograd the result is kept until the sentinel or a parameter
+        changes (in place, or replaced by ``to``/``load_state_dict``), so a long
+        run does not rebuild it at every layer.
+        """
+        tracked = torch.is_grad_enabled() and (self.weight.requires_grad
+                                               or self.bias.requires_grad)
+        key = (sentinel, self.weight._version, self.bias._version,
+               self.weight.data_ptr(), self.bias.data_ptr())
+        cached = getattr(self, "_effective", None)
+        if not tracked and cached is not None and cached[0] == key:
+            return cached[1]
         w = torch.where(self.weight_big, self.weight * sentinel, self.weight)
         b = torch.where(self.bias_big, self.bias * sentinel, self.bias)
+        if not tracked:
+            self._effective = (key, (w, b))
         return w, b
 
     def forward(self, sentinel: float, **channels: Tensor) -> Tensor:
-        """``[M]`` for one output row, else ``[M, out]``."""
-        x = torch.stack([channels[k] for k in self.inputs], -1)
+        r"""``[M]`` for one output row, else ``[M, out]``.
+
+        One row is computed as :math:`b + \sum_j w_j x_j` term by term, several
+        as a matrix product; the compiled networks add at most one term that is
+        not an integer or exactly 0, so both give the same float64 values.
+        """
         w, b = self.effective(sentinel)
-        y = x @ w.T + b
-        return y.squeeze(-1) if y.size(-1) == 1 else y
+        if w.size(0) > 1:
+            return torch.stack([channels[k] for k in self.inputs], -1) @ w.T + b
+        y = b[0]
+        for j, k in enumerate(self.inputs):
+            y = torch.addcmul(y, channels[k], w[0, j])
+        return y
 
     def extra_repr(self) -> str:
         flags = "".join([", gate" if self.gate else "",

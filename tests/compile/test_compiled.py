@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from graphbias.compile import (CompiledAlgorithm, GraphBatch, NegativeCycleError,
                                compile_algorithm, parameter_distance, task_graph)
+from graphbias.compile import compiled as compiled_module
 from graphbias.compile.compiled import INVALID, execute
 from graphbias.compile.reference import ALGORITHMS, HINTS, networkx_outputs, run_reference
 from graphbias.data import Graph
@@ -281,16 +282,26 @@ def _assert_runs_equal(a, b):
             np.testing.assert_array_equal(x[k], y[k], err_msg=k)
 
 
+@pytest.fixture(params=["switching", "frontier only"])
+def dense_fraction(request, monkeypatch):
+    """The default (a layer runs densely when many nodes are active) and a
+    frontier path that never switches."""
+    if request.param == "frontier only":
+        monkeypatch.setattr(compiled_module, "DENSE_FRACTION", 1.0)
+    return request.param
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("algorithm", FRONTIER)
-def test_frontier_equals_dense(task_graphs, algorithm, family):
+def test_frontier_equals_dense(task_graphs, algorithm, family, dense_fraction):
     """Undirected, directed, integer and negative weights (task_graph variants)."""
     graphs, sources = task_graphs(algorithm, family, count=15, seed=2)
     _assert_runs_equal(*_dense_and_frontier(algorithm, graphs, sources))
 
 
 @pytest.mark.parametrize("algorithm", FRONTIER)
-def test_frontier_equals_dense_with_real_weights_one_graph_at_a_time(algorithm):
+def test_frontier_equals_dense_with_real_weights_one_graph_at_a_time(algorithm,
+                                                                     dense_fraction):
     rng = np.random.default_rng(10)
     for i in range(6):
         g = algorithm_graph("sparse_er", 150, directed=bool(i % 2), weights="uniform",
@@ -307,6 +318,9 @@ def test_property_frontier_equals_dense_and_reports_the_same_negative_cycle(case
     g = Graph(ei, n, edge_weight=np.array([x for *_, x in edges], dtype=np.float64)
               if edges else None)
     _assert_runs_equal(*_dense_and_frontier("bfs", [g], [source]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled_module, "DENSE_FRACTION", 1.0)
+        _assert_runs_equal(*_dense_and_frontier("bfs", [g], [source]))
     outcomes = []
     for execution in ("dense", "frontier"):
         try:
@@ -314,15 +328,23 @@ def test_property_frontier_equals_dense_and_reports_the_same_negative_cycle(case
                             .predict(g, source=source, hints=True))
         except NegativeCycleError as err:
             outcomes.append(str(err))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled_module, "DENSE_FRACTION", 1.0)
+        try:
+            outcomes.append(CompiledAlgorithm("bellman_ford", execution="frontier")
+                            .predict(g, source=source, hints=True))
+        except NegativeCycleError as err:
+            outcomes.append(str(err))
     if isinstance(outcomes[0], str):
-        assert outcomes[0] == outcomes[1]
+        assert outcomes[0] == outcomes[1] == outcomes[2]
     else:
-        assert outcomes[0].num_steps == outcomes[1].num_steps
-        for k, v in outcomes[0].hints.items():
-            np.testing.assert_array_equal(outcomes[1].hints[k], v)
+        for other in outcomes[1:]:
+            assert other.num_steps == outcomes[0].num_steps
+            for k, v in outcomes[0].hints.items():
+                np.testing.assert_array_equal(other.hints[k], v)
 
 
-def test_frontier_on_a_batch_that_halts_at_different_steps():
+def test_frontier_on_a_batch_that_halts_at_different_steps(dense_fraction):
     graphs = [algorithm_graph("grid", n, weights="integer", seed=n) for n in (1, 9, 60, 200)]
     for algorithm in FRONTIER:
         _assert_runs_equal(*_dense_and_frontier(algorithm, graphs, [0, 4, 7, 100]))
