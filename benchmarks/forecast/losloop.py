@@ -56,7 +56,8 @@ def _tracked(cls: type, path: Path) -> type:
             _, y, _, my, _ = d.gather(test, p.window, p.horizon, p.delay)
             m = forecast_metrics(self._forecast_windows(d, test), y.numpy(), my.numpy())
             row = {"val_mae": val, "time": time.time(),
-                   **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS for k in m}}
+                   **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS if s <= p.horizon
+                      for k in m}}
             with path.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
             return val

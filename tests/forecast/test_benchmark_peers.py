@@ -1,0 +1,53 @@
+"""The forecasting benchmark scripts: per-epoch progress of losloop.py and the tsl
+peer (skipped where tsl cannot be imported)."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphbias.data.synthetic.gpvar import gpvar
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "forecast"
+sys.path.insert(0, str(BENCH))
+losloop = pytest.importorskip("losloop")
+
+SMALL = dict(window=4, horizon=3, hidden_channels=8, max_epochs=3, patience=None,
+             lr_patience=None, stride=2)
+
+
+def test_progress_records_every_epoch_with_the_test_metrics_of_its_weights(tmp_path):
+    data, _ = gpvar(400, seed=0)
+    path = tmp_path / "tts-0.jsonl"
+    f = losloop.forecaster("tts", 0, progress=path).set_params(**SMALL).fit(data)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["val_mae"] for r in rows] == [h["val_mae"] for h in f.history_]
+    kept = f.evaluate(data, "test")  # the weights kept are the best epoch's
+    best = rows[f.best_epoch_]
+    assert best["mae@3"] == pytest.approx(kept["mae"][2], rel=1e-6)
+    assert best["rmse@3"] == pytest.approx(kept["rmse"][2], rel=1e-6)
+    plain = losloop.forecaster("tts", 0).set_params(**SMALL).fit(data)
+    np.testing.assert_array_equal(plain.predict(data), f.predict(data))  # tracking is passive
+
+
+def test_baselines_are_not_tracked(tmp_path):
+    f = losloop.forecaster("last", 0, progress=tmp_path / "last.jsonl")
+    assert type(f).__name__ == "STGNNForecaster"
+
+
+def test_tsl_peer_trains_under_the_same_protocol():
+    tsl_peer = pytest.importorskip("tsl_peer")
+    try:
+        tsl_peer.tsl_version()
+    except ImportError as err:
+        pytest.skip(str(err))
+    data, _ = gpvar(300, seed=0)
+    for model in tsl_peer.TSL_MODELS:
+        f = tsl_peer.TSLForecaster(model, 4, 2, hidden_channels=8, max_epochs=2,
+                                   random_state=0).fit(data)
+        assert f.predict(data).shape == (2, 30, 1) and f.n_epochs_ == 2
+        assert np.isfinite(f.score(data))
+        assert f.get_params()["model"] == model
+    with pytest.raises(ValueError, match="model must be one of 'tsl-dcrnn'"):
+        tsl_peer.TSLForecaster("dcrnn", 4, 2).fit(data)
