@@ -84,6 +84,12 @@ def main() -> None:
     torch.set_num_threads(1)
     data = load_los_loop(args.root)
     methods = [m for ours in args.models for m in (ours, PAIRS.get(ours)) if m]
+    try:
+        from tsl_peer import tsl_version
+        tsl_version()
+    except ImportError as err:  # measure ours alone, and say why
+        print(f"tsl peers skipped: {err}", flush=True)
+        methods = [m for m in methods if not m.startswith("tsl-")]
     rates: dict[str, dict[str, list[float]]] = {m: {"train": [], "predict": []}
                                                 for m in methods}
     for _ in range(args.repeats):
