@@ -159,9 +159,10 @@ def evaluate_stream(model: Any, stream: Iterable[tuple[dict, dict]], *,
     (200, True, [100, 200])
     """
     scores = multilabel_metrics()
-    windows = {"subset_accuracy": utils.Rolling(metrics.multioutput.ExactMatch(), every),
-               "micro_f1": utils.Rolling(metrics.multioutput.MicroAverage(metrics.F1()),
-                                         every)} if every else {}
+    mo = metrics.multioutput
+    windows = {"subset_accuracy": utils.Rolling(mo.ExactMatch, window_size=every),
+               "micro_f1": utils.Rolling(mo.MicroAverage, window_size=every,
+                                         metric=metrics.F1())} if every else {}
     combined = metrics.base.Metrics(list(scores.values()) + list(windows.values()))
     counted = _Counted(stream, max_instances)
     curve: list[dict[str, float]] = []

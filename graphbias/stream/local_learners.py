@@ -21,8 +21,9 @@ from the same stored entries. Then each cluster ``c`` predicts on its own:
 - otherwise binary relevance: with ``br_learner="knn"`` label ``l`` is on when its
   weighted vote ``sum_j w_j y_jl / sum_j w_j`` reaches 1/2; with
   ``"bagged-logistic"`` when the mean probability of ``n_models`` online logistic
-  regressions per label, bagged as in Oza's online bagging (each instance weighted by
-  a Poisson(1) draw per model) and trained by SGD on the scaled features, reaches 1/2.
+  regressions per label, bagged as in Oza's online bagging (each instance learned a
+  Poisson(1) number of times per model) and trained by SGD on the raw features as
+  River's ``LogisticRegression``, reaches 1/2.
 
 A cluster that restarted after a drift at time ``since`` only reads the window
 entries that arrived after ``since`` (its alternate learner, grown since the drift
@@ -88,6 +89,7 @@ class RunningScale:
 
     def __init__(self) -> None:
         self.n = 0
+        self.n_features = 0
         self.count = np.zeros(0, dtype=np.int64)
         self.mean = np.zeros(0)
         self.m2 = np.zeros(0)
@@ -97,9 +99,9 @@ class RunningScale:
         """Adds one instance (its sparse row)."""
         self.n += 1
         self._sd = None
-        if idx.size:
-            top = int(idx[-1]) + 1
-            self.count, self.mean, self.m2 = (_grown(a, top) for a in
+        if idx.size and idx[-1] >= self.n_features:
+            self.n_features = int(idx[-1]) + 1
+            self.count, self.mean, self.m2 = (_grown(a, self.n_features) for a in
                                               (self.count, self.mean, self.m2))
         self.count[idx] += 1
         delta = val - self.mean[idx]
@@ -110,8 +112,9 @@ class RunningScale:
         """Standard deviation of features ``0, 1, ...`` (at least ``size`` of them);
         1 where a feature is still constant or unseen."""
         if self._sd is None:
-            k, mean = self.count, self.mean
-            m2 = self.m2 + mean * mean * k * (self.n - k) / max(self.n, 1)
+            F = self.n_features
+            k, mean = self.count[:F], self.mean[:F]
+            m2 = self.m2[:F] + mean * mean * k * (self.n - k) / max(self.n, 1)
             sd = np.sqrt(m2 / max(self.n - 1, 1))
             self._sd = np.where(sd > 1e-12, sd, 1.0)
         if len(self._sd) < size:
@@ -197,18 +200,34 @@ class LeafWindow:
         present[r, col[hit]] = True
         return out, present
 
-    def distances(self, q_idx: np.ndarray, q_val: np.ndarray,
-                  scale: RunningScale) -> np.ndarray:
-        """Scaled Euclidean distance from the sparse row ``(q_idx, q_val)`` to every
-        stored row (see the module docstring)."""
+    def _aligned(self, q_idx: np.ndarray, q_val: np.ndarray, scale: RunningScale
+                 ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], np.ndarray,
+                            np.ndarray]:
+        """The stored entries ``I``, ``V``, which of them are used (None: all), the
+        query as a dense vector and the standard deviations, both covering ``I``."""
         n = self.size
         I, V = self.idx[:n], self.val[:n]
-        top = max(int(I.max(initial=0)), int(q_idx.max(initial=0))) + 1
-        sd = scale.vector(top)
+        sd = scale.vector(max(int(I.max(initial=0)), int(q_idx.max(initial=0))) + 1)
         q = np.zeros(len(sd))
         q[q_idx] = q_val
         used = None if (self.nnz[:n] == I.shape[1]).all() else self._used(np.arange(n))
+        return I, V, used, q, sd
+
+    def distances(self, q_idx: np.ndarray, q_val: np.ndarray, scale: RunningScale,
+                  metric: str = "euclidean") -> np.ndarray:
+        """Distance from the sparse row ``(q_idx, q_val)`` to every stored row, on
+        features divided by their standard deviation: Euclidean or ``1 - cos`` (see
+        the module docstring)."""
+        I, V, used, q, sd = self._aligned(q_idx, q_val, scale)
         qI, sI = q[I], sd[I]
+        if metric == "cosine":
+            R = V / sI
+            if used is not None:
+                R[~used] = 0.0
+            qs = q / sd
+            norm = np.sqrt((R * R).sum(axis=1)) * np.sqrt((qs * qs).sum())
+            dot = (R * (qI / sI)).sum(axis=1)
+            return 1.0 - np.where(norm > 0, dot / np.where(norm > 0, norm, 1.0), 0.0)
         terms = ((V - qI) / sI) ** 2
         if used is not None:
             terms[~used] = 0.0
@@ -224,22 +243,6 @@ class LeafWindow:
                 total = ((q_val / sd[q_idx]) ** 2).sum()
                 d2[lacking] += np.maximum(total - inside, 0.0)
         return np.sqrt(d2)
-
-    def cosine_distances(self, q_idx: np.ndarray, q_val: np.ndarray,
-                         scale: RunningScale) -> np.ndarray:
-        """``1 - cos`` between the scaled query and every stored row."""
-        n = self.size
-        I, V = self.idx[:n], self.val[:n]
-        top = max(int(I.max(initial=0)), int(q_idx.max(initial=0))) + 1
-        sd = scale.vector(top)
-        q = np.zeros(len(sd))
-        q[q_idx] = q_val / sd[q_idx]
-        R = V / sd[I]
-        if not (self.nnz[:n] == I.shape[1]).all():
-            R[~self._used(np.arange(n))] = 0.0
-        dot = (R * q[I]).sum(axis=1)
-        norm = np.sqrt((R * R).sum(axis=1)) * np.sqrt((q * q).sum())
-        return 1.0 - np.where(norm > 0, dot / np.where(norm > 0, norm, 1.0), 0.0)
 
     def neighbours(self, dist: np.ndarray, since: int,
                    n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
@@ -258,12 +261,16 @@ class LeafWindow:
 
 
 class BaggedLogistic:
-    """Online bagging of per-label logistic regressions on sparse scaled rows.
+    """Online bagging of per-label logistic regressions on sparse rows.
 
-    Model ``m`` keeps weights ``W[:, m, l]`` (grown as features appear) and a bias;
-    each instance updates it by SGD with weight ``k_m ~ Poisson(1)``:
-    ``w <- w - lr k_m (sigma(w.x + b) - y) x``.
+    Model ``m`` keeps weights ``W[:, m, l]`` (grown as features appear) and a bias
+    ``b[m, l]``. Each instance is learned ``k_m ~ Poisson(1)`` times by model ``m``
+    (Oza's online bagging, as River's ``BaggingClassifier``), each time one SGD step
+    on the log loss, as River's ``LogisticRegression`` takes it:
+    ``w <- w - lr (sigma(w.x + b) - y) x`` and ``b <- b - 0.01 (sigma(w.x + b) - y)``.
     """
+
+    intercept_lr = 0.01
 
     def __init__(self, n_models: int, n_labels: int, lr: float,
                  rng: np.random.Generator) -> None:
@@ -282,23 +289,25 @@ class BaggedLogistic:
         self.W = np.pad(self.W, ((0, 0), (0, 0), (0, k)))
         self.b = np.pad(self.b, ((0, 0), (0, k)))
 
-    def _models_proba(self, idx: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    def _models_proba(self, idx: np.ndarray, x: np.ndarray) -> np.ndarray:
         known = idx < len(self.W)
-        z = np.einsum("f,fml->ml", xs[known], self.W[idx[known]]) + self.b
+        z = np.einsum("f,fml->ml", x[known], self.W[idx[known]]) + self.b
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
-    def proba(self, idx: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    def proba(self, idx: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Mean probability over the models of every label being on."""
-        return self._models_proba(idx, xs).mean(axis=0)
+        return self._models_proba(idx, x).mean(axis=0)
 
-    def learn(self, idx: np.ndarray, xs: np.ndarray, y: np.ndarray) -> None:
-        """One SGD step per model, weighted by its Poisson draw."""
+    def learn(self, idx: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        """``k_m`` SGD steps of each model ``m``."""
         if idx.size:
             self.W = _grown(self.W, int(idx[-1]) + 1)
-        k = self.rng.poisson(1.0, size=self.b.shape[0]).astype(float)
-        grad = (self._models_proba(idx, xs) - y) * k[:, None]
-        self.W[idx] -= self.lr * xs[:, None, None] * grad[None]
-        self.b -= self.lr * grad
+        k = self.rng.poisson(1.0, size=self.b.shape[0])
+        for step in range(int(k.max(initial=0))):
+            active = np.flatnonzero(k > step)
+            grad = self._models_proba(idx, x)[active] - y
+            self.W[np.ix_(idx, active)] -= self.lr * x[:, None, None] * grad[None]
+            self.b[active] -= self.intercept_lr * grad
 
 
 class LeafLearners:
@@ -316,11 +325,10 @@ class LeafLearners:
             if settings.br_learner == "bagged-logistic" else None
         return cls(LeafWindow(window_size, n_labels), logistic)
 
-    def add(self, idx: np.ndarray, val: np.ndarray, y: np.ndarray, t: int,
-            scale: RunningScale) -> None:
+    def add(self, idx: np.ndarray, val: np.ndarray, y: np.ndarray, t: int) -> None:
         self.window.add(idx, val, y, t)
         if self.logistic is not None:
-            self.logistic.learn(idx, val / scale.vector(int(idx.max(initial=0)) + 1)[idx], y)
+            self.logistic.learn(idx, val, y)
 
     def grow_labels(self, k: int) -> None:
         self.window.grow_labels(k)
@@ -347,10 +355,8 @@ class LeafLearners:
         logistic = None
         if self.logistic is not None and any(not settings.powerset(len(c))
                                              for _, c, _ in clusters):
-            logistic = self.logistic.proba(
-                idx, val / scale.vector(int(idx.max(initial=0)) + 1)[idx])
-        dist = window.cosine_distances(idx, val, scale) if settings.metric == "cosine" \
-            else window.distances(idx, val, scale)
+            logistic = self.logistic.proba(idx, val)
+        dist = window.distances(idx, val, scale, settings.metric)
         by_since: dict[int, list[np.ndarray]] = {}
         for _, labels, since in clusters:
             by_since.setdefault(since, []).append(labels)

@@ -291,7 +291,7 @@ class MultiLabelHoeffdingTree:
         vector over labels; ``t`` its time."""
         self.scale.update(idx, val)
         leaf = self.sort(idx, val, count=True)
-        leaf.learners.add(idx, val, y, t, self.scale)
+        leaf.learners.add(idx, val, y, t)
         if self._can_grow(leaf):
             if leaf.hist is None:
                 if leaf.window.size >= self.grace_period:

@@ -3,8 +3,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphbias.data.multilabel import (find_cal500, load_cal500, load_yeast, read_arff)
-from graphbias.data.synthetic.multilabel import multilabel_stream
+from river import stream as river_stream
+
+from graphbias.data.multilabel import (MultiLabelStream, find_cal500, load_cal500,
+                                       load_yeast, read_arff, typed_rows, write_arff)
+from graphbias.data.synthetic.multilabel import multilabel_stream, sparse_multilabel_stream
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -141,3 +144,85 @@ def test_synthetic_stream_correlation_and_drift():
 def test_synthetic_bad_parameters(kwargs):
     with pytest.raises(ValueError):
         multilabel_stream(**{"n_samples": 100, **kwargs})
+
+
+# ------------------------------------------------------------------ sparse streams
+def _jaccard(Y):
+    inter = Y.T.astype(int) @ Y.astype(int)
+    occ = np.diag(inter)
+    return inter / np.maximum(occ[:, None] + occ[None, :] - inter, 1)
+
+
+def test_sparse_stream_properties():
+    s = sparse_multilabel_stream(4000, n_features=1800, n_labels=150, n_topics=30,
+                                 drift_points=[2000], seed=0)
+    assert s.X.shape == (4000, 1800) and s.Y.shape == (4000, 150)
+    words = np.diff(s.X.indptr)
+    assert 1 <= words.min() and 5 < words.mean() < 9           # a few words each
+    assert 0.01 < s.Y.mean() < 0.06 and s.Y.any(axis=1).all()
+    for part, groups in ((s.Y[:2000], s.info["groups"][0]), (s.Y[2000:], s.info["groups"][1])):
+        J = _jaccard(part)
+        same = (groups[:, None] == groups[None, :]) & ~np.eye(150, dtype=bool)
+        assert J[same].mean() > 0.3 > 0.02 > J[~same & ~np.eye(150, dtype=bool)].mean()
+    assert not np.array_equal(s.info["groups"][0], s.info["groups"][1])
+    # topic words say which labels: instances of one topic share its group's labels
+    topic0 = s.info["topics"][:2000] == 0
+    group0 = s.info["groups"][0] == 0
+    assert s.Y[:2000][topic0][:, group0].mean() > 0.5
+    again = sparse_multilabel_stream(4000, n_features=1800, n_labels=150, n_topics=30,
+                                     drift_points=[2000], seed=0)
+    assert (again.X != s.X).nnz == 0 and np.array_equal(again.Y, s.Y)
+
+
+def test_sparse_stream_iterates_stored_entries_only():
+    s = sparse_multilabel_stream(50, n_features=300, n_labels=20, n_topics=5, seed=1)
+    for i, (x, y) in enumerate(s):
+        row = s.X[[i]]
+        assert x == {f"w{j}": v for j, v in zip(row.indices, row.data)}
+        assert len(y) == 20 and sum(y.values()) == s.Y[i].sum()
+    assert len(s.head(10)) == 10 and s.head(10).X.shape == (10, 300)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_topics": 0}, "n_topics must be an integer >= 1"),
+    ({"n_features": 10, "n_topics": 6}, r"n_features must be an integer >= 12"),
+    ({"n_labels": 5, "n_topics": 6}, r"n_labels must be an integer >= 6"),
+    ({"words": 0.5}, "words must be a real number"), ({"background": 1.0}, "background"),
+    ({"label_rate": 0.0}, "label_rate"), ({"drift_points": [100]}, "drift_points"),
+])
+def test_sparse_stream_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sparse_multilabel_stream(**{"n_samples": 100, **kwargs})
+
+
+def test_write_arff_dense_round_trip(tmp_path):
+    s = multilabel_stream(30, n_features=4, n_labels=3, seed=2)
+    back = read_arff(write_arff(s, tmp_path / "dense.arff"))
+    np.testing.assert_array_equal(back.X, s.X)
+    np.testing.assert_array_equal(back.Y, s.Y)
+    assert back.label_names == s.label_names and back.name == "synthetic"
+
+
+def test_write_arff_sparse_round_trip_through_ours_and_rivers_reader(tmp_path):
+    s = sparse_multilabel_stream(200, n_features=300, n_labels=20, n_topics=5, seed=3)
+    s.Y[7] = False                                    # a row with no label on
+    path = write_arff(s, tmp_path / "bow.arff")
+    assert "{" in path.read_text().splitlines()[-1]
+    back = read_arff(path)
+    np.testing.assert_array_equal(back.X, s.X.toarray())
+    np.testing.assert_array_equal(back.Y, s.Y)
+    rows = list(typed_rows(river_stream.iter_arff(path, target=s.label_names, sparse=True)))
+    assert rows == list(s)
+
+
+def test_typed_rows_errors():
+    with pytest.raises(ValueError, match="row 1: feature 'a' = 'x' is not a number"):
+        list(typed_rows([({"a": "1"}, {}), ({"a": "x"}, {})]))
+    with pytest.raises(ValueError, match="row 0: label 'l' = '2' is not 0/1"):
+        list(typed_rows([({}, {"l": "2"})]))
+
+
+def test_write_arff_refuses_names_it_cannot_quote(tmp_path):
+    s = MultiLabelStream(np.zeros((1, 1)), np.zeros((1, 1), bool), ["it's"], ["l"])
+    with pytest.raises(ValueError, match="cannot be written"):
+        write_arff(s, tmp_path / "bad.arff")

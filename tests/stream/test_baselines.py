@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from graphbias.data.synthetic.multilabel import multilabel_stream
-from graphbias.stream import prequential
-from graphbias.stream.baselines import KNNBinaryRelevance, ThresholdedISOUP
+from graphbias.stream import IHOMER, evaluate_stream
+from graphbias.stream.baselines import KNNBinaryRelevance, ThresholdedISOUP, mlhat_style
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,15 @@ def test_parameters_are_validated_at_the_first_instance(make, match):
                                                              window_size=np.int32(100))])
 def test_numpy_integers_are_accepted_and_clones_start_fresh(stream, make):
     model = make()
-    res = prequential(model, stream)
+    res = evaluate_stream(model, stream)
     assert 0.0 <= res["micro_f1"] <= 1.0 and res["instances"] == 400
     fresh = model.clone()
     assert fresh.predict_one(next(iter(stream))[0]) == {}
-    np.testing.assert_allclose(prequential(fresh, stream)["micro_f1"], res["micro_f1"])
+    np.testing.assert_allclose(evaluate_stream(fresh, stream)["micro_f1"], res["micro_f1"])
+
+
+def test_mlhat_style_is_one_label_powerset_tree(stream):
+    model = mlhat_style(grace_period=50)
+    assert isinstance(model, IHOMER) and model.grace_period == 50
+    res = evaluate_stream(model, stream)
+    assert res["micro_f1"] > 0.5 and model.label_clusters() == [["y0", "y1", "y2"]]
