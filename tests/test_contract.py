@@ -371,7 +371,7 @@ def _fitted(name: str, **params) -> Any:
 
 def _bad_values(spec: list) -> list:
     """Values that none of the constraints in ``spec`` accepts."""
-    candidates = [object(), "no-such-option", -1, -0.5, 10**9 + 0.5, np.nan, True]
+    candidates = [object(), "no-such-option", 0, -1, -0.5, 10**9 + 0.5, np.nan, True]
     return [v for v in candidates
             if not any((c is None and v is None) or (c is not None and c.accepts(v))
                        for c in spec)]
