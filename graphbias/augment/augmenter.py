@@ -150,7 +150,8 @@ class ConditionedGenerator:
         Returns
         -------
         list of Tensor
-            ``n_samples`` matrices ``[N, F]`` (or ``[len(rows), F]``) on ``device``.
+            ``n_samples`` matrices ``[N, F]`` (or ``[len(rows), F]``) on ``device``:
+            the row blocks of :meth:`draw_stacked`.
 
         Examples
         --------
@@ -163,19 +164,96 @@ class ConditionedGenerator:
         >>> torch.equal(full[[3, 7]], part)
         True
         """
+        return list(self.draw_stacked(n_samples, generator, rows).chunk(n_samples))
+
+    def codes(self, n_samples: int, generator: Optional[torch.Generator] = None,
+              rows: Optional[Tensor] = None) -> Tensor:
+        """The latent codes of ``n_samples`` matrices.
+
+        One ``[N, latent_size]`` CPU draw per matrix (so a matrix's codes do not
+        depend on how many are drawn with it), restricted to ``rows``.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of matrices.
+        generator : torch.Generator, optional
+            A CPU generator (default: torch's global one).
+        rows : Tensor, optional
+            Node ids to keep.
+
+        Returns
+        -------
+        Tensor of shape (n_samples * R, latent_size)
+            On the generator's device, matrix after matrix.
+        """
+        latent = self.augmenter.module_.latent_size
+        z = torch.stack([torch.randn(self.num_nodes, latent, generator=generator)
+                         for _ in range(n_samples)])
+        if rows is not None:
+            z = z[:, rows.cpu()]
+        return z.reshape(-1, latent).to(self.condition.device)
+
+    def decode(self, z: Tensor, rows: Optional[Tensor] = None,
+               out: Optional[Tensor] = None) -> Tensor:
+        """The matrices of stacked codes ``z`` (see :meth:`codes`), decoded in one
+        product, rows normalised when ``normalize_`` is ``"row"``.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n * R, latent_size)
+            ``n`` blocks of codes of the ``R`` nodes (all, or ``rows``).
+        rows : Tensor, optional
+            The node ids of each block (default: every node).
+        out : Tensor, optional
+            A float32 tensor with ``n * R * F`` entries on the generator's device
+            to write into (memory reused from step to step).
+
+        Returns
+        -------
+        Tensor of shape (n * R, F)
+            On ``device``.
+        """
         model = self.augmenter.module_
         condition = self.condition if rows is None else self.condition[rows]
-        out = []
+        condition = condition.repeat(z.size(0) // condition.size(0), 1)
+        if out is not None:
+            out = out.view(z.size(0), -1)
         with torch.no_grad():
-            for _ in range(n_samples):
-                z = torch.randn(self.num_nodes, model.latent_size, generator=generator)
-                z = (z if rows is None else z[rows]).to(condition.device)
-                x = model.generate(z, condition)
-                if self.augmenter.normalize_ == "row":
-                    sums = x.sum(1, keepdim=True)
-                    x = x / torch.where(sums == 0, torch.ones_like(sums), sums)
-                out.append(x.to(self.device))
-        return out
+            x = model.generate(z, condition, out)
+            if self.augmenter.normalize_ == "row":
+                sums = x.sum(1, keepdim=True)
+                x = x.div_(torch.where(sums == 0, torch.ones_like(sums), sums))
+        return x.to(self.device)
+
+    def draw_stacked(self, n_samples: int = 1, generator: Optional[torch.Generator] = None,
+                     rows: Optional[Tensor] = None) -> Tensor:
+        """``n_samples`` generated matrices stacked row-wise, decoded in one product.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of matrices.
+        generator : torch.Generator, optional
+            A CPU generator for the codes (default: torch's global one).
+        rows : Tensor, optional
+            Node ids: only those rows are decoded.
+
+        Returns
+        -------
+        Tensor of shape (n_samples * R, F)
+            Matrix ``s`` in rows ``s * R .. (s + 1) * R - 1`` (``R``: ``N`` or
+            ``len(rows)``), on ``device``; the same codes as :meth:`draw`.
+
+        Examples
+        --------
+        >>> from graphbias.data.synthetic import sbm
+        >>> g = sbm([20, 20], 0.2, 0.02, num_features=4, seed=0)
+        >>> aug = LocalAugmenter(max_epochs=1, hidden_channels=8, random_state=0).fit(g)
+        >>> aug.conditioned(g.x).draw_stacked(3).shape
+        torch.Size([120, 4])
+        """
+        return self.decode(self.codes(n_samples, generator, rows), rows)
 
 
 class LocalAugmenter(EstimatorMixin, BaseEstimator):

@@ -18,7 +18,8 @@ from ..nn.functional import Features
 from ..nn.training import fit_module
 from .augmenter import ConditionedGenerator, LocalAugmenter
 from .generator import edge_pairs
-from .models import BACKBONES, LAGNN, ConvClass, consistency_loss, is_attention
+from .models import (BACKBONES, LAGNN, ConvClass, Workspace, consistency_loss, is_attention,
+                     stack_rows)
 
 __all__ = ["LAGNNClassifier"]
 
@@ -38,13 +39,34 @@ class _OwnFeatures:
         self.on_device = x.to(device)
         self.num_nodes = x.size(0) if isinstance(x, torch.Tensor) else x.num_rows
 
-    def draw(self, n_samples: int = 1, generator: Optional[torch.Generator] = None,
-             rows: Optional[torch.Tensor] = None) -> list[Features]:
+    def stacked(self, n_samples: int, rows: Optional[torch.Tensor] = None) -> Features:
+        """``n_samples`` draws (the features) stacked row-wise, a copy of them (a
+        training step may overwrite its draws)."""
         feats = self.on_device if rows is None else rows_of(self.x, rows).to(self.device)
-        return [feats] * n_samples
+        if isinstance(feats, torch.Tensor):
+            return feats.repeat(n_samples, 1)
+        return stack_rows(feats, n_samples)
 
 
 Sampler = Union[ConditionedGenerator, _OwnFeatures]
+
+
+def _draw_passes(sampler: Sampler, n_samples: int, n_generated: int,
+                 generator: Optional[torch.Generator] = None,
+                 rows: Optional[torch.Tensor] = None,
+                 workspace: Optional[Workspace] = None) -> list[Features]:
+    """The generated matrices of ``n_samples`` passes: one ``[S R, F]`` block per
+    branch, decoded in one product (pass ``s``, branch ``k`` gets the ``s K + k``-th
+    matrix's codes), into the workspace's memory when given."""
+    if isinstance(sampler, _OwnFeatures):
+        return [sampler.stacked(n_samples, rows)] * n_generated
+    z = sampler.codes(n_samples * n_generated, generator, rows)
+    if n_generated > 1:  # branch-major, so that each branch's block is contiguous
+        z = z.view(n_samples, n_generated, -1, z.size(1)).transpose(0, 1).flatten(0, 2)
+    out = None if workspace is None else workspace.buffer(
+        "generated", z.size(0) * sampler.augmenter.n_features_in_, torch.float32,
+        sampler.condition.device)
+    return list(sampler.decode(z, rows, out).chunk(n_generated))
 
 
 class LAGNNClassifier(NodeClassifier):
@@ -347,23 +369,37 @@ class LAGNNClassifier(NodeClassifier):
         return self.augmenter_.conditioned(_dense(x), device=self.device_)
 
     def _fixed_samples(self, sampler: Sampler, rows: Optional[torch.Tensor] = None
-                       ) -> list[list[Features]]:
-        """The ``n_samples`` sets of validation and prediction, from ``inference_seed_``."""
+                       ) -> list[Features]:
+        """The ``n_samples`` passes of validation and prediction, drawn from
+        ``inference_seed_``."""
         gen = torch.Generator().manual_seed(self.inference_seed_)
-        return [sampler.draw(self.n_generated, gen, rows) for _ in range(self.n_samples)]
+        return _draw_passes(sampler, self.n_samples, self.n_generated, gen, rows)
 
-    def _training_draws(self, sampler: Sampler, rows: Optional[torch.Tensor],
-                        p: Any) -> Callable[[], list[Features]]:
+    def _training_draws(self, sampler: Sampler, rows: Optional[torch.Tensor], p: Any,
+                        workspace: Workspace) -> Callable[[], list[Features]]:
         """A function returning the generated matrices (``rows`` of them) of one
-        training pass."""
-        if p.sample_pool is None:
-            return lambda: sampler.draw(p.n_generated, rows=rows)
-        pool = sampler.draw(p.sample_pool, rows=rows)
-        return lambda: [pool[i] for i in torch.randperm(len(pool))[:p.n_generated]]
+        training step's ``n_samples`` passes, one ``[S R, F]`` block per branch, in
+        ``workspace``'s memory."""
+        if p.sample_pool is None or isinstance(sampler, _OwnFeatures):
+            return lambda: _draw_passes(sampler, p.n_samples, p.n_generated, rows=rows,
+                                        workspace=workspace)
+        pool = sampler.draw_stacked(p.sample_pool, rows=rows)
+        pool = pool.view(p.sample_pool, -1, pool.size(1))
 
-    def _mean_log_proba(self, x: Features, g: Graph,
-                        samples: list[list[Features]]) -> torch.Tensor:
-        probs = torch.stack([torch.softmax(self.module_(x, s, g), dim=1) for s in samples])
+        def picks() -> list[Features]:
+            chosen = torch.stack([torch.randperm(p.sample_pool)[:p.n_generated]
+                                  for _ in range(p.n_samples)]).t().to(pool.device)
+            out = workspace.buffer("generated", chosen.numel() * pool[0].numel(),
+                                   pool.dtype, pool.device)
+            picked = torch.index_select(pool, 0, chosen.reshape(-1),
+                                        out=out.view(chosen.numel(), *pool.shape[1:]))
+            return list(picked.flatten(0, 1).chunk(p.n_generated))
+
+        return picks
+
+    def _mean_log_proba(self, x: Features, g: Graph, samples: list[Features]
+                        ) -> torch.Tensor:
+        probs = torch.softmax(self.module_(x, samples, g, self.n_samples), dim=2)
         return probs.mean(0).clamp_min(1e-30).log()
 
     def _train(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
@@ -372,17 +408,18 @@ class LAGNNClassifier(NodeClassifier):
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=p.weight_decay)
         sampler = self._sampler(x)
         x, g, y, train, val, rows, owned, size, total, step_model = self._shard(
-            x, g, y, train, val, _Passes(model))
+            x, g, y, train, val, model)
         fixed = self._fixed_samples(sampler, rows) if val is not None else []
-        draw = self._training_draws(sampler, rows, p)
-        y_train, y_val = y[train], (None if val is None else y[val])
+        workspace = Workspace()
+        draw = self._training_draws(sampler, rows, p, workspace)
+        y_train, y_val = y[train].repeat(p.n_samples), (None if val is None else y[val])
 
         def step(_: Any) -> torch.Tensor:
-            logits = step_model(x, [draw() for _ in range(p.n_samples)], g)
-            loss = torch.stack([shared_loss(z[train], y_train, total, size)
-                                for z in logits]).mean()
+            logits = step_model(x, draw(), g, p.n_samples, workspace)
+            picked = logits[:, train].flatten(0, 1)
+            loss = shared_loss(picked, y_train, total * p.n_samples, size)
             if p.n_samples > 1 and p.consistency_weight > 0:
-                probs = [torch.softmax(z, dim=1) for z in logits]
+                probs = torch.softmax(logits, dim=2)
                 if owned is None:
                     consistency = consistency_loss(probs, p.temperature)
                 else:  # this part's share of the mean over all nodes, as shared_loss
@@ -411,20 +448,6 @@ class LAGNNClassifier(NodeClassifier):
         self.module_.eval()
         with torch.no_grad():
             return self._mean_log_proba(x, g, self._fixed_samples(self._sampler(x)))
-
-
-class _Passes(torch.nn.Module):
-    """The LA-model on several sets of generated matrices in one call, so that a
-    training step is one forward and one backward (as ``DistributedDataParallel``
-    expects)."""
-
-    def __init__(self, net: LAGNN) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: Features, draws: list[list[Features]], g: Graph
-                ) -> list[torch.Tensor]:
-        return [self.net(x, d, g) for d in draws]
 
 
 def _dense(x: Features) -> torch.Tensor:

@@ -19,7 +19,7 @@ edge id in mini-batches, so the pair matrix is never built.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -100,14 +100,21 @@ class ConditionalVAE(torch.nn.Module):
         ``c`` (reusable by every sample)."""
         return self.decoder_condition(c)
 
-    def decode(self, z: Tensor, condition: Tensor) -> Tensor:
-        """Decoder output before the sigmoid (logits for ``bce``)."""
-        return self.decoder_out(F.relu(self.decoder_latent(z) + condition))
+    def decode(self, z: Tensor, condition: Tensor, out: Optional[Tensor] = None) -> Tensor:
+        """Decoder output before the sigmoid (logits for ``bce``), written into
+        ``out`` when given (a ``[B, num_features]`` tensor, e.g. reused memory)."""
+        hidden = F.relu(self.decoder_latent(z) + condition)
+        if out is None:
+            return self.decoder_out(hidden)
+        return torch.addmm(self.decoder_out.bias, hidden, self.decoder_out.weight.t(),
+                           out=out)
 
-    def generate(self, z: Tensor, condition: Tensor) -> Tensor:
-        """Generated features: probabilities for ``bce``, values for ``mse``."""
-        out = self.decode(z, condition)
-        return torch.sigmoid(out) if self.loss == "bce" else out
+    def generate(self, z: Tensor, condition: Tensor, out: Optional[Tensor] = None
+                 ) -> Tensor:
+        """Generated features: probabilities for ``bce``, values for ``mse``
+        (written into ``out`` when given)."""
+        result = self.decode(z, condition, out)
+        return result.sigmoid_() if self.loss == "bce" else result
 
     def elbo_loss(self, x: Tensor, c: Tensor) -> Tensor:
         """Negative ELBO of neighbour features ``x`` given centre features ``c``,

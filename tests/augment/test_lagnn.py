@@ -147,20 +147,23 @@ def test_without_validation_every_epoch_runs(graph):
 
 
 def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
-    calls = []
-    draw = ConditionedGenerator.draw
-    monkeypatch.setattr(ConditionedGenerator, "draw",
-                        lambda self, n=1, gen=None, rows=None: calls.append(n)
-                        or draw(self, n, gen, rows))
+    matrices = []
+    decode = ConditionedGenerator.decode
+    monkeypatch.setattr(ConditionedGenerator, "decode",
+                        lambda self, z, rows=None, out=None:
+                        matrices.append(z.size(0) // graph.num_nodes)
+                        or decode(self, z, rows, out))
     clf = _small_clf(sample_pool=6, n_generated=2, max_epochs=10).fit(graph.x, graph.y,
                                                                      **_masks(graph))
-    # the fixed validation samples, then one pool of 6: never a draw per epoch
-    assert calls == [2] * clf.n_samples + [6]
+    # the fixed validation passes in one product, then one pool of 6: never a draw
+    # per epoch
+    assert matrices == [2 * clf.n_samples, 6]
     assert 0 <= clf.score(graph.x, graph.y, graph=graph) <= 1
-    calls.clear()
+    matrices.clear()
     _small_clf(n_generated=2, max_epochs=10, patience=None).fit(graph.x, graph.y,
                                                                 **_masks(graph))
-    assert len(calls) == clf.n_samples + 10 * clf.n_samples
+    # fresh draws: every epoch decodes its passes' matrices in one product
+    assert matrices == [2 * clf.n_samples] * 11
 
 
 def test_prefitted_augmenter_is_reused(graph):
