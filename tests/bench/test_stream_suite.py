@@ -62,5 +62,6 @@ def test_cal500_orderings_are_paired_permutations():
 
     cal = load_cal500(SHARED)
     a, b = _shuffled(cal, 3), _shuffled(cal, 3)
-    assert (a.X == b.X).all() and sorted(map(tuple, a.X.tolist())) == sorted(map(tuple, cal.X.tolist()))
+    assert (a.X == b.X).all()
+    assert sorted(map(tuple, a.X.tolist())) == sorted(map(tuple, cal.X.tolist()))
     assert not (_shuffled(cal, 4).X == a.X).all()

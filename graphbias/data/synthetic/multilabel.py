@@ -1,7 +1,8 @@
 """Seeded multi-label streams with label groups that drift: dense and bag-of-words.
 
-:func:`multilabel_stream` (dense features): labels are split into groups; each group ``g`` has a latent score
-``z_g = w_g . x`` (``x ~ N(0, I_d)``). Label ``l`` of group ``g`` is on when
+:func:`multilabel_stream` (dense features): labels are split into groups; each group
+``g`` has a latent score ``z_g = w_g . x`` (``x ~ N(0, I_d)``). Label ``l`` of group
+``g`` is on when
 
     sqrt(rho) * (z_g + e_g) + sqrt(1 - rho) * (u_l . x + e_l) > b_l,
 
