@@ -68,6 +68,7 @@ out-neighbours, and gives the same states, step counts and errors.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -530,7 +531,7 @@ def _frontier_view(batch: GraphBatch, active: Tensor, in_degree: Tensor
 
 
 #: a layer runs on every node when more than this fraction of them is active
-DENSE_FRACTION = 1 / 8
+DENSE_FRACTION = 1 / 32
 
 
 def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int],
@@ -573,9 +574,10 @@ def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[
             view = GraphBatch(csr, torch.tensor([0, n], device=nodes.device),
                               slot.new_zeros(n), local["id"], [n], batch.big)
             a = active.numel()
-            new = {k: v[:a] for k, v in module(local, view).items()}
-            old = {k: v[:a] for k, v in local.items()}
-        which = torch.stack([new[k] != old[k] for k in names]).any(0).nonzero().flatten()
+            out = module(local, view)
+            new, old = {k: out[k][:a] for k in names}, {k: local[k][:a] for k in names}
+        differs = [new[k] != old[k] for k in names]
+        which = functools.reduce(torch.logical_or, differs).nonzero().flatten()
         moved_nodes = active.index_select(0, which)
         if check:
             moved = (new["d"] != old["d"]) | (new["reach"] != old["reach"])

@@ -201,7 +201,7 @@ def straight_through(hard: Tensor, soft: Tensor) -> Tensor:
 
 def _fill_empty(out: Tensor, csr: CSR, empty: float) -> Tensor:
     deg = csr.degree().view((-1,) + (1,) * (out.dim() - 1))
-    return torch.where(deg > 0, out, torch.full_like(out, empty))
+    return torch.where(deg > 0, out, empty)
 
 
 def neighbour_min(csr: CSR, x: Tensor, empty: float) -> Tensor:
