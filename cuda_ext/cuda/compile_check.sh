@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compiles every cuda_ext/cuda/*.cu for sm_80 and sm_90 against the headers of the
 # active Python's torch (a CPU wheel will do), one line per file; exits 1 on any
-# error. Run from the repository root with the virtual environment active.
+# error, and on any kernel that spills registers to local memory (ptxas
+# -warn-spills -Werror: these kernels are memory-bound, a spill is a slowdown found
+# without a GPU). Run from the repository root with the virtual environment active.
 # Without nvcc it exits 0 with a message, unless GRAPHBIAS_REQUIRE_NVCC=1.
 set -u
 
@@ -36,7 +38,7 @@ pids=()
 for i in "${!files[@]}"; do
   f=${files[$i]}
   # shellcheck disable=SC2086  # TI holds several -I flags
-  nvcc -c -std=c++17 -O3 --expt-relaxed-constexpr \
+  nvcc -c -std=c++17 -O3 --expt-relaxed-constexpr -Xptxas -warn-spills,-Werror \
     -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
     $TI -I"$PYI" -Icuda_ext -D_GLIBCXX_USE_CXX11_ABI="$ABI" -DTORCH_EXTENSION_NAME=_C \
     "${EXTRA[@]}" -o "$TMP/$i.o" "$f" >"$TMP/$i.log" 2>&1 &

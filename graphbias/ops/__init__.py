@@ -23,7 +23,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
-from . import _compiled, reference
+from . import _balanced, _compiled, reference
 from .._validation import Boolean, check_scalar
 from ._checks import (check_dim, check_dim_size, check_float, check_index, check_indptr,
                       check_reduce, check_same_device)
@@ -163,7 +163,17 @@ def scatter(src: Tensor, index: Tensor, dim_size: Optional[int] = None,
         index, moved = index[perm], moved.index_select(0, perm)
     indptr = torch.zeros(dim_size + 1, dtype=torch.long, device=index.device)
     torch.cumsum(torch.bincount(index, minlength=dim_size), 0, out=indptr[1:])
-    return torch.ops.graphbias.segment_csr(moved, indptr, reduce).movedim(0, dim)
+    return _compiled_segment_csr(moved, indptr, reduce).movedim(0, dim)
+
+
+def _compiled_segment_csr(src: Tensor, indptr: Tensor, reduce: str) -> Tensor:
+    """The compiled segment reduction; on CUDA, long segments are split over several
+    groups of lanes (:mod:`graphbias.ops._balanced`)."""
+    if _balanced.enabled(src):
+        out = _balanced.segment_csr(src, indptr, reduce)
+        if out is not None:
+            return out
+    return torch.ops.graphbias.segment_csr(src, indptr, reduce)
 
 
 def segment_csr(src: Tensor, indptr: Tensor, reduce: str = "sum") -> Tensor:
@@ -206,7 +216,7 @@ def segment_csr(src: Tensor, indptr: Tensor, reduce: str = "sum") -> Tensor:
     check_same_device(src=src, indptr=indptr if isinstance(indptr, Tensor) else None)
     indptr = check_indptr(indptr, src.size(0))
     if _use_compiled(src):
-        return torch.ops.graphbias.segment_csr(src, indptr, reduce)
+        return _compiled_segment_csr(src, indptr, reduce)
     return reference.segment_csr(src, indptr, reduce)
 
 
@@ -243,7 +253,11 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
     Rows of the matrix are the receiving nodes: for a graph, ``out[v]`` aggregates
     the sources of the edges that end at ``v``. Empty rows give 0; max and min
     propagate NaN (the gradient goes to the entry that produced each output). The
-    backward for ``x`` multiplies by the transpose cached on the CSR.
+    backward for ``x`` multiplies by the transpose cached on the CSR. On CUDA, rows
+    with many more entries than the mean (the hubs of a power-law graph) are split
+    into pieces reduced by separate groups of lanes and combined in a fixed order
+    (:mod:`graphbias.ops._balanced`): still deterministic, max / min exact, sum / mean
+    rounded per piece.
 
     Parameters
     ----------
@@ -288,8 +302,14 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
         if x.requires_grad and torch.is_grad_enabled():
             t_indptr, t_indices, pos = csr.transpose_structure()
         flat = x.reshape(x.size(0), -1)
-        out = torch.ops.graphbias.spmm(csr.indptr, csr.indices, csr.values, flat, reduce,
-                                       t_indptr, t_indices, pos)
+        out = None
+        if _balanced.enabled(x):  # CUDA: long rows split over several groups of lanes
+            transpose = None if t_indptr is None else (t_indptr, t_indices, pos)
+            out = _balanced.spmm(csr.indptr, csr.indices, csr.values, flat.contiguous(),
+                                 reduce, transpose)
+        if out is None:
+            out = torch.ops.graphbias.spmm(csr.indptr, csr.indices, csr.values, flat, reduce,
+                                           t_indptr, t_indices, pos)
         return out.view((csr.num_rows,) + x.shape[1:])
     if reduce in ("sum", "mean") and x.dtype in SUPPORTED_DTYPES:
         out = spmm_sum(csr, x)

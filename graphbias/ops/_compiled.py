@@ -2,7 +2,7 @@
 ``torch.compile`` (fake tensors). ``AVAILABLE`` says whether they loaded."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import torch
 from torch import Tensor
@@ -19,6 +19,11 @@ DEVICE_TYPES = frozenset(
     kind for kind, key in (("cpu", "CPU"), ("cuda", "CUDA"))
     if AVAILABLE and torch._C._dispatch_has_kernel_for_dispatch_key(
         "graphbias::_segment_csr_fw", key))
+
+#: ops with a ``<name>_split`` twin in CUDA builds, the hub-balanced kernels of
+#: ``ops/_balanced.py``: the twin takes the op's arguments followed by the four fields
+#: of a split plan and returns what the op returns
+SPLIT_OPS = ("_spmm_fw", "_spmm_value_bw", "_spmm_arg_bw", "_segment_csr_fw", "_gather_csr")
 
 if AVAILABLE:
     def _arg_like(reduce: str, index: Tensor, shape: list[int], empty: list[int]) -> Tensor:
@@ -58,3 +63,14 @@ if AVAILABLE:
     def _scatter_coo_atomic_fake(src: Tensor, index: Tensor, dim_size: int,
                                  reduce: str) -> Tensor:
         return src.new_empty([dim_size] + list(src.shape[1:]))
+
+    def _split_fake(base: Callable[..., Any]) -> Callable[..., Any]:
+        """The fake of a split twin: its op's fake, the plan's fields dropped."""
+        def fake(*args: Any) -> Any:
+            return base(*args[:-4])
+        return fake
+
+    for _name, _base in zip(SPLIT_OPS, (_spmm_fw_fake, _spmm_value_bw_fake, _spmm_arg_bw_fake,
+                                        _segment_csr_fw_fake, _gather_csr_fake)):
+        if hasattr(torch.ops.graphbias, _name + "_split"):
+            torch.library.register_fake(f"graphbias::{_name}_split")(_split_fake(_base))
