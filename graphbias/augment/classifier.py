@@ -18,8 +18,8 @@ from ..nn.functional import Features
 from ..nn.training import fit_module
 from .augmenter import ConditionedGenerator, LocalAugmenter
 from .generator import edge_pairs
-from .models import (BACKBONES, LAGNN, ConvClass, Workspace, consistency_loss, is_attention,
-                     stack_rows)
+from .convs import BACKBONES, ConvSpec, is_attention
+from .models import LAGNN, Workspace, consistency_loss, stack_rows
 
 __all__ = ["LAGNNClassifier"]
 
@@ -115,9 +115,18 @@ class LAGNNClassifier(NodeClassifier):
 
     Parameters
     ----------
-    conv : {"gcn", "sage", "gat"} or type, default="gcn"
-        The graph convolution: a name, or a convolution class of
-        :mod:`graphbias.nn` or ``torch_geometric.nn`` (e.g. ``GCNConv``).
+    conv : {"gcn", "sage", "gat"}, type or callable, default="gcn"
+        The graph convolution: a name, a convolution class of :mod:`graphbias.nn`
+        or ``torch_geometric.nn`` (e.g. ``GCNConv``, ``GINConv``, whose inner
+        network is built from the layer widths), or a factory ``(in_channels,
+        out_channels, **kwargs) -> module`` such as ``functools.partial(GATv2Conv,
+        heads=2)`` (picklable factories keep the model picklable). Edge weights
+        of the graph reach convolutions whose ``forward`` takes ``edge_weight``;
+        see :mod:`graphbias.augment.convs`.
+    conv_kwargs : dict or None, default=None
+        Constructor keyword arguments of every convolution, e.g. ``{"K": 2}`` for
+        ``ChebConv`` (they override the attention settings ``heads``, ``concat``
+        and ``dropout`` set for GAT-like convolutions).
     n_samples : int, default=4
         Augmented forward passes per epoch (consistency needs at least 2).
     n_generated : int, default=1
@@ -227,7 +236,8 @@ class LAGNNClassifier(NodeClassifier):
     """
 
     _parameter_constraints = {
-        "conv": [Options(*BACKBONES), ConvClass()],
+        "conv": [Options(*BACKBONES), ConvSpec()],
+        "conv_kwargs": [Instance(dict), None],
         "n_samples": [Integer(1)],
         "n_generated": [Integer(1)],
         "sample_pool": [Integer(1), None],
@@ -252,7 +262,8 @@ class LAGNNClassifier(NodeClassifier):
     }
     _aliases = {"backbone": "conv"}
 
-    def __init__(self, conv: Any = "gcn", n_samples: int = 4, n_generated: int = 1,
+    def __init__(self, conv: Any = "gcn", conv_kwargs: Optional[dict[str, Any]] = None,
+                 n_samples: int = 4, n_generated: int = 1,
                  sample_pool: Optional[int] = None, hidden_channels: Optional[int] = None,
                  num_layers: int = 2, heads: Optional[int] = None,
                  dropout: Optional[float] = None, lr: Optional[float] = None,
@@ -264,6 +275,7 @@ class LAGNNClassifier(NodeClassifier):
                  verbose: bool = False, distributed: bool = False,
                  backbone: Any = DEPRECATED) -> None:
         self.conv = conv
+        self.conv_kwargs = conv_kwargs
         self.n_samples = n_samples
         self.n_generated = n_generated
         self.sample_pool = sample_pool
@@ -338,7 +350,7 @@ class LAGNNClassifier(NodeClassifier):
             in_channels = x.size(1) if isinstance(x, torch.Tensor) else x.num_cols
             module = LAGNN(p.conv, in_channels, hidden, len(self.classes_),
                            n_generated=p.n_generated, num_layers=p.num_layers,
-                           dropout=drop, heads=heads)
+                           dropout=drop, heads=heads, conv_kwargs=p.conv_kwargs)
             self.module_ = module.to(self.device_)
             self._train(x, g, codes, train, val, lr, p)
         self.fit_seconds_ = time.perf_counter() - start

@@ -19,7 +19,6 @@ would (the copies share no edge).
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any, Optional, Sequence, Union
 
@@ -27,96 +26,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .._validation import Constraint
 from ..data.graph import Graph
 from ..data.transforms import gcn_norm, gcn_norm_key
-from ..nn import GATConv, GCNConv, SAGEConv
 from ..nn.functional import Features, dropout
 from ..ops.csr import CSR
+from .convs import Conv, ConvBuilder
 
-__all__ = ["LAGNN", "BACKBONES", "ConvClass", "consistency_loss", "resolve_conv",
-           "is_attention", "sample_union", "stack_rows", "input_dropout", "Workspace"]
-
-#: the convolutions by name
-BACKBONES = {"gcn": GCNConv, "sage": SAGEConv, "gat": GATConv}
-
-Conv = Union[str, type]
-
-
-class ConvClass(Constraint):
-    """A ``torch.nn.Module`` subclass: a convolution class such as
-    :class:`graphbias.nn.GCNConv` or ``torch_geometric.nn.GCNConv``.
-
-    Examples
-    --------
-    >>> from graphbias.nn import GATConv
-    >>> ConvClass().accepts(GATConv), ConvClass().accepts("gat")
-    (True, False)
-    """
-
-    def accepts(self, value: Any) -> bool:
-        return inspect.isclass(value) and issubclass(value, torch.nn.Module)
-
-    def describe(self) -> str:
-        return "a torch.nn.Module convolution class"
-
-
-def resolve_conv(conv: Conv) -> type:
-    """The convolution class of a name in :data:`BACKBONES`, or the class itself.
-
-    Parameters
-    ----------
-    conv : str or type
-        ``"gcn"``, ``"sage"``, ``"gat"`` or a ``torch.nn.Module`` subclass.
-
-    Returns
-    -------
-    type
-
-    Examples
-    --------
-    >>> resolve_conv("sage").__name__
-    'SAGEConv'
-    """
-    if isinstance(conv, str):
-        if conv not in BACKBONES:
-            raise ValueError(f"conv must be one of {tuple(BACKBONES)} or a "
-                             f"convolution class, got {conv!r}")
-        return BACKBONES[conv]
-    if not ConvClass().accepts(conv):
-        raise ValueError(f"conv must be one of {tuple(BACKBONES)} or a "
-                         f"torch.nn.Module convolution class, got {conv!r}")
-    return conv
-
-
-def _is_pyg(cls: type) -> bool:
-    try:
-        from torch_geometric.nn.conv import MessagePassing
-    except ImportError:  # pragma: no cover - PyG is optional
-        return False
-    return issubclass(cls, MessagePassing)
-
-
-def is_attention(cls: type) -> bool:
-    """Whether a convolution class takes ``heads`` (GAT-like).
-
-    Parameters
-    ----------
-    cls : type
-        A convolution class.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> from graphbias.nn import GATConv, GCNConv
-    >>> is_attention(GATConv), is_attention(GCNConv)
-    (True, False)
-    """
-    return "heads" in inspect.signature(cls.__init__).parameters
-
+__all__ = ["LAGNN", "consistency_loss", "sample_union", "stack_rows", "input_dropout",
+           "Workspace"]
 
 #: bits of the uniform draws behind :func:`input_dropout`'s masks on the CPU
 _MASK_BITS = 16
@@ -410,9 +327,11 @@ class LAGNN(torch.nn.Module):
 
     Parameters
     ----------
-    conv : {"gcn", "sage", "gat"} or type
-        The convolution: a name or a :mod:`graphbias.nn` / ``torch_geometric.nn``
-        convolution class.
+    conv : {"gcn", "sage", "gat"}, type or callable
+        The convolution: a name, a :mod:`graphbias.nn` / ``torch_geometric.nn`` (or
+        own) convolution class, or a factory ``(in_channels, out_channels,
+        **kwargs) -> module`` such as ``functools.partial(GATv2Conv, heads=2)``;
+        see :mod:`graphbias.augment.convs` for how each is built and called.
     in_channels : int
         Feature dimension.
     hidden_channels : int
@@ -429,6 +348,9 @@ class LAGNN(torch.nn.Module):
         Heads of the hidden attention layers.
     out_heads : int, default=1
         Heads of the output attention layer (averaged).
+    conv_kwargs : dict or None, default=None
+        Constructor keyword arguments of every convolution (e.g. ``{"K": 2}`` for
+        ``ChebConv``); they override the attention settings above.
 
     Attributes
     ----------
@@ -437,7 +359,13 @@ class LAGNN(torch.nn.Module):
     layers : torch.nn.ModuleList
         The remaining convolutions.
     conv_class : type
-        The convolution class.
+        The class of the built convolutions.
+
+    Raises
+    ------
+    ValueError
+        When ``conv`` cannot be an LA convolution; the message says why (see
+        :mod:`graphbias.augment.convs`).
 
     Examples
     --------
@@ -455,45 +383,39 @@ class LAGNN(torch.nn.Module):
 
     def __init__(self, conv: Conv, in_channels: int, hidden_channels: int,
                  out_channels: int, *, n_generated: int = 1, num_layers: int = 2,
-                 dropout: float = 0.5, heads: int = 8, out_heads: int = 1) -> None:
+                 dropout: float = 0.5, heads: int = 8, out_heads: int = 1,
+                 conv_kwargs: Optional[dict[str, Any]] = None) -> None:
         super().__init__()
         if num_layers < 2:
             raise ValueError(f"num_layers must be >= 2 (parallel first layers, then "
                              f"the convolution's), got {num_layers}")
         if n_generated < 1:
             raise ValueError(f"n_generated must be >= 1, got {n_generated}")
-        self.conv_class = resolve_conv(conv)
-        self.pyg = _is_pyg(self.conv_class)
-        self.attention = is_attention(self.conv_class)
+        builder = ConvBuilder(conv, conv_kwargs)
+        self.attention = builder.attention
         self.dropout, self.heads, self.out_heads = dropout, heads, out_heads
         self.n_generated = n_generated
-        self.branches = torch.nn.ModuleList(
-            [self._conv(in_channels, hidden_channels, last=False)
-             for _ in range(1 + n_generated)])
-        width = (1 + n_generated) * self._width(hidden_channels)
-        tail = []
+        settings = {"heads": heads, "out_heads": out_heads, "dropout": dropout}
+        branches, widths = zip(*[builder.build(in_channels, hidden_channels, **settings)
+                                 for _ in range(1 + n_generated)])
+        self.branches = torch.nn.ModuleList(branches)
+        self.conv_class = type(branches[0])
+        width, tail = sum(widths), []
         for i in range(1, num_layers):
             last = i == num_layers - 1
-            tail.append(self._conv(width, out_channels if last else hidden_channels, last))
-            width = self._width(hidden_channels)
+            layer, width = builder.build(width, out_channels if last else hidden_channels,
+                                         last=last, **settings)
+            tail.append(layer)
+        if width != out_channels:
+            hint = " (an attention output layer needs concat=False)" \
+                if builder.attention else ""
+            raise ValueError(f"the output layer {builder.name} returns {width} features "
+                             f"per node, not out_channels={out_channels}{hint}")
         self.layers = torch.nn.ModuleList(tail)
 
-    def _conv(self, in_channels: int, out_channels: int, last: bool) -> torch.nn.Module:
-        kwargs: dict[str, Any] = {}
-        if self.attention:
-            kwargs = {"heads": self.out_heads if last else self.heads,
-                      "concat": not last, "dropout": self.dropout}
-        return self.conv_class(in_channels, out_channels, **kwargs)
-
-    def _width(self, channels: int) -> int:
-        return channels * self.heads if self.attention else channels
-
-    def _call(self, layer: torch.nn.Module, h: Features, graph: Graph) -> Tensor:
-        if self.pyg:
-            if isinstance(h, CSR):
-                h = h.to_dense()
-            return layer(h, graph.edge_index)
-        return layer(h, graph)
+    @staticmethod
+    def _call(layer: torch.nn.Module, h: Features, graph: Graph) -> Tensor:
+        return ConvBuilder.call(layer, h, graph)
 
     def _activate(self, h: Tensor) -> Tensor:
         return F.elu(h) if self.attention else F.relu(h)

@@ -7,7 +7,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from graphbias.augment.augmenter import ConditionedGenerator, LocalAugmenter
 from graphbias.augment.classifier import LAGNNClassifier
-from graphbias.augment.models import LAGNN, consistency_loss, resolve_conv
+from graphbias.augment.convs import resolve_conv
+from graphbias.augment.models import LAGNN, consistency_loss
 from graphbias.data.graph import Graph
 from graphbias.data.synthetic.graphs import sbm
 
@@ -54,7 +55,7 @@ def test_lagnn_with_pyg_conv_matches_shapes(graph):
     pyg = pytest.importorskip("torch_geometric.nn")
     x = torch.as_tensor(graph.x).float()
     model = LAGNN(pyg.GCNConv, 8, 4, 3, n_generated=1)
-    assert model.pyg
+    assert model.conv_class is pyg.GCNConv
     out = model(x, [x + 0.1], graph)
     assert out.shape == (80, 3)
     out.sum().backward()
