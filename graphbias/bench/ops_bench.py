@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from .. import ops
-from ..ops import CSR
+from ..ops import CSR, _balanced
 
-__all__ = ["copy_bandwidth", "make_graph", "prepare_graph", "measure", "time_case",
-           "ops_suite"]
+__all__ = ["GRAPH_KINDS", "copy_bandwidth", "make_graph", "power_law_ids", "prepare_graph",
+           "on_device", "measure", "time_case", "ops_suite"]
 
 
 def _median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
@@ -35,31 +35,119 @@ def _median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def copy_bandwidth(megabytes: int = 256, repeats: int = 7) -> float:
-    """This machine's copy bandwidth in GB/s (bytes read + written by a clone)."""
-    src = torch.ones(megabytes * 2**20 // 4)
+def copy_bandwidth(megabytes: int = 256, repeats: int = 7, device: str = "cpu") -> float:
+    """The copy bandwidth of ``device``'s memory in GB/s (bytes read + written by
+    one ``copy_`` of ``megabytes``; pick several times the caches)."""
+    src = torch.ones(megabytes * 2**20 // 4, device=device)
     dst = torch.empty_like(src)
-    seconds = _median_seconds(lambda: dst.copy_(src), 2, repeats)
+    sync = torch.cuda.synchronize if src.is_cuda else (lambda: None)
+
+    def copy() -> None:
+        dst.copy_(src)
+        sync()
+
+    seconds = _median_seconds(copy, 2, repeats)
     return 2 * src.numel() * 4 / seconds / 1e9
 
 
+#: synthetic graph families of :func:`make_graph`
+GRAPH_KINDS = ("er", "powerlaw", "ba", "zipf")
+
+
 def make_graph(kind: str, num_nodes: int, num_edges: int, seed: int = 0) -> CSR:
-    """``er``: uniform random edges; ``powerlaw``: Chung-Lu endpoints with weights
-    ``(i+1)^-1/2`` (degree exponent 3, as in Barabási-Albert)."""
+    """A synthetic graph as the CSR of its receivers (row ``i`` lists the senders of
+    the edges into ``i``).
+
+    Parameters
+    ----------
+    kind : {"er", "powerlaw", "ba", "zipf"}
+        ``er``: uniform random endpoints. ``powerlaw``: Chung-Lu endpoints with
+        weights ``(i+1)^-1/2`` (degree exponent 3, as in Barabási-Albert). ``ba``:
+        Barabási-Albert preferential attachment, ``m = num_edges // (2 num_nodes)``
+        links per new node, both directions stored (about ``num_edges`` entries).
+        ``zipf``: receivers drawn with probability proportional to ``1 / rank``
+        (Zipf, exponent 1: the top row alone holds about ``num_edges / ln(n)``
+        entries, the hubs a one-group-per-row kernel serialises), senders uniform.
+        Node ids are shuffled, so hubs lie anywhere in the id range.
+    num_nodes : int
+        Nodes (rows and columns).
+    num_edges : int
+        Stored entries (for ``ba`` approximately).
+    seed : int, default=0
+        Seed of the draw.
+
+    Returns
+    -------
+    CSR
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+
+    Examples
+    --------
+    >>> csr = make_graph("zipf", 1000, 10000)
+    >>> csr.shape, csr.nnz, int(csr.degree().max()) > 1000
+    ((1000, 1000), 10000, True)
+    """
     rng = np.random.default_rng(seed)
     if kind == "er":
         src, dst = rng.integers(0, num_nodes, (2, num_edges))
-    elif kind == "powerlaw":
-        w = (np.arange(num_nodes) + 1.0) ** -0.5
-        cdf = np.cumsum(w / w.sum())
-        src, dst = np.searchsorted(cdf, rng.random((2, num_edges)), side="right")
-        src, dst = np.minimum(src, num_nodes - 1), np.minimum(dst, num_nodes - 1)
+    elif kind in ("powerlaw", "zipf"):
+        if kind == "powerlaw":
+            src = power_law_ids(rng, num_nodes, num_edges, 0.5)
+            dst = power_law_ids(rng, num_nodes, num_edges, 0.5)
+        else:
+            src = rng.integers(0, num_nodes, num_edges)
+            dst = power_law_ids(rng, num_nodes, num_edges, 1.0)
         perm = rng.permutation(num_nodes)  # hubs spread over the id range
         src, dst = perm[src], perm[dst]
+    elif kind == "ba":
+        from ..data.synthetic import barabasi_albert
+
+        m = max(1, min(num_edges // (2 * num_nodes), num_nodes - 1))
+        edge_index = barabasi_albert(num_nodes, m, num_features=1, seed=seed).edge_index
+        src, dst = edge_index.numpy()
     else:
-        raise ValueError(f"graph kind must be 'er' or 'powerlaw', got {kind!r}")
+        raise ValueError(f"graph kind must be one of {GRAPH_KINDS}, got {kind!r}")
     return CSR.from_coo(torch.from_numpy(dst), torch.from_numpy(src),
                         (num_nodes, num_nodes))
+
+
+def power_law_ids(rng: np.random.Generator, n: int, size: int, exponent: float) -> np.ndarray:
+    """``size`` ids in ``[0, n)`` drawn with probability proportional to
+    ``(i+1)^-exponent``.
+
+    As the endpoints of Chung-Lu edges, exponent :math:`a` gives a degree
+    distribution with tail :math:`P(k) \\propto k^{-(1 + 1/a)}`: 0.5 gives
+    Barabási-Albert's 3, 0.9 about the 2.1 of web and co-purchase graphs.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random stream (advanced by ``size`` draws).
+    n : int
+        Number of ids.
+    size : int
+        Number of draws.
+    exponent : float
+        Weight exponent :math:`a \\ge 0`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64 [size]``.
+
+    Examples
+    --------
+    >>> ids = power_law_ids(np.random.default_rng(0), 100, 10000, 1.0)
+    >>> bool((ids == 0).sum() > (ids == 99).sum() * 20)
+    True
+    """
+    w = (np.arange(n) + 1.0) ** -exponent
+    cdf = np.cumsum(w / w.sum())
+    return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), n - 1)
 
 
 def _bytes(csr: CSR, width: int, reduce: str, backward: bool, elem: int = 4) -> float:
@@ -100,6 +188,8 @@ def _peers(csr: CSR, reduce: str) -> dict[str, Callable[[torch.Tensor], torch.Te
     if ops._compiled.AVAILABLE:
         peers["graphbias-compiled"] = _with_backend(
             "compiled", lambda x: ops.spmm(csr, x, reduce))
+    if csr.device.type in _balanced.DEVICE_TYPES:
+        peers["graphbias-onepass"] = lambda x: _one_pass(csr, x, reduce)
     if reduce == "sum":
         a = csr.to_torch()
         peers["torch.sparse.mm"] = lambda x: torch.sparse.mm(a, x)
@@ -120,6 +210,13 @@ def _peers(csr: CSR, reduce: str) -> dict[str, Callable[[torch.Tensor], torch.Te
         peers["torch_scatter.segment_csr"] = lambda x: torch_scatter.segment_csr(
             x.index_select(0, col), csr.indptr, reduce=reduce)
     return peers
+
+
+def _one_pass(csr: CSR, x: torch.Tensor, reduce: str) -> torch.Tensor:
+    """The compiled product with one group of lanes per row, long rows not split
+    (what ``graphbias-compiled`` ran before hub balancing)."""
+    transpose = csr.transpose_structure() if x.requires_grad else (None, None, None)
+    return torch.ops.graphbias.spmm(csr.indptr, csr.indices, csr.values, x, reduce, *transpose)
 
 
 def time_case(csr: CSR, width: int, reduce: str, backward: bool, fn: Callable,
@@ -160,8 +257,13 @@ def prepare_graph(kind: str, num_nodes: int, num_edges: int, device: str = "cpu"
                   seed: int = 0) -> CSR:
     """:func:`make_graph` on ``device`` with its transpose built once and cached, as a
     Graph caches it for every layer."""
-    csr = make_graph(kind, num_nodes, num_edges, seed)
-    if device != "cpu":
+    return on_device(make_graph(kind, num_nodes, num_edges, seed), device)
+
+
+def on_device(csr: CSR, device: str = "cpu") -> CSR:
+    """The structure of ``csr`` (unweighted) on ``device``, its transpose built and
+    cached, as a Graph caches it for every layer."""
+    if torch.device(device) != csr.device:
         csr = CSR(csr.indptr.to(device), csr.indices.to(device), csr.shape)
     csr.transpose_structure()
     return csr
