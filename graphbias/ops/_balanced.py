@@ -33,7 +33,7 @@ from torch import Tensor
 from . import _compiled
 from ._versions import stamp, unchanged
 
-__all__ = ["SplitPlan", "chunk_size", "plan_rows", "plan_for"]
+__all__ = ["SplitPlan", "chunk_size", "plan_rows", "piece_bounds", "plan_for"]
 
 #: the smallest chunk: a warp of lanes walks at least this many entries per piece
 MIN_CHUNK = 32
