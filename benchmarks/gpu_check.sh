@@ -46,14 +46,15 @@ BUDGET_S=${BUDGET_S:-720}
 RESULTS=benchmarks/results
 LOGS=$RESULTS/gpu_check_cuda
 PYTEST="$PY -m pytest -q -rs -p no:cacheprovider -o addopts=--import-mode=importlib"
-METHODS="$PY benchmarks/gpu/methods.py --device cuda --data $DATA --out $RESULTS/methods_cuda"
+QDATA=$(printf %q "$DATA")
+METHODS="$PY benchmarks/gpu/methods.py --device cuda --data $QDATA --out $RESULTS/methods_cuda"
 
 # name | kind (test: its failure fails the check; measure) | default limit (s) | command
 STEPS=(
   "build|test|240|$PY setup.py -q build_ext --inplace && $PY -c 'from graphbias.ops import _balanced, _compiled; assert \"cuda\" in _compiled.DEVICE_TYPES and _balanced.KERNELS is not None, \"CUDA kernels not built\"; print(\"CUDA kernels registered\")'"
   "ops|test|90|$PYTEST tests/ops -k 'cuda and not sm80'"
   "contract|test|120|$PYTEST tests/test_contract.py -k cuda"
-  "kernels|measure|90|$PY benchmarks/gpu/kernels.py --device cuda --data $DATA --out $RESULTS/kernels_cuda"
+  "kernels|measure|90|$PY benchmarks/gpu/kernels.py --device cuda --data $QDATA --out $RESULTS/kernels_cuda"
   "gcn|measure|30|$METHODS --only gcn"
   "lagcn|measure|45|$METHODS --only lagcn"
   "forecast|measure|60|$METHODS --only forecast"
