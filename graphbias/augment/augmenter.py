@@ -18,6 +18,7 @@ from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, Random
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph, as_graph, features_to_tensor
 from .generator import LOSSES, ConditionalVAE, train_generator
+from .selection import UncertaintySelection, selection_inputs
 
 __all__ = ["LocalAugmenter", "ConditionedGenerator", "dense_features"]
 
@@ -298,6 +299,18 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         leave the generator at the average row).
     lr : float, default=0.01
         Adam's learning rate.
+    selection : {"last", "uncertainty"}, default="last"
+        Which generator ``fit`` keeps: the one after the last epoch, or the one
+        chosen by the uncertainty of a GCN trained on the labels, as Liu et al.
+        do (App. B.2; :mod:`graphbias.augment.selection`): after every Adam step a
+        decoded matrix is scored by how little ``n_models`` dropout samples of the
+        GCN disagree on the training nodes' labels, and the step that last beat
+        every earlier score after ``warmup`` steps is kept. Needs ``y`` and
+        ``train_mask`` in ``fit`` and costs ``n_models`` GCN passes per step.
+    warmup : int, default=200
+        Steps before ``selection="uncertainty"`` may choose a generator (paper: 200).
+    n_models : int, default=100
+        Dropout samples of the GCN per score (paper: 100).
     random_state : int, RandomState, Generator or None, default=None
         Seeds initialisation, shuffling and the reparametrisation noise.
     device : str or torch.device, default="cpu"
@@ -328,6 +341,13 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         rows.
     n_features_in_ : int
         Feature dimension.
+    uncertainty_ : list of float
+        The uncertainty score after every Adam step (``selection="uncertainty"``;
+        empty otherwise).
+    selected_step_ : int or None
+        The 1-based Adam step whose generator was kept (``None``: the last one,
+        with ``selection="last"`` or when no step after the warm-up beat the
+        best score).
     fit_seconds_ : float
         Seconds ``fit`` took.
     device_ : torch.device
@@ -352,6 +372,9 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         "max_epochs": [Integer(1)],
         "batch_size": [Integer(1)],
         "lr": [Real(0, None, closed="neither")],
+        "selection": [Options("last", "uncertainty")],
+        "warmup": [Integer(0)],
+        "n_models": [Integer(2)],
         "random_state": [RandomState()],
         "device": [Device()],
         "verbose": [Boolean()],
@@ -363,7 +386,8 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
 
     def __init__(self, latent_size: int = 10, hidden_channels: int = 256, loss: str = "auto",
                  normalize: str = "auto", max_epochs: int = 10, batch_size: int = 64,
-                 lr: float = 0.01, random_state: Any = None, device: Any = "cpu",
+                 lr: float = 0.01, selection: str = "last", warmup: int = 200,
+                 n_models: int = 100, random_state: Any = None, device: Any = "cpu",
                  verbose: bool = False, hidden_size: Any = DEPRECATED,
                  epochs: Any = DEPRECATED) -> None:
         self.latent_size = latent_size
@@ -373,6 +397,9 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.selection = selection
+        self.warmup = warmup
+        self.n_models = n_models
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -384,7 +411,8 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         g = as_graph(graph)
         return g, dense_features(g.x if x is None else x, g.num_nodes)
 
-    def fit(self, graph: Any, *, x: Any = None) -> "LocalAugmenter":
+    def fit(self, graph: Any, *, x: Any = None, y: Any = None,
+            train_mask: Any = None) -> "LocalAugmenter":
         """Trains the generator on the (neighbour, centre) pairs of ``graph``'s edges.
 
         Parameters
@@ -394,6 +422,12 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
             distinct nodes.
         x : array-like or sparse of shape (n_nodes, n_features), optional
             Node features (default: ``graph.x``); dense or sparse.
+        y : array-like of shape (n_nodes,), optional
+            Integer classes (default: ``graph.y``); read on the ``train_mask``
+            nodes by ``selection="uncertainty"`` only.
+        train_mask : array-like, optional
+            Boolean mask or ids of the labelled nodes (default:
+            ``graph.train_mask``); ``selection="uncertainty"`` only.
 
         Returns
         -------
@@ -402,6 +436,8 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         p = self._begin_fit()
         start = time.perf_counter()
         g, feats = self._graph_and_features(graph, x)
+        labels = selection_inputs(g, y, train_mask) if p.selection == "uncertainty" \
+            else None
         in_unit = bool((feats >= 0).all() and (feats <= 1).all())
         self.loss_ = p.loss if p.loss != "auto" else ("bce" if in_unit else "mse")
         if self.loss_ == "bce" and not in_unit:
@@ -413,15 +449,25 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         if self.normalize_ == "row" and self.loss_ != "bce":
             raise ValueError("normalize='row' needs loss='bce' (non-negative outputs)")
         self.binary_ = self.normalize_ == "row" and _is_normalised_binary(feats)
+        inputs = feats.to(self.device_)
         if self.binary_:
             feats = _support(feats)
         self.n_features_in_ = feats.size(1)
+        feats = feats.to(self.device_)
         with torch_seed(seed_from(p.random_state)):
             self.module_ = ConditionalVAE(self.n_features_in_, p.latent_size,
                                           p.hidden_channels, self.loss_).to(self.device_)
-            result = train_generator(self.module_, feats.to(self.device_), g.edge_index,
+            selection = None if labels is None else UncertaintySelection(
+                g, inputs, *labels, n_models=p.n_models, warmup=p.warmup)
+            after_step = None if selection is None else lambda: selection.after_step(
+                self.module_, feats, self.normalize_ == "row")
+            result = train_generator(self.module_, feats, g.edge_index,
                                      max_epochs=p.max_epochs, batch_size=p.batch_size,
-                                     lr=p.lr, verbose=p.verbose)
+                                     lr=p.lr, verbose=p.verbose, after_step=after_step)
+            if selection is not None:
+                selection.finish(self.module_)
+        self.uncertainty_ = [] if selection is None else selection.scores
+        self.selected_step_ = None if selection is None else selection.selected_step
         self.history_ = result.history
         self.n_epochs_, self.best_epoch_ = result.n_epochs, result.best_epoch
         self.fit_seconds_ = time.perf_counter() - start
@@ -510,7 +556,8 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         config = {"format": _FORMAT, "version": _VERSION, "params": params,
                   "loss": self.loss_, "normalize": self.normalize_, "binary": self.binary_,
                   "n_features_in": int(self.n_features_in_), "history": self.history_,
-                  "fit_seconds": self.fit_seconds_}
+                  "fit_seconds": self.fit_seconds_, "uncertainty": self.uncertainty_,
+                  "selected_step": self.selected_step_}
         state = {k: v.detach().cpu() for k, v in self.module_.state_dict().items()}
         torch.save({"config": json.dumps(config), "state_dict": state}, Path(path))
 
@@ -563,6 +610,7 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         aug.n_epochs_ = len(aug.history_)
         aug.best_epoch_ = aug.n_epochs_ - 1
         aug.fit_seconds_ = config["fit_seconds"]
+        aug.uncertainty_, aug.selected_step_ = config["uncertainty"], config["selected_step"]
         aug.device_ = _load_device(aug.device)
         aug.module_ = module.to(aug.device_)
         return aug
@@ -596,7 +644,8 @@ def _read_config(text: Any, path: str) -> dict[str, Any]:
     version = check_scalar("version", config.get("version"), Options(1, _VERSION),
                            owner=where)
     curve = "loss_curve" if version == 1 else "history"
-    optional = {"binary"} if version == 1 else set()  # added within version 1
+    # "binary" was added within version 1, the selection's keys within version 2
+    optional = ({"binary"} if version == 1 else set()) | {"uncertainty", "selected_step"}
     required = {"format", "version", "params", "loss", "normalize", "n_features_in", curve,
                 "fit_seconds"} | ({"binary"} - optional)
     problem = _key_problem(required, set(config) - optional)
@@ -624,7 +673,18 @@ def _read_config(text: Any, path: str) -> dict[str, Any]:
     if not curve_ok:
         raise ValueError(f"{where}[{curve!r}] must be a list of "
                          f"{'numbers' if version == 1 else 'epoch records of numbers'}")
-    return {**out, "history": history}
+    return {**out, "history": history, **_selection_record(config, where)}
+
+
+def _selection_record(config: dict[str, Any], where: str) -> dict[str, Any]:
+    """The selection's scores and step of a saved configuration (absent: none)."""
+    scores = config.get("uncertainty", [])
+    if not isinstance(scores, list) or not all(map(_number, scores)):
+        raise ValueError(f"{where}['uncertainty'] must be a list of numbers")
+    step = config.get("selected_step")
+    if step is not None:
+        step = check_scalar("selected_step", step, Integer(1), owner=where)
+    return {"uncertainty": [float(v) for v in scores], "selected_step": step}
 
 
 def _read_params(params: Any, version: int, where: str) -> dict[str, Any]:

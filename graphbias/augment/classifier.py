@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import clone
@@ -92,12 +93,23 @@ class LAGNNClassifier(NodeClassifier):
         + \lambda\, \tfrac1S \textstyle\sum_s \tfrac1N \lVert P_s - \tilde P \rVert_F^2,
         \qquad \tilde P_{ic} \propto \bar P_{ic}^{1/T}.
 
-    Training runs through :func:`graphbias.nn.training.fit_module`: validation and
-    prediction average the probabilities over ``n_samples`` sets drawn with a seed
-    fixed at fit time (so predictions are deterministic); the weights of the epoch
-    with the lowest validation loss are kept (monitor ``val_loss``, mode ``min``;
-    ties: higher ``val_acc``) and ``patience`` epochs without improvement stop
-    training.
+    The ``n_samples`` passes of a step run as one batched pass (each with its own
+    generated matrices and dropout masks; see :class:`~graphbias.augment.LAGNN`).
+    Training runs through :func:`graphbias.nn.training.fit_module`; the weights of
+    the epoch with the lowest validation loss are kept (monitor ``val_loss``,
+    mode ``min``; ties: higher ``val_acc``) and ``patience`` epochs without
+    improvement stop training. With ``inference="mean"`` (the default) validation
+    and prediction average the probabilities over ``n_samples`` passes drawn with
+    a seed fixed at fit time; with ``inference="best_draw"`` (the paper) every
+    epoch is validated on one fresh draw and prediction uses the draw of the kept
+    epoch. Either way predictions are deterministic.
+
+    **Two protocols.** The defaults stop early (``patience=300``) and average
+    four draws at inference. :meth:`paper` gives the protocol of Liu et al.'s
+    Cora scripts: the generator chosen by the uncertainty of a GCN trained on the
+    labels (``LocalAugmenter(selection="uncertainty")``), 2,000 epochs (GAT:
+    1,000) without early stopping, and the single validation draw of the best
+    epoch at inference.
 
     ``fit`` / ``predict`` / ``predict_proba`` / ``decision_function`` / ``score``
     take the same arguments as :class:`~graphbias.nn.NodeClassifier`, with its
@@ -167,6 +179,11 @@ class LAGNNClassifier(NodeClassifier):
     patience : int or None, default=300
         Stop after that many epochs without a lower validation loss (``None``: run
         every epoch, keep the best).
+    inference : {"mean", "best_draw"}, default="mean"
+        What validation and prediction feed the generated branches: ``"mean"``
+        averages the probabilities of ``n_samples`` passes drawn once per fit;
+        ``"best_draw"`` validates each epoch on one fresh draw and predicts with
+        the draw of the kept epoch (Liu et al.).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training nodes when no validation
         nodes are given.
@@ -216,7 +233,8 @@ class LAGNNClassifier(NodeClassifier):
     device_ : torch.device
         Where the model lives.
     inference_seed_ : int
-        Seed of the generated matrices of validation and prediction.
+        Seed of the generated matrices of validation and prediction
+        (``"best_draw"``: the seeds of the epochs' draws derive from it).
     generator_seconds_ : float
         Seconds spent fitting the generator (0 when none was fitted).
     fit_seconds_ : float
@@ -252,6 +270,7 @@ class LAGNNClassifier(NodeClassifier):
         "augmenter": [Instance(LocalAugmenter), None],
         "max_epochs": [Integer(1)],
         "patience": [Integer(1), None],
+        "inference": [Options("mean", "best_draw")],
         "early_stopping": [Boolean()],
         "validation_fraction": [Real(0, 1, closed="neither")],
         "node_ids": [Boolean()],
@@ -270,8 +289,8 @@ class LAGNNClassifier(NodeClassifier):
                  weight_decay: float = 5e-4, temperature: float = 0.5,
                  consistency_weight: float = 1.0, augmenter: Optional[LocalAugmenter] = None,
                  max_epochs: int = 2000, patience: Optional[int] = 300,
-                 early_stopping: bool = True, validation_fraction: float = 0.1,
-                 node_ids: bool = False, random_state: Any = None, device: Any = "cpu",
+                 inference: str = "mean", early_stopping: bool = True,
+                 validation_fraction: float = 0.1, node_ids: bool = False, random_state: Any = None, device: Any = "cpu",
                  verbose: bool = False, distributed: bool = False,
                  backbone: Any = DEPRECATED) -> None:
         self.conv = conv
@@ -290,6 +309,7 @@ class LAGNNClassifier(NodeClassifier):
         self.augmenter = augmenter
         self.max_epochs = max_epochs
         self.patience = patience
+        self.inference = inference
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.node_ids = node_ids
@@ -305,6 +325,47 @@ class LAGNNClassifier(NodeClassifier):
             raise ValueError(f"sample_pool must be None or an integer >= n_generated "
                              f"({params.n_generated}), got {params.sample_pool!r}")
         return params
+
+    @classmethod
+    def paper(cls, conv: Any = "gcn", **params: Any) -> "LAGNNClassifier":
+        """The protocol of Liu et al. (ICML 2022; their Cora scripts).
+
+        The generator is chosen by the uncertainty of a GCN trained on the labels
+        (``LocalAugmenter(selection="uncertainty")``, warm-up 200 steps, 100
+        dropout samples), the LA-model trains 2,000 epochs (1,000 for attention
+        convolutions, as their LA-GAT script) without early stopping, keeping the
+        weights of the epoch with the lowest validation loss, and predicts with
+        that epoch's single validation draw (``inference="best_draw"``).
+        Everything else is the defaults, which are the paper's Cora settings
+        (4 passes, 1 generated matrix, 8 hidden units, dropout 0.5 / 0.6,
+        learning rate 0.01, weight decay 5e-4, temperature 0.5, consistency
+        weight 1).
+
+        Parameters
+        ----------
+        conv : str, type or callable, default="gcn"
+            The convolution (see the class).
+        **params
+            Any other constructor parameter; overrides the protocol's.
+
+        Returns
+        -------
+        LAGNNClassifier
+            Unfitted.
+
+        Examples
+        --------
+        >>> clf = LAGNNClassifier.paper("gat")
+        >>> clf.max_epochs, clf.patience, clf.inference, clf.augmenter.selection
+        (1000, None, 'best_draw', 'uncertainty')
+        """
+        settings: dict[str, Any] = {
+            "max_epochs": 1000 if is_attention(conv) else 2000, "patience": None,
+            "inference": "best_draw",
+            "augmenter": LocalAugmenter(selection="uncertainty",
+                                        device=params.get("device", "cpu"))}
+        settings.update(params)
+        return cls(conv=conv, **settings)
 
     @staticmethod
     def _settings(p: Any) -> tuple[int, float, float, int]:
@@ -341,7 +402,7 @@ class LAGNNClassifier(NodeClassifier):
         p = self._begin_fit()
         x, g, codes, train, val, seed = self._prepare_fit(X, y, graph, train_mask,
                                                           val_mask, p)
-        self.augmenter_ = self._fitted_augmenter(p, g, x, seed)
+        self.augmenter_ = self._fitted_augmenter(p, g, x, seed, codes, train)
         self.generator_seconds_ = 0.0 if self.augmenter_ is None or \
             self.augmenter_ is p.augmenter else self.augmenter_.fit_seconds_
         self.inference_seed_ = seed
@@ -356,11 +417,13 @@ class LAGNNClassifier(NodeClassifier):
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def _fitted_augmenter(self, p: Any, g: Graph, x: Features, seed: int
+    def _fitted_augmenter(self, p: Any, g: Graph, x: Features, seed: int,
+                          codes: torch.Tensor, train: torch.Tensor
                           ) -> Optional[LocalAugmenter]:
         """The given fitted augmenter; ``None`` on a graph without an edge between
         distinct nodes (the features are their own neighbours); else a clone of
-        ``augmenter`` fitted on ``g`` (distributed: by process 0, sent to all)."""
+        ``augmenter`` fitted on ``g`` (distributed: by process 0, sent to all), with
+        the training nodes' labels for its selection."""
         if p.augmenter is not None and hasattr(p.augmenter, "module_"):
             return p.augmenter
         if edge_pairs(g.edge_index)[0].numel() == 0:
@@ -368,11 +431,13 @@ class LAGNNClassifier(NodeClassifier):
         aug = LocalAugmenter(device=p.device) if p.augmenter is None else clone(p.augmenter)
         if aug.random_state is None:
             aug.set_params(random_state=seed)
+        labels = {"y": codes, "train_mask": train}
         if not p.distributed:
-            return aug.fit(g, x=_dense(x))
+            return aug.fit(g, x=_dense(x), **labels)
         from ..nn.distributed import broadcast_object, world
 
-        return broadcast_object(aug.fit(g, x=_dense(x)) if world()[0] == 0 else None)
+        return broadcast_object(aug.fit(g, x=_dense(x), **labels) if world()[0] == 0
+                                else None)
 
     def _sampler(self, x: Features) -> Sampler:
         """Draws generated matrices for the nodes of ``x`` onto ``device_``."""
@@ -380,12 +445,23 @@ class LAGNNClassifier(NodeClassifier):
             return _OwnFeatures(x, self.device_)
         return self.augmenter_.conditioned(_dense(x), device=self.device_)
 
-    def _fixed_samples(self, sampler: Sampler, rows: Optional[torch.Tensor] = None
-                       ) -> list[Features]:
-        """The ``n_samples`` passes of validation and prediction, drawn from
-        ``inference_seed_``."""
-        gen = torch.Generator().manual_seed(self.inference_seed_)
-        return _draw_passes(sampler, self.n_samples, self.n_generated, gen, rows)
+    def _draw_seed(self, epoch: int) -> int:
+        """Seed of the validation draw of ``epoch`` (``inference="best_draw"``)."""
+        state = np.random.SeedSequence([self.inference_seed_, epoch]).generate_state(1)
+        return int(state[0])
+
+    def _prediction_passes(self) -> tuple[int, int]:
+        """Seed and number of the passes that prediction averages: ``n_samples``
+        from ``inference_seed_``, or the best epoch's validation draw."""
+        if self.inference == "best_draw":
+            return self._draw_seed(self.best_epoch_), 1
+        return self.inference_seed_, self.n_samples
+
+    def _fixed_samples(self, sampler: Sampler, seed: int, passes: int,
+                       rows: Optional[torch.Tensor] = None) -> list[Features]:
+        """``passes`` passes of generated matrices drawn from ``seed``."""
+        gen = torch.Generator().manual_seed(seed)
+        return _draw_passes(sampler, passes, self.n_generated, gen, rows)
 
     def _training_draws(self, sampler: Sampler, rows: Optional[torch.Tensor], p: Any,
                         workspace: Workspace) -> Callable[[], list[Features]]:
@@ -409,9 +485,9 @@ class LAGNNClassifier(NodeClassifier):
 
         return picks
 
-    def _mean_log_proba(self, x: Features, g: Graph, samples: list[Features]
-                        ) -> torch.Tensor:
-        probs = torch.softmax(self.module_(x, samples, g, self.n_samples), dim=2)
+    def _mean_log_proba(self, x: Features, g: Graph, samples: list[Features],
+                        passes: int) -> torch.Tensor:
+        probs = torch.softmax(self.module_(x, samples, g, passes), dim=2)
         return probs.mean(0).clamp_min(1e-30).log()
 
     def _train(self, x: Features, g: Graph, y: torch.Tensor, train: torch.Tensor,
@@ -421,7 +497,9 @@ class LAGNNClassifier(NodeClassifier):
         sampler = self._sampler(x)
         x, g, y, train, val, rows, owned, size, total, step_model = self._shard(
             x, g, y, train, val, model)
-        fixed = self._fixed_samples(sampler, rows) if val is not None else []
+        best_draw = p.inference == "best_draw"
+        fixed = self._fixed_samples(sampler, self.inference_seed_, p.n_samples, rows) \
+            if val is not None and not best_draw else []
         workspace = Workspace()
         draw = self._training_draws(sampler, rows, p, workspace)
         y_train, y_val = y[train].repeat(p.n_samples), (None if val is None else y[val])
@@ -440,8 +518,15 @@ class LAGNNClassifier(NodeClassifier):
                 loss = loss + p.consistency_weight * consistency
             return loss
 
+        epochs = iter(range(p.max_epochs))
+
         def validate() -> dict[str, float]:
-            log_p = self._mean_log_proba(x, g, fixed)[val]
+            epoch = next(epochs)
+            if best_draw:   # one fresh draw per epoch, reproducible from its seed
+                draw = self._fixed_samples(sampler, self._draw_seed(epoch), 1, rows)
+                log_p = self._mean_log_proba(x, g, draw, 1)[val]
+            else:
+                log_p = self._mean_log_proba(x, g, fixed, p.n_samples)[val]
             return reduced_validation(
                 float(F.nll_loss(log_p, y_val, reduction="sum")),
                 float((log_p.argmax(1) == y_val).sum()), float(y_val.numel()), total > 0)
@@ -456,10 +541,12 @@ class LAGNNClassifier(NodeClassifier):
 
     # --------------------------------------------------------------- predict
     def _forward(self, x: Features, g: Graph) -> torch.Tensor:
-        """Log of the probabilities averaged over the fixed generated samples."""
+        """Log of the probabilities averaged over the prediction passes."""
         self.module_.eval()
+        seed, passes = self._prediction_passes()
         with torch.no_grad():
-            return self._mean_log_proba(x, g, self._fixed_samples(self._sampler(x)))
+            samples = self._fixed_samples(self._sampler(x), seed, passes)
+            return self._mean_log_proba(x, g, samples, passes)
 
 
 def _dense(x: Features) -> torch.Tensor:

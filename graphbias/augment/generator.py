@@ -19,7 +19,7 @@ edge id in mini-batches, so the pair matrix is never built.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -155,8 +155,8 @@ def edge_pairs(edge_index: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def train_generator(model: ConditionalVAE, x: Tensor, edge_index: Tensor, *,
-                    max_epochs: int, batch_size: int, lr: float,
-                    verbose: bool = False) -> TrainingResult:
+                    max_epochs: int, batch_size: int, lr: float, verbose: bool = False,
+                    after_step: Optional[Callable[[], None]] = None) -> TrainingResult:
     """Trains ``model`` on the (neighbour, centre) pairs of ``edge_index``.
 
     Adam through :func:`graphbias.nn.training.fit_module` over mini-batches of
@@ -180,6 +180,9 @@ def train_generator(model: ConditionalVAE, x: Tensor, edge_index: Tensor, *,
         Adam's learning rate.
     verbose : bool, default=False
         Show a progress bar with the loss.
+    after_step : callable, optional
+        Called without arguments after every Adam step (e.g. to score the
+        generator, :mod:`graphbias.augment.selection`).
 
     Returns
     -------
@@ -215,6 +218,8 @@ def train_generator(model: ConditionalVAE, x: Tensor, edge_index: Tensor, *,
     def step(batch: Tensor) -> tuple[Tensor, float]:
         return model.elbo_loss(x[neighbour[batch]], x[centre[batch]]), batch.numel()
 
-    return fit_module(model, torch.optim.Adam(model.parameters(), lr=lr), step,
-                      max_epochs=max_epochs, batches=batches, verbose=verbose,
-                      desc="LocalAugmenter")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if after_step is not None:
+        optimizer.register_step_post_hook(lambda *_: after_step())
+    return fit_module(model, optimizer, step, max_epochs=max_epochs, batches=batches,
+                      verbose=verbose, desc="LocalAugmenter")

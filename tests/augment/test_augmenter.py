@@ -194,6 +194,8 @@ def test_generator_learns_class_topics_of_normalised_bag_of_words():
     (dict(loss="l1"), "loss"), (dict(normalize="max"), "normalize"),
     (dict(max_epochs=True), "max_epochs"), (dict(lr=0), "lr"),
     (dict(device="tpu"), "device"), (dict(random_state=-1), "random_state"),
+    (dict(selection="best"), "selection"), (dict(warmup=-1), "warmup"),
+    (dict(n_models=1), "n_models"),
 ])
 def test_bad_parameters(graph, params, match):
     with pytest.raises(ValueError, match=match):
@@ -285,6 +287,8 @@ def _set(mapping, key, value):
     (lambda c: _set(c["params"], "latent_size", -3), None, "invalid saved parameters"),
     (lambda c: _set(c["params"], "layers", 3), None, r"unknown parameters \['layers'\]"),
     (lambda c: _set(c, "params", [1]), None, "params'] must be an object"),
+    (lambda c: _set(c, "uncertainty", ["x"]), None, "uncertainty'] must be a list"),
+    (lambda c: _set(c, "selected_step", 0), None, "selected_step must be an integer"),
 ])
 def test_load_validates_the_file_before_building_the_module(tmp_path, edit_config,
                                                            edit_state, match):
@@ -355,3 +359,76 @@ def test_cuda_generator_matches_the_cpu_layout(graph, tmp_path):
     assert loaded.device_.type == "cuda"
     again = loaded.transform(graph, n_samples=2, random_state=0)
     assert all(torch.equal(a, b) for a, b in zip(samples, again))
+
+
+# ------------------------------------------------------------------ selection
+def _selecting(**kw):
+    params = dict(max_epochs=2, hidden_channels=16, random_state=0,
+                  selection="uncertainty", warmup=4, n_models=12)
+    params.update(kw)
+    return LocalAugmenter(**params)
+
+
+def test_uncertainty_selection_scores_every_step_and_keeps_one(graph):
+    aug = _selecting().fit(graph)
+    steps = 2 * -(-edge_pairs(graph.edge_index)[0].numel() // 64)
+    assert len(aug.uncertainty_) == steps
+    assert all(u <= 1e-6 for u in aug.uncertainty_)       # minus a Jensen gap
+    after = aug.uncertainty_[4:]
+    assert aug.selected_step_ is not None and aug.selected_step_ > 4
+    # the kept step beat every earlier score, and no later step beat it
+    best = aug.uncertainty_[aug.selected_step_ - 1]
+    assert best == max(aug.uncertainty_) and best in after
+    assert _selecting().fit(graph).uncertainty_ == aug.uncertainty_      # seeded
+    late = _selecting(warmup=steps).fit(graph)
+    assert late.selected_step_ is None and len(late.uncertainty_) == steps
+    plain = _small().fit(graph)
+    assert plain.uncertainty_ == [] and plain.selected_step_ is None
+
+
+def test_selection_needs_labels(graph):
+    with pytest.raises(ValueError, match="give y and train_mask"):
+        _selecting().fit(graph.replace(y=None))
+    with pytest.raises(ValueError, match="selects no node"):
+        _selecting().fit(graph, train_mask=np.zeros(80, bool))
+
+
+def test_selection_gcn_on_the_two_hop_part_equals_the_whole_graph(graph):
+    """The classifier reads only the training nodes' two-hop neighbourhood, with the
+    whole graph's normalisation: its outputs there are the whole-graph GCN's."""
+    from graphbias import ops
+    from graphbias.augment.selection import UncertaintySelection
+    from graphbias.data.transforms import gcn_norm
+
+    x = torch.as_tensor(graph.x).float()
+    train = graph.train_mask.nonzero().view(-1)
+    sel = UncertaintySelection(graph, x, torch.as_tensor(graph.y), train, n_models=4,
+                               warmup=0)
+    gcn = sel.classifier.eval()
+    with torch.no_grad():
+        part = gcn(sel.x)
+        a = gcn_norm(graph)
+        h = torch.relu(gcn.lin1(ops.spmm(a, x)))
+        whole = ops.spmm(a, gcn.lin2(h))[train]
+    torch.testing.assert_close(part, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_score_is_zero_without_dropout_and_negative_with_it(graph):
+    from graphbias.augment.selection import UncertaintySelection
+
+    x = torch.as_tensor(graph.x).float()
+    train = graph.train_mask.nonzero().view(-1)
+    sel = UncertaintySelection(graph, x, torch.as_tensor(graph.y), train, n_models=6,
+                               warmup=0)
+    assert sel.score(sel.x) < 0
+    sel.classifier.dropout = 0.0          # every sample the same: no disagreement
+    assert sel.score(sel.x) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_save_load_keeps_the_selection(graph, tmp_path):
+    aug = _selecting().fit(graph)
+    aug.save(tmp_path / "sel.pt")
+    loaded = LocalAugmenter.load(tmp_path / "sel.pt")
+    assert loaded.selected_step_ == aug.selected_step_
+    assert loaded.uncertainty_ == pytest.approx(aug.uncertainty_)
+    assert loaded.selection == "uncertainty"

@@ -167,6 +167,34 @@ def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
     assert matrices == [2 * clf.n_samples] * 11
 
 
+def test_best_draw_validates_each_epoch_on_a_fresh_draw_and_predicts_with_the_best(
+        graph):
+    clf = _small_clf(inference="best_draw", max_epochs=25, patience=None,
+                     lr=0.05).fit(graph.x, graph.y, **_masks(graph))
+    assert clf.n_epochs_ == 25
+    # prediction uses the kept epoch's draw: its validation loss is the best one
+    val = graph.val_mask.numpy()
+    proba = clf.predict_proba(graph.x)[val]
+    y = graph.y.numpy()[val]
+    assert -np.log(proba[np.arange(len(y)), y]).mean() == pytest.approx(clf.best_score_,
+                                                                      rel=1e-5)
+    assert clf._draw_seed(3) != clf._draw_seed(4)
+    np.testing.assert_array_equal(proba, clf.predict_proba(graph.x)[val])   # fixed
+
+
+def test_paper_preset(graph):
+    clf = LAGNNClassifier.paper()
+    assert (clf.conv, clf.max_epochs, clf.patience, clf.inference) == \
+        ("gcn", 2000, None, "best_draw")
+    assert clf.augmenter.selection == "uncertainty" and clf.augmenter.warmup == 200
+    assert clf.n_samples == 4 and clf.n_generated == 1
+    assert LAGNNClassifier.paper("gat").max_epochs == 1000
+    small = LAGNNClassifier.paper(max_epochs=5, random_state=0, augmenter=LocalAugmenter(
+        max_epochs=1, hidden_channels=16, selection="uncertainty", warmup=2, n_models=4))
+    small.fit(graph.x, graph.y, **_masks(graph))
+    assert small.augmenter_.selected_step_ is not None and small.n_epochs_ == 5
+
+
 def test_prefitted_augmenter_is_reused(graph):
     aug = LocalAugmenter(max_epochs=1, hidden_channels=16, random_state=0).fit(graph)
     clf = LAGNNClassifier(max_epochs=3, augmenter=aug, random_state=0).fit(
@@ -230,6 +258,7 @@ def test_refit_keeps_nothing_stale(graph):
     ({"heads": 0}, "heads"), ({"sample_pool": 1, "n_generated": 2}, "sample_pool"),
     ({"sample_pool": 2.5}, "sample_pool"), ({"dropout": 1.0}, "dropout"),
     ({"device": "gpu"}, "device"), ({"max_epochs": 0}, "max_epochs"),
+    ({"inference": "median"}, "inference"), ({"conv_kwargs": [("K", 2)]}, "conv_kwargs"),
 ])
 def test_classifier_bad_params(graph, params, match):
     with pytest.raises(ValueError, match=match):
