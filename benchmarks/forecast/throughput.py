@@ -7,8 +7,9 @@ inputs). Training windows/s: one epoch over every ``--stride``-th training windo
 (forward, backward, clipping, Adam; no validation), through ``fit``. Prediction
 windows/s: ``predict_windows`` on 256 test windows. The competitors alternate
 within each repeat; the median of ``--repeats`` is reported. Peak memory: the
-growth of the resident set (``ru_maxrss``) over one such fit and prediction, each
-model in a fresh child process.
+growth of the resident set over one such fit and prediction (the peak, ``VmHWM``,
+reset after loading the data, minus the resident set then), each model in a fresh
+child process; ``--memory-only`` measures that alone.
 
     python benchmarks/forecast/throughput.py --root ../shared/data --repeats 3
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -35,11 +35,12 @@ PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "tts": None, "gru": None,
          "tsl-agcrn": None}
 
 
-def _rss_kib() -> int:
+def _status_kib(field: str) -> int:
+    """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``), in KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    return 0
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 def measure(method: str, data: Any, stride: int) -> dict[str, float]:
@@ -57,9 +58,10 @@ def measure(method: str, data: Any, stride: int) -> dict[str, float]:
 def _peak(method: str, root: Path, stride: int, queue: Any) -> None:
     torch.set_num_threads(1)
     data = load_los_loop(root)
-    before = _rss_kib()
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current (loading excluded)
+    before = _status_kib("VmRSS")
     measure(method, data, stride)
-    queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+    queue.put((_status_kib("VmHWM") - before) / 1024)
 
 
 def peak_memory_mib(method: str, root: Path, stride: int) -> float:
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stride", type=int, default=8)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_los_loop(args.root)
@@ -90,6 +93,16 @@ def main() -> None:
     except ImportError as err:  # measure ours alone, and say why
         print(f"tsl peers skipped: {err}", flush=True)
         methods = [m for m in methods if not m.startswith("tsl-")]
+    if args.memory_only:
+        for method in methods:
+            row = {"benchmark": "forecast_peak_memory", "method": method,
+                   "peak_memory_mib": peak_memory_mib(method, args.root, args.stride),
+                   "stride": args.stride, **machine(1),
+                   "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            print(json.dumps(row), flush=True)
+            with args.out.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+        return
     rates: dict[str, dict[str, list[float]]] = {m: {"train": [], "predict": []}
                                                 for m in methods}
     for _ in range(args.repeats):
