@@ -6,14 +6,14 @@ read once; with noisy labels, edges not joining two nodes labelled 1 are scaled 
 ``label_eps`` as rows are read). Each query diffuses from its seeds at a sequence of
 parameters, extracts a cluster from each diffusion (sweep cut or support) and keeps
 the one of least conductance in the weighted graph. By default the flow diffusion's
-source mass grows geometrically from the seeds' capacity and the search stops when
-the conductance stops improving, so a query reads a region of the size of the
-cluster it returns, whatever the size of the graph. Without labels it is plain flow
-diffusion or PageRank on the original graph.
+source mass grows geometrically from the seeds' capacity, warm-started from one mass
+to the next, and the search stops when the conductance stops improving, so what a
+query reads depends on the cluster around its seeds, not on the size of the graph.
+Without labels it is plain flow diffusion or PageRank on the original graph.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
@@ -25,10 +25,10 @@ from .._validation import Constraint, Integer, Options, Real, check_scalar
 from ..base import EstimatorMixin
 from ..data.graph import Graph, as_graph
 from .diffusion import Diffusion
-from .flow import UnabsorbedMass, flow_diffusion, sink_capacity
+from .flow import FlowSolver, UnabsorbedMass, sink_capacity
 from .labels import f1_sets
 from .ppr import acl_ppr
-from .sweep import conductance, support_cut, sweep_cut
+from .sweep import conductance, support_cut, sweep_cut, volume
 from .view import GraphView
 
 __all__ = ["NoisyLabelLocalClustering", "LocalCluster"]
@@ -44,12 +44,34 @@ PAPER_ALPHAS = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
 @dataclass
 class LocalCluster:
-    """One query's answer: the cluster (node ids, sorted), its conductance, the
-    chosen parameters and the diffusion they gave (``None`` when the cluster is the
-    seeds' whole connected component, too small to absorb the chosen mass);
-    ``touched`` / ``edges_scanned`` sum over the diffusions the query ran
-    (``diffusions`` of them); ``labels`` names the cluster's nodes by the graph's
-    node labels (``None`` for a graph without them)."""
+    """One query's answer.
+
+    Attributes
+    ----------
+    nodes : ndarray of int
+        The cluster (node ids, sorted).
+    conductance : float
+        Its conductance in the (label-weighted) graph.
+    params : dict
+        The parameters whose diffusion gave it.
+    diffusion : Diffusion or None
+        That diffusion (``None`` when the cluster is the seeds' whole connected
+        component, which the chosen mass filled).
+    touched : int
+        Nodes the query touched. The flow masses of a query run in one
+        warm-started solver, so this counts distinct nodes; PageRank diffusions
+        start afresh and their counts add up.
+    edges_scanned : int
+        Stored graph entries the query read, counted the same way.
+    diffusions : int
+        Diffusions run.
+    labels : list or None
+        The cluster's nodes by the graph's node labels (``None`` for a graph
+        without them).
+    skipped : list of (dict, str)
+        The settings not run, each with the reason (a source mass the graph or the
+        seeds' component cannot hold).
+    """
 
     nodes: np.ndarray
     conductance: float
@@ -59,6 +81,7 @@ class LocalCluster:
     edges_scanned: int
     diffusions: int = 0
     labels: Optional[list] = None
+    skipped: list = field(default_factory=list)
 
 
 class NumberGrid(Constraint):
@@ -107,26 +130,32 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
 
     **Default search** (``method="flow"``, ``source_mass=None``). The source mass
     starts at twice the seeds' total sink capacity :math:`T(s)` and doubles,
-    :math:`\Delta_k = 2^{k+1} T(s)`; the search stops after the first diffusion that
-    leaves the best conductance unimproved for ``patience`` doublings in a row, or
-    whose support reaches volume ``max_volume``, or whose mass the seeds' connected
-    component cannot hold (the component is then a candidate cluster). Nothing in
-    the rule depends on the size of the graph.
+    :math:`\Delta_k = 2^{k+1} T(s)`; the search stops after the diffusion that
+    leaves the best conductance without a 1% improvement for ``patience``
+    doublings whose support spread further, or whose support reaches volume
+    ``max_volume``, or whose mass fills the seeds' connected component. A filled
+    component is a candidate cluster (conductance 0) when it is the smaller side of
+    the graph (a seed in a small component returns it), not when it holds more
+    than half the graph's volume. Nothing in the rule depends on the size of the
+    graph; the one graph-wide quantity is physical: a mass above the graph's total
+    sink capacity cannot settle, so none is tried.
 
-    *Work per query.* A diffusion of mass :math:`\Delta` pushes only from nodes
-    that reach their sink capacity, whose total capacity is at most :math:`\Delta`
-    (the support has volume at most :math:`\Delta` with ``sink="degree"``), and
-    the number of passes over them grows like :math:`\log(1/\mathrm{tol})`. The
-    masses double, so a query costs at most about twice its last diffusion, whose
-    mass is :math:`2^{\mathrm{patience}} \Delta^*`, with :math:`\Delta^*` the mass
-    whose diffusion gave the returned cluster (and at most about
-    ``2 * max_volume``): :math:`O(\mathrm{vol}(\mathrm{output}) \cdot
-    \log(1/\mathrm{tol}))` per query for a fixed ``patience``, where
-    :math:`\mathrm{vol}(\mathrm{output})` is the volume of the region the returned
-    cluster was cut from. (The :math:`\log(1/\mathrm{tol})` factor is the bound of
-    Fountoulakis, Wang and Yang (2021) for coordinate pushes; for the push rounds
-    used here it is measured, not proved.) An explicit ``source_mass`` runs every
-    mass it lists; :meth:`paper_protocol` gives the grid of the paper.
+    *Work per query.* The masses of a query run in one
+    :class:`~graphbias.cluster.flow.FlowSolver`, each warm-started from the
+    solution of the last, so a query reads the row of each node of its last
+    support :math:`S` once and touches only :math:`S` and its neighbours; each
+    solve runs conjugate-gradient passes over :math:`S`, about
+    :math:`\sqrt{\kappa}\log(1/\mathrm{tol})` of them (:mod:`~graphbias.cluster.flow`).
+    With ``sink="degree"`` the support of mass :math:`\Delta` has volume at most
+    :math:`\Delta`, so the work is :math:`O(\mathrm{vol}(S) \sqrt{\kappa}
+    \log(1/\mathrm{tol}))` per mass with :math:`\mathrm{vol}(S) \le
+    2^{\mathrm{patience}} \Delta^*` when every doubling after :math:`\Delta^*`
+    spreads, :math:`\Delta^*` being the mass whose diffusion gave the returned
+    cluster; ``max_volume`` bounds it by the user's volume. ``touched`` and
+    ``edges_scanned`` of :meth:`query` count it exactly. An explicit
+    ``source_mass`` runs every mass it lists (ascending, in one solver; masses the
+    graph or the seeds' component cannot hold are skipped and listed in
+    ``LocalCluster.skipped``); :meth:`paper_protocol` gives the grid of the paper.
 
     The input is a graph, not a feature matrix, so scikit-learn's generic
     estimator checks do not apply; ``get_params`` / ``set_params`` / ``clone`` and
@@ -158,9 +187,9 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
     extract : {"sweep", "support"}, default="sweep"
         The least-conductance prefix of the diffusion's order, or every node with a
         positive value.
-    patience : int, default=3
-        Default search: doublings of the source mass without a lower conductance
-        before it stops (>= 1).
+    patience : int, default=4
+        Default search: doublings of the source mass that spread the diffusion
+        without lowering the best conductance by 1%, before it stops (>= 1).
     max_volume : float or None, default=None
         Default search: stop once a diffusion's support has at least this volume
         (degree before re-weighting, > 0); ``None``: no bound.
@@ -212,7 +241,7 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
                  gamma: Optional[float] = None, source_mass: Grid = None,
                  sink: str = "degree", tol: float = 1e-3,
                  alpha: Grid = (0.01, 0.05, 0.15), epsilon: Grid = 1e-4,
-                 extract: str = "sweep", patience: int = 3,
+                 extract: str = "sweep", patience: int = 4,
                  max_volume: Optional[float] = None) -> None:
         self.method = method
         self.label_eps = label_eps
@@ -312,28 +341,20 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
 
     # -------------------------------------------------------------- queries
     def _settings(self, seeds: np.ndarray) -> Iterable[dict]:
+        """The parameters a query tries, in order (flow masses ascending)."""
         p = self._params_
         if p.method == "ppr":
             return [{"alpha": a, "epsilon": e} for a in p.alpha for e in p.epsilon]
         if p.source_mass is not None:
-            return [{"source_mass": m} for m in p.source_mass]
+            return [{"source_mass": m} for m in sorted(p.source_mass)]
         return ({"source_mass": m} for m in self._growing_masses(seeds))
 
     def _growing_masses(self, seeds: np.ndarray) -> Iterator[float]:
         p = self._params_
         mass = 2.0 * float(sink_capacity(self.view_, seeds, p.sink).sum())
-        # no mass above the graph's total capacity can settle: reaching it means the
-        # previous diffusions already spread over half of the seeds' component
-        total = self.view_.base_volume() if p.sink == "degree" else float(self.n_nodes_)
-        while mass <= total:
+        while True:
             yield mass
             mass *= MASS_GROWTH
-
-    def _diffuse(self, seeds: np.ndarray, params: dict) -> Diffusion:
-        p = self._params_
-        if p.method == "ppr":
-            return acl_ppr(self.view_, seeds, **params)
-        return flow_diffusion(self.view_, seeds, sink=p.sink, tol=p.tol, **params)
 
     def _extract(self, diff: Diffusion) -> tuple[np.ndarray, float]:
         if self._params_.extract == "sweep":
@@ -366,44 +387,50 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         Returns
         -------
         LocalCluster
-            The cluster, its conductance, the chosen parameters and the cost.
+            The cluster, its conductance, the chosen parameters, the cost and the
+            settings that were not run (with the reason).
         """
         check_is_fitted(self, "view_")
         seeds = self._seed_ids(seeds)
-        best: Optional[LocalCluster] = None
-        touched = edges = runs = stale = spread = 0
-        for params in self._settings(seeds):
-            runs += 1
-            try:
-                diff = self._diffuse(seeds, params)
-            except UnabsorbedMass as full:
-                # the seeds' component is too small for this mass: it is the
-                # cluster (conductance 0); larger masses would fill it too
-                touched += full.component.size
-                phi = conductance(self.view_, full.component)
-                if best is None or phi < best.conductance:
-                    best = LocalCluster(full.component, phi, params, None, 0, 0)
-                break
-            touched, edges = touched + diff.touched, edges + diff.edges_scanned
-            nodes, phi = self._extract(diff)
-            if nodes.size == 0:           # the seeds absorbed all the mass
-                nodes, phi = seeds, conductance(self.view_, seeds)
-            if best is None or phi < (1.0 - MIN_GAIN) * best.conductance:
-                stale = 0
-            elif diff.support.size > spread:
-                stale += 1                # spread further, found nothing better
-            spread = max(spread, diff.support.size)
-            if best is None or phi < best.conductance:
-                best = LocalCluster(nodes, phi, params, diff, 0, 0)
-            if self._search_done(stale, diff):
-                break
-        if best is None:
-            # the seeds' capacity alone is more than half the graph's: no search
-            best = LocalCluster(seeds, conductance(self.view_, seeds), {}, None, 0, 0)
-        best.touched, best.edges_scanned, best.diffusions = touched, edges, runs
-        if self.graph_.node_labels is not None:
-            best.labels = self.graph_.label_of(best.nodes)
-        return best
+        search = _Search(self, seeds)
+        if self._params_.method == "ppr":
+            for params in self._settings(seeds):
+                diff = acl_ppr(self.view_, seeds, **params)
+                search.add(params, diff)
+                search.touched += diff.touched          # each diffusion starts afresh
+                search.edges += diff.edges_scanned
+        else:
+            self._flow_query(seeds, search)
+        return search.result()
+
+    def _flow_query(self, seeds: np.ndarray, search: "_Search") -> None:
+        """Runs the flow masses through one warm-started solver (masses ascending)."""
+        p = self._params_
+        with FlowSolver(self.view_, seeds, sink=p.sink, tol=p.tol) as solver:
+            filled: Optional[str] = None
+            for params in self._settings(seeds):
+                mass = params["source_mass"]
+                if mass > solver.capacity:
+                    if p.source_mass is None:
+                        break             # no larger mass can settle: the search ends
+                    search.skip(params, f"exceeds the graph's total sink capacity "
+                                        f"{solver.capacity:g}")
+                    continue
+                if filled is not None:
+                    search.skip(params, filled)
+                    continue
+                try:
+                    diff = solver.solve(mass)
+                except UnabsorbedMass as full:
+                    filled = search.fill(params, full)
+                    if p.source_mass is None:
+                        break
+                    continue
+                finally:
+                    search.touched, search.edges = solver.nodes.size, solver.edges
+                search.add(params, diff)
+                if self._search_done(search.stale, diff):
+                    break
 
     def _queries(self, seeds: Any) -> list[Any]:
         if self.graph_.node_labels is not None:
@@ -500,6 +527,65 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         target = self._target_ids(target)
         return float(np.mean([f1_sets(self.query(s).nodes, target)
                               for s in self._queries(seeds)]))
+
+
+class _Search:
+    """The candidates of one query: the least-conductance cluster so far, the
+    default search's patience count, the cost and the settings left out."""
+
+    def __init__(self, model: NoisyLabelLocalClustering, seeds: np.ndarray) -> None:
+        self.model, self.view, self.seeds = model, model.view_, seeds
+        self.best: Optional[LocalCluster] = None
+        self.stale = self.spread = self.runs = self.touched = self.edges = 0
+        self.skipped: list[tuple[dict, str]] = []
+
+    def _offer(self, nodes: np.ndarray, phi: float, params: dict,
+               diff: Optional[Diffusion]) -> None:
+        if self.best is None or phi < self.best.conductance:
+            self.best = LocalCluster(nodes, phi, params, diff, 0, 0)
+
+    def add(self, params: dict, diff: Diffusion) -> None:
+        """Scores one diffusion's cluster and updates the patience count."""
+        self.runs += 1
+        nodes, phi = self.model._extract(diff)
+        if nodes.size == 0:               # the seeds absorbed all the mass
+            nodes, phi = self.seeds, conductance(self.view, self.seeds)
+        spread = float(self.view.base_degree(diff.support).sum())
+        if self.best is None or phi < (1.0 - MIN_GAIN) * self.best.conductance:
+            self.stale = 0
+        elif spread > self.spread:
+            self.stale += 1               # spread further, found nothing better
+        self.spread = max(self.spread, spread)
+        self._offer(nodes, phi, params, diff)
+
+    def fill(self, params: dict, full: UnabsorbedMass) -> str:
+        """The mass filled the seeds' connected component: the component is a
+        candidate when it is the smaller side of the graph (conductance 0); returns
+        why larger masses are left out."""
+        self.runs += 1
+        component = full.component
+        if volume(self.view, component) <= 0.5 * self.view.volume():
+            self._offer(component, conductance(self.view, component), params, None)
+        else:
+            self.skip(params, f"fills the seeds' connected component ({component.size} "
+                              "nodes), which holds more than half the graph's volume: "
+                              "not a cluster")
+        return (f"the seeds' connected component ({component.size} nodes, sink "
+                f"capacity {full.capacity:g}) cannot hold it")
+
+    def skip(self, params: dict, reason: str) -> None:
+        self.skipped.append((params, reason))
+
+    def result(self) -> LocalCluster:
+        best = self.best or LocalCluster(self.seeds, conductance(self.view, self.seeds),
+                                         {}, None, 0, 0)
+        best.touched, best.edges_scanned, best.diffusions = \
+            self.touched, self.edges, self.runs
+        best.skipped = self.skipped
+        graph = self.model.graph_
+        if graph.node_labels is not None:
+            best.labels = graph.label_of(best.nodes)
+        return best
 
 
 def _label_array(graph: Graph, noisy_labels: Any) -> Any:

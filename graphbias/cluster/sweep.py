@@ -32,7 +32,7 @@ import numpy as np
 
 from .view import GraphView
 
-__all__ = ["conductance", "sweep_cut", "support_cut"]
+__all__ = ["conductance", "volume", "sweep_cut", "support_cut"]
 
 #: a complement volume below this fraction of the graph's is rounding error
 ROUNDING = 1e-9
@@ -44,6 +44,39 @@ def _members(view: GraphView, nodes: Any) -> np.ndarray:
         raise ValueError(f"node ids must lie in [0, {view.num_nodes}), got "
                          f"{int(arr[0]) if arr[0] < 0 else int(arr[-1])}")
     return arr
+
+
+def volume(view: GraphView, nodes: Any) -> float:
+    r"""Volume :math:`\mathrm{vol}(S) = \sum_{v \in S} (d_v + w_{vv})` of ``nodes``
+    in the view's (weighted) graph, as conductance counts it.
+
+    Parameters
+    ----------
+    view : GraphView
+        The graph, with its label / feature weights.
+    nodes : int or array-like of int
+        The node set :math:`S` (repeats are ignored).
+
+    Returns
+    -------
+    float
+        Its volume (a self-loop counts twice).
+
+    Examples
+    --------
+    >>> from graphbias.data import Graph
+    >>> loop = Graph([[0, 0, 1, 1, 2], [0, 1, 0, 2, 1]], 3)
+    >>> volume(GraphView.from_graph(loop), [0, 1])       # (2 + 1) + 2
+    5.0
+    """
+    members = _members(view, nodes)
+    return _volume(view, members, view.rows(members))
+
+
+def _volume(view: GraphView, members: np.ndarray,
+            rows: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    owner, nbrs, w = rows
+    return float((view.degree(members) + view.self_loops(owner, nbrs, w, members)).sum())
 
 
 def conductance(view: GraphView, nodes: Any) -> float:
@@ -72,10 +105,11 @@ def conductance(view: GraphView, nodes: Any) -> float:
     members = _members(view, nodes)
     if members.size == 0:
         return float("inf")
-    owner, nbrs, w = view.rows(members)
+    rows = view.rows(members)
+    _, nbrs, w = rows
     pos = np.minimum(np.searchsorted(members, nbrs), members.size - 1)
     cut = float(w[members[pos] != nbrs].sum())
-    vol = float((view.degree(members) + view.self_loops(owner, nbrs, w, members)).sum())
+    vol = _volume(view, members, rows)
     denom = min(vol, view.volume() - vol)
     return cut / denom if denom > ROUNDING * view.volume() else float("inf")
 

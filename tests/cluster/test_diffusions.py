@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from graphbias.cluster import GraphView, acl_ppr, flow_diffusion, global_ppr
+from graphbias.cluster.flow import FlowSolver
 from graphbias.data.synthetic.planted import planted_cluster
 
 
@@ -121,6 +122,25 @@ def test_diffusions_are_local_and_leave_scratch_clean():
     p = acl_ppr(view, 0, alpha=0.15, epsilon=1e-3)
     assert d.touched < 500 and p.touched < 1000
     assert d.edges_scanned < pc.graph.num_edges / 20
+    for arr in view.scratch()[:3]:
+        assert not arr.any()
+
+
+def test_warm_started_masses_equal_cold_solves(planted):
+    """Each mass of a FlowSolver, warm-started from the smaller one, gives the
+    diffusion a solve from scratch gives; the counts are cumulative."""
+    view = GraphView.from_graph(planted.graph, labels=planted.noisy_labels, label_eps=0.1)
+    n = view.num_nodes
+    with FlowSolver(view, [3, 5], tol=1e-10) as solver:
+        warm = [solver.solve(m) for m in (50.0, 200.0, 800.0)]
+        with pytest.raises(ValueError, match="must not decrease"):
+            solver.solve(100.0)
+    for mass, d in zip((50.0, 200.0, 800.0), warm):
+        cold = flow_diffusion(view, [3, 5], source_mass=mass, tol=1e-10)
+        np.testing.assert_allclose(d.to_dense(n), cold.to_dense(n),
+                                   atol=1e-6 * cold.values.max())
+    assert warm[0].touched <= warm[1].touched <= warm[2].touched == warm[2].nodes.size
+    assert warm[0].rounds <= warm[1].rounds <= warm[2].rounds
     for arr in view.scratch()[:3]:
         assert not arr.any()
 
