@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any, Callable
 
-__all__ = ["require", "EXTRAS", "MissingDependencyError", "install_command"]
+__all__ = ["require", "EXTRAS", "MissingDependencyError", "install_command",
+           "lazy_exports"]
 
 #: extra -> the modules it brings (``pip install "graphbias[extra]"``)
 EXTRAS = {
@@ -48,3 +50,38 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
         raise MissingDependencyError(
             f"{feature} needs the optional dependency {module!r}, which is not "
             f"installed: {install_command(extra)}", name=module) from None
+
+
+def lazy_exports(package: str, exports: dict[str, str], module: str, extra: str
+                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` (PEP 562) for a package whose public names
+    need an optional dependency: the package imports without it, and a name is
+    imported from its submodule on first use, after :func:`require` checked
+    ``module``.
+
+    Parameters
+    ----------
+    package : str
+        The package's ``__name__``.
+    exports : dict of str to str
+        Public name -> the submodule (relative to ``package``) defining it.
+    module, extra : str
+        The optional dependency and the extra that installs it.
+
+    Returns
+    -------
+    tuple of callables
+        The package's ``__getattr__`` and ``__dir__``.
+    """
+    def __getattr__(name: str) -> Any:
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        require(module, extra, f"{package}.{name}")
+        value = getattr(importlib.import_module(exports[name], package), name)
+        setattr(importlib.import_module(package), name, value)  # next lookups skip this
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(exports)
+
+    return __getattr__, __dir__

@@ -32,6 +32,8 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 import numpy as np
 import scipy.sparse as sp
 
+from .._optional import require
+
 __all__ = ["MultiLabelStream", "read_arff", "write_arff", "typed_rows", "load_cal500",
            "load_yeast", "iter_stream", "find_cal500"]
 
@@ -461,7 +463,7 @@ def load_cal500(root: PathLike) -> MultiLabelStream:
 
 def load_yeast() -> MultiLabelStream:
     """Yeast (2,417 genes, 103 features, 14 labels), shipped inside River: offline."""
-    from river import datasets
+    datasets = require("river.datasets", "stream", "load_yeast")
 
     X, Y, fnames, lnames = [], [], None, None
     for x, y in datasets.Yeast():

@@ -24,19 +24,28 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import torch
 
+from .._optional import require
 from .graph import Graph, as_graph
 
 __all__ = ["SpatioTemporalData", "StandardScaler", "Split", "time_covariates",
-           "graph_from_distances", "graph_from_adjacency"]
+           "datetime_index", "graph_from_distances", "graph_from_adjacency"]
 
 GraphInput = Union[Graph, Sequence[Graph], Any, None]
+
+
+def datetime_index(timestamps: Any) -> Any:
+    """``timestamps`` as a ``pandas.DatetimeIndex`` (pandas is the ``forecast`` extra).
+
+    >>> datetime_index(["2024-01-01 00:05"]).minute.tolist()
+    [5]
+    """
+    return require("pandas", "forecast", "reading timestamps").DatetimeIndex(timestamps)
 
 
 def time_covariates(timestamps: Any) -> np.ndarray:
     r"""``T x 4`` covariates from a timestamp index: :math:`\sin, \cos` of the time of
     day (period one day) and of the day of week (period one week)."""
-    import pandas as pd
-    idx = pd.DatetimeIndex(timestamps)
+    idx = datetime_index(timestamps)
     day = (idx.hour * 3600 + idx.minute * 60 + idx.second).to_numpy() / 86400.0
     week = (idx.day_of_week.to_numpy() + day) / 7.0
     return np.stack([np.sin(2 * np.pi * day), np.cos(2 * np.pi * day),

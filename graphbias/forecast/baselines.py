@@ -20,10 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._validation import Integer, Real, check_scalar
-from ..data.temporal import SpatioTemporalData
+from ..data.temporal import SpatioTemporalData, datetime_index
 
 __all__ = ["LastValue", "HistoricalAverage", "VAR"]
 
@@ -118,7 +117,7 @@ class HistoricalAverage:
     def _slots(self, data: SpatioTemporalData) -> np.ndarray:
         if data.timestamps is None:
             return np.zeros(data.num_steps, np.int64)
-        idx = pd.DatetimeIndex(data.timestamps)
+        idx = datetime_index(data.timestamps)
         return (idx.hour * 60 + idx.minute).to_numpy().astype(np.int64)
 
     def fit(self, data: SpatioTemporalData, steps: tuple[int, int]) -> "HistoricalAverage":

@@ -18,7 +18,7 @@ from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, Random
                            deprecated_attribute, validate_params)
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph
-from ..data.temporal import SpatioTemporalData, Split, StandardScaler
+from ..data.temporal import SpatioTemporalData, Split, StandardScaler, datetime_index
 from ..nn.diffusion_conv import NORMALIZATIONS
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
 from .baselines import VAR, HistoricalAverage, LastValue
@@ -637,10 +637,9 @@ def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:
     """``d``'s timestamps continued ``pad`` steps at the last spacing (None without)."""
     if d.timestamps is None:
         return None
-    import pandas as pd
-    idx = pd.DatetimeIndex(d.timestamps)
-    step = idx[-1] - idx[-2] if len(idx) > 1 else pd.Timedelta(0)
-    return idx.append(pd.DatetimeIndex([idx[-1] + step * (i + 1) for i in range(pad)]))
+    idx = datetime_index(d.timestamps)
+    step = idx[-1] - idx[-2] if len(idx) > 1 else idx[-1] - idx[-1]
+    return idx.append(datetime_index([idx[-1] + step * (i + 1) for i in range(pad)]))
 
 
 def _check_no_target(y: Any) -> None:

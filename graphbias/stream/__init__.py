@@ -11,12 +11,16 @@
 - :mod:`.baselines`: River baselines (binary relevance of Hoeffding trees, classifier
   chains, thresholded iSOUP tree, kNN binary relevance) and an MLHAT-style
   multi-label Hoeffding tree with kNN label-powerset leaves.
-"""
-from .evaluate import cluster_structure, evaluate_stream, multilabel_metrics, recovery
-from .ihomer import AUTHORS_SETTINGS, IHOMER, authors_preset
-from .label_clustering import OnlineLabelClustering
-from .tree import MultiLabelHoeffdingTree
 
-__all__ = ["IHOMER", "AUTHORS_SETTINGS", "authors_preset", "OnlineLabelClustering",
-           "MultiLabelHoeffdingTree", "evaluate_stream", "multilabel_metrics",
-           "cluster_structure", "recovery"]
+River is an optional dependency (``pip install "graphbias[stream]"``): the package
+imports without it, and each name says what to install when first used.
+"""
+from .._optional import lazy_exports
+
+_EXPORTS = {"IHOMER": ".ihomer", "AUTHORS_SETTINGS": ".ihomer", "authors_preset": ".ihomer",
+            "OnlineLabelClustering": ".label_clustering",
+            "MultiLabelHoeffdingTree": ".tree", "evaluate_stream": ".evaluate",
+            "multilabel_metrics": ".evaluate", "cluster_structure": ".evaluate",
+            "recovery": ".evaluate"}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, "river", "stream")

@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..._optional import require
+
 PathLike = str | os.PathLike
 
 
-def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError:
-        raise ImportError("reading OGB and traffic CSV files needs pandas: "
-                          "pip install 'graphbias[ogb]'") from None
-    return pandas
+def _pandas(extra: str, feature: str) -> Any:
+    """pandas, or a :class:`~graphbias._optional.MissingDependencyError` naming
+    ``extra``."""
+    return require("pandas", extra, feature)

@@ -66,7 +66,7 @@ def _add_inverse_default(name: str, add_inverse_edge: Optional[bool]) -> bool:
 
 def _read_csv(path: Path, hint: str) -> np.ndarray:
     """A headerless gzip CSV as a 2-D array (``[0, 0]`` for an empty file)."""
-    pd = _pandas()
+    pd = _pandas("ogb", "reading OGB CSV files")
     if not path.is_file():
         raise FileNotFoundError(f"missing {path}: {hint}")
     try:
@@ -257,7 +257,7 @@ def load_ogb_node(root: PathLike, name: str, *, split: Optional[str] = None,
 def _write_csv(path: Path, values: np.ndarray | sp.csr_matrix) -> None:
     """Headerless gzip CSV, written (and densified) in row blocks; floats in their
     shortest exact form, NaN blank, a fixed gzip header time: equal data, equal bytes."""
-    pd = _pandas()
+    pd = _pandas("ogb", "reading OGB CSV files")
     rows = max(1, 2 ** 22 // max(1, values.shape[1]))
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
                                                 mtime=0) as gz, \

@@ -30,7 +30,7 @@ def _sensor_ids(path: Path) -> list[int]:
 
 
 def _read_numbers(path: Path, header: bool) -> np.ndarray:
-    pd = _pandas()
+    pd = _pandas("forecast", "reading traffic CSV files")
     try:
         table = pd.read_csv(path, header=0 if header else None)
         return table.to_numpy(dtype=np.float64)
@@ -77,7 +77,7 @@ def load_los_loop(root: PathLike) -> Any:
     """
     from ..temporal import SpatioTemporalData, graph_from_adjacency
 
-    pd = _pandas()
+    pd = _pandas("forecast", "reading traffic CSV files")
     folder = Path(root) / "traffic"
     files = {name: folder / f"los_{name}.csv" for name in ("speed", "adj")}
     for path in files.values():

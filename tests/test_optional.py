@@ -1,0 +1,105 @@
+"""Optional dependencies: every package imports without its extra, and using a
+capability that needs one says which extra to install."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from graphbias._optional import EXTRAS, MissingDependencyError, install_command, require
+
+# a fresh interpreter in which the listed top-level modules cannot be imported
+_BLOCK = """
+import importlib.abc, sys
+BLOCKED = {blocked!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+def _run_without(blocked: set[str], code: str) -> str:
+    script = _BLOCK.format(blocked=sorted(blocked)) + textwrap.dedent(code)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_require_names_the_extra():
+    with pytest.raises(MissingDependencyError, match=r'pip install "graphbias\[stream\]"'):
+        require("no_such_module_for_graphbias", "stream", "a feature")
+    with pytest.raises(ValueError, match="unknown extra 'nope'"):
+        install_command("nope")
+
+
+def test_require_lets_a_broken_dependency_fail_as_itself(tmp_path, monkeypatch):
+    """A module that is installed but fails to import its own dependency is not
+    reported as a missing extra."""
+    (tmp_path / "graphbias_broken_dep.py").write_text("import no_such_module_inside\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError) as err:
+        require("graphbias_broken_dep", "stream", "a feature")
+    assert not isinstance(err.value, MissingDependencyError)
+
+
+def test_every_package_imports_without_any_extra():
+    blocked = {m for modules in EXTRAS.values() for m in modules}
+    out = _run_without(blocked, """
+        import importlib, pkgutil, graphbias
+        for info in pkgutil.walk_packages(graphbias.__path__, "graphbias."):
+            if info.ispkg:
+                importlib.import_module(info.name)
+        print("ok")
+    """)
+    assert out.strip() == "ok"
+
+
+@pytest.mark.parametrize("code, extra", [
+    ("from graphbias.stream import IHOMER", "stream"),
+    ("import graphbias.stream as s; s.evaluate_stream", "stream"),
+    ("from graphbias.data.multilabel import load_yeast; load_yeast()", "stream"),
+    ("from graphbias.data.temporal import time_covariates; "
+     "time_covariates(['2024-01-01'])", "forecast"),
+    ("from graphbias.forecast import HistoricalAverage\n"
+     "import numpy as np\n"
+     "from graphbias.data.temporal import SpatioTemporalData\n"
+     "d = SpatioTemporalData(np.ones((6, 2)), timestamps=np.arange(6).astype("
+     "'datetime64[m]'))\n"
+     "HistoricalAverage().fit(d, (0, 4))", "forecast"),
+])
+def test_a_missing_extra_is_named(code, extra):
+    blocked = {m for modules in EXTRAS.values() for m in modules}
+    out = _run_without(blocked, f"""
+        from graphbias._optional import MissingDependencyError
+        try:
+{textwrap.indent(code, " " * 12)}
+        except MissingDependencyError as err:
+            print(err)
+    """)
+    assert f'pip install "graphbias[{extra}]"' in out, out
+
+
+def test_forecasting_without_timestamps_needs_no_pandas():
+    out = _run_without({"pandas"}, """
+        import numpy as np
+        from graphbias.data.temporal import SpatioTemporalData
+        from graphbias.forecast import HistoricalAverage
+        d = SpatioTemporalData(np.arange(12.0).reshape(6, 2))
+        print(HistoricalAverage().fit(d, (0, 4)).fallback_.ravel().tolist())
+    """)
+    assert out.strip() == "[3.0, 4.0]"
+
+
+def test_lazy_names_are_listed_and_cached():
+    import graphbias.stream as stream
+
+    assert "IHOMER" in dir(stream) and "IHOMER" in stream.__all__
+    assert stream.IHOMER is stream.__dict__["IHOMER"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        stream.nope  # noqa: B018
