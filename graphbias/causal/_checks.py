@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ..base import predict_graph, resolve_graph_input
 from ..data import Graph
 
 __all__ = ["check_effect_inputs", "check_covariates", "check_outcomes", "check_controls",
-           "neighbour_means", "NetworkEffectMixin"]
+           "NetworkEffectMixin", "EffectInferenceMixin"]
 
 
 def check_covariates(X: Any, n_features: Optional[int] = None) -> np.ndarray:
@@ -93,30 +92,22 @@ def _treatment_value(name: str, value: Any, n: int) -> np.ndarray:
     return np.broadcast_to(v, (n,))
 
 
-def neighbour_means(X: np.ndarray, graph: Graph) -> np.ndarray:
-    """Mean of each node's in-neighbours' rows of ``X`` (zeros for isolated nodes).
-
-    Examples
-    --------
-    >>> g = Graph(torch.tensor([[0, 2], [1, 1]]), 3)
-    >>> neighbour_means(np.array([[1.0], [5.0], [3.0]]), g).ravel().tolist()
-    [0.0, 2.0, 0.0]
-    """
-    from .. import ops
-
-    return ops.spmm(graph.to("cpu"), torch.from_numpy(X), "mean").numpy()
+def _effect_rows(X: Any, learner: Any) -> Any:
+    """``X``, or the covariates of ``fit`` when ``X`` is None."""
+    return learner._X_fit_ if X is None else X
 
 
 class NetworkEffectMixin:
     """EconML's effect interface for learners on a graph.
 
-    A learner implements ``_const_marginal_effect(X, g)`` (validated inputs), names
-    in ``_fitted_attribute`` the attribute its ``fit`` sets once the model is
-    complete, and sets ``n_features_in_`` and ``graph_`` in ``fit`` through
-    :meth:`_fit_inputs`.
-    Prediction without ``graph=`` reuses ``graph_`` when ``X`` has one row per node
-    of it and raises otherwise; ``graph="isolated"`` asks for graph-free
-    prediction explicitly.
+    A learner implements ``_const_marginal_effect(X, g)`` (validated inputs, one
+    value per node), names in ``_fitted_attribute`` the attribute its ``fit`` sets
+    once the model is complete, and calls :meth:`_fit_inputs` in ``fit`` (which sets
+    ``n_features_in_``, ``graph_`` and keeps a copy of ``X``). Prediction without
+    ``graph=`` reuses ``graph_`` when ``X`` has one row per node of it and raises
+    otherwise; ``graph="isolated"`` asks for graph-free prediction explicitly.
+    Shapes follow EconML's for a binary treatment and a one-dimensional outcome:
+    effects ``(n_nodes,)``, (constant) marginal effects ``(n_nodes, 1)``.
     """
 
     _fitted_attribute: str
@@ -127,6 +118,7 @@ class NetworkEffectMixin:
         Y, T, X, W, g = check_effect_inputs(Y, T, X, graph, W)
         self.n_features_in_ = X.shape[1]
         self.graph_ = None if graph is None else g
+        self._X_fit_ = X.copy()
         return Y, T, X, W, g
 
     def _predict_inputs(self, X: Any, graph: Any) -> tuple[np.ndarray, Graph]:
@@ -136,6 +128,10 @@ class NetworkEffectMixin:
 
     def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
         raise NotImplementedError  # pragma: no cover - every learner implements it
+
+    def _tau(self, X: Any, graph: Any) -> np.ndarray:
+        X, g = self._predict_inputs(X, graph)
+        return self._const_marginal_effect(X, g)
 
     def const_marginal_effect(self, X: Any, *, graph: Any = None) -> np.ndarray:
         r"""The effect :math:`\hat\tau(x_i, G)` of treating node ``i`` (``T`` from 0
@@ -152,10 +148,29 @@ class NetworkEffectMixin:
 
         Returns
         -------
-        ndarray of shape (n_nodes,)
+        ndarray of shape (n_nodes, 1)
+            One column: the one non-baseline treatment value (EconML's shape).
         """
-        X, g = self._predict_inputs(X, graph)
-        return self._const_marginal_effect(X, g)
+        return self._tau(X, graph)[:, None]
+
+    def marginal_effect(self, T: Any, X: Any, *, graph: Any = None) -> np.ndarray:
+        """The marginal effect at treatments ``T``: for a binary treatment the
+        constant marginal effect, whatever ``T`` (as EconML).
+
+        Parameters
+        ----------
+        T : {0, 1} or array-like of shape (n_nodes,)
+            Treatments at which to evaluate (checked to be 0/1).
+        X, graph
+            As in :meth:`const_marginal_effect`.
+
+        Returns
+        -------
+        ndarray of shape (n_nodes, 1)
+        """
+        tau = self.const_marginal_effect(X, graph=graph)
+        _treatment_value("T", T, tau.shape[0])
+        return tau
 
     def effect(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None) -> np.ndarray:
         r"""The effect of moving each node's treatment from ``T0`` to ``T1``,
@@ -174,11 +189,40 @@ class NetworkEffectMixin:
         -------
         ndarray of shape (n_nodes,)
         """
-        tau = self.const_marginal_effect(X, graph=graph)
+        tau = self._tau(X, graph)
         return _treatment_contrast(T0, T1, tau.shape[0]) * tau
 
-    def ate(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None) -> float:
+    def ate(self, X: Any = None, *, T0: Any = 0, T1: Any = 1, graph: Any = None) -> float:
         """The average of :meth:`effect` over the nodes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_nodes, n_features), optional
+            Covariates; default: those of ``fit`` (on the graph of ``fit``).
+        T0, T1, graph
+            As in :meth:`effect`.
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(self.effect(_effect_rows(X, self), T0=T0, T1=T1,
+                                          graph=graph)))
+
+
+class EffectInferenceMixin:
+    """EconML's interval and inference methods, from a learner's
+    ``_inference(X, g)`` (an :class:`~graphbias.causal._inference.EffectInference`
+    of the constant marginal effect); mixed in after :class:`NetworkEffectMixin`."""
+
+    def _effect_inference(self, X: Any, T0: Any, T1: Any, graph: Any) -> Any:
+        X, g = self._predict_inputs(_effect_rows(X, self), graph)
+        return self._inference(X, g).times(_treatment_contrast(T0, T1, X.shape[0]))
+
+    def effect_inference(self, X: Any, *, T0: Any = 0, T1: Any = 1,
+                         graph: Any = None) -> Any:
+        """Inference on :meth:`effect`: point estimates, standard errors, p-values
+        and intervals (``summary_frame()``), as EconML's ``effect_inference``.
 
         Parameters
         ----------
@@ -187,9 +231,126 @@ class NetworkEffectMixin:
 
         Returns
         -------
-        float
+        EffectInference
         """
-        return float(np.mean(self.effect(X, T0=T0, T1=T1, graph=graph)))
+        return self._effect_inference(X, T0, T1, graph)
+
+    def effect_interval(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None,
+                        alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """The ``1 - alpha`` interval of :meth:`effect` (see :meth:`effect_inference`).
+
+        Parameters
+        ----------
+        X, T0, T1, graph
+            As in :meth:`effect`.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_nodes,)
+        """
+        return self._effect_inference(X, T0, T1, graph).conf_int(alpha)
+
+    def const_marginal_effect_inference(self, X: Any, *, graph: Any = None) -> Any:
+        """Inference on :meth:`const_marginal_effect` (the effect of ``T`` from 0 to 1).
+
+        Parameters
+        ----------
+        X, graph
+            As in :meth:`const_marginal_effect`.
+
+        Returns
+        -------
+        EffectInference
+        """
+        return self._effect_inference(X, 0, 1, graph)
+
+    def const_marginal_effect_interval(self, X: Any, *, graph: Any = None,
+                                       alpha: float = 0.05
+                                       ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``1 - alpha`` interval of :meth:`const_marginal_effect`.
+
+        Parameters
+        ----------
+        X, graph
+            As in :meth:`const_marginal_effect`.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_nodes, 1)
+        """
+        lower, upper = self._effect_inference(X, 0, 1, graph).conf_int(alpha)
+        return lower[:, None], upper[:, None]
+
+    def marginal_effect_inference(self, T: Any, X: Any, *, graph: Any = None) -> Any:
+        """Inference on :meth:`marginal_effect` (``T`` checked to be 0/1).
+
+        Parameters
+        ----------
+        T, X, graph
+            As in :meth:`marginal_effect`.
+
+        Returns
+        -------
+        EffectInference
+        """
+        inference = self._effect_inference(X, 0, 1, graph)
+        _treatment_value("T", T, inference.point_estimate.shape[0])
+        return inference
+
+    def marginal_effect_interval(self, T: Any, X: Any, *, graph: Any = None,
+                                 alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """The ``1 - alpha`` interval of :meth:`marginal_effect`.
+
+        Parameters
+        ----------
+        T, X, graph
+            As in :meth:`marginal_effect`.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_nodes, 1)
+        """
+        lower, upper = self.marginal_effect_inference(T, X, graph=graph).conf_int(alpha)
+        return lower[:, None], upper[:, None]
+
+    def ate_inference(self, X: Any = None, *, T0: Any = 0, T1: Any = 1,
+                      graph: Any = None) -> Any:
+        """Inference on :meth:`ate` (``summary_frame()``, ``conf_int_mean()``,
+        ``pvalue()``), as EconML's ``ate_inference``.
+
+        Parameters
+        ----------
+        X, T0, T1, graph
+            As in :meth:`ate`.
+
+        Returns
+        -------
+        PopulationInference
+        """
+        return self._effect_inference(X, T0, T1, graph).population_summary()
+
+    def ate_interval(self, X: Any = None, *, T0: Any = 0, T1: Any = 1, graph: Any = None,
+                     alpha: float = 0.05) -> tuple[float, float]:
+        """The ``1 - alpha`` interval of :meth:`ate`.
+
+        Parameters
+        ----------
+        X, T0, T1, graph
+            As in :meth:`ate`.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : float
+        """
+        return self.ate_inference(X, T0=T0, T1=T1, graph=graph).conf_int_mean(alpha)
 
 
 def _treatment_contrast(T0: Any, T1: Any, n: int) -> np.ndarray:

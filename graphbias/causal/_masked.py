@@ -19,7 +19,7 @@ from ..data import Graph
 from ..nn import GNN
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
 
-__all__ = ["isolated", "without_edges_into", "mse_on", "bce_on", "rloss_on", "gcn",
+__all__ = ["isolated", "without_edges_into", "mse_on", "bce_on", "rloss_on", "node_gnn",
            "fit_masked", "float_tensor"]
 
 #: a loss of the model output ``[n, 1]``
@@ -116,25 +116,27 @@ def rloss_on(y_res: Tensor, t_res: Tensor, weight: Tensor) -> Loss:
     return loss
 
 
-def gcn(in_channels: int, hidden_channels: int, *, seed: int, device: Any = "cpu",
-        out_channels: int = 1) -> GNN:
-    """A two-layer GCN without dropout, initialised under ``seed`` (on the CPU, so
-    every device starts from the same weights) and moved to ``device``.
+def node_gnn(in_channels: int, hidden_channels: int, *, seed: int, device: Any = "cpu",
+             conv: str = "gcn", out_channels: int = 1) -> GNN:
+    """A two-layer GNN (``conv`` layers) without dropout, initialised under ``seed``
+    (on the CPU, so every device starts from the same weights) and moved to
+    ``device``.
 
     Examples
     --------
-    >>> net = gcn(4, 8, seed=0)
-    >>> torch.equal(net.layers[0].lin.weight, gcn(4, 8, seed=0).layers[0].lin.weight)
+    >>> net = node_gnn(4, 8, seed=0)
+    >>> torch.equal(net.layers[0].lin.weight, node_gnn(4, 8, seed=0).layers[0].lin.weight)
     True
     """
     with torch_seed(seed):
-        module = GNN(in_channels, hidden_channels, out_channels, 2, "gcn", 0.0)
+        module = GNN(in_channels, hidden_channels, out_channels, 2, conv, 0.0)
     return module.to(device)
 
 
 def fit_masked(module: torch.nn.Module, inputs: tuple, loss: Loss, *, max_epochs: int,
                lr: float, val_loss: Optional[Loss] = None,
-               weight_decay: float = WEIGHT_DECAY) -> TrainingResult:
+               weight_decay: float = WEIGHT_DECAY,
+               patience: Optional[int] = None) -> TrainingResult:
     """Trains ``module`` full-batch with Adam on ``loss(module(*inputs))`` through
     :func:`~graphbias.nn.training.fit_module`.
 
@@ -153,10 +155,12 @@ def fit_masked(module: torch.nn.Module, inputs: tuple, loss: Loss, *, max_epochs
         Adam's learning rate.
     val_loss : callable, optional
         Validation loss of the output: early stopping monitors it as ``"val_loss"``
-        (mode ``"min"``, no patience) and the weights of its least epoch are
-        restored.
+        (mode ``"min"``) and the weights of its least epoch are restored.
     weight_decay : float, default=5e-4
         Adam's L2 penalty.
+    patience : int, optional
+        With ``val_loss``: stop after that many epochs without a better one
+        (default: run every epoch).
 
     Returns
     -------
@@ -169,7 +173,7 @@ def fit_masked(module: torch.nn.Module, inputs: tuple, loss: Loss, *, max_epochs
     >>> import torch
     >>> g = Graph(torch.tensor([[0, 1], [1, 0]]), 2)
     >>> x, y = torch.eye(2), torch.tensor([1.0, -1.0])
-    >>> net = gcn(2, 8, seed=0)
+    >>> net = node_gnn(2, 8, seed=0)
     >>> mask = torch.tensor([True, True])
     >>> result = fit_masked(net, (x, g), mse_on(y, mask), max_epochs=5, lr=0.01,
     ...                     val_loss=mse_on(y, mask))
@@ -182,6 +186,6 @@ def fit_masked(module: torch.nn.Module, inputs: tuple, loss: Loss, *, max_epochs
         def validate() -> dict[str, float]:
             return {"val_loss": float(val_loss(module(*inputs)))}
 
-        stopping = EarlyStopping("val_loss", "min", patience=None)
+        stopping = EarlyStopping("val_loss", "min", patience=patience)
     return fit_module(module, opt, lambda _: loss(module(*inputs)), max_epochs=max_epochs,
                       validate=validate, stopping=stopping, desc=type(module).__name__)

@@ -1,5 +1,6 @@
-"""Baselines beside the Graph R-Learner: GNN T- and S-learners, and EconML's
-``NonParamDML`` / ``CausalForestDML`` on X alone or on X plus neighbour means."""
+r"""Baselines beside the Graph R-Learner: GNN T- and S-learners, and EconML's
+``LinearDML`` / ``CausalForestDML`` / ``NonParamDML`` on X alone, on X plus neighbour
+means, or on the propagated covariates :math:`[X, \hat A X, \dots, \hat A^k X]`."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,9 @@ from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, Random
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data import Graph
 from ..nn import GNN
-from ._checks import NetworkEffectMixin, neighbour_means
-from ._masked import fit_masked, float_tensor, gcn, mse_on
+from ._checks import NetworkEffectMixin, _treatment_contrast
+from ._features import neighbour_means, propagated
+from ._masked import fit_masked, float_tensor, mse_on, node_gnn
 
 __all__ = ["GNNTLearner", "GNNSLearner", "EconMLLearner"]
 
@@ -128,7 +130,8 @@ class GNNTLearner(_GNNMetaLearner):
                     p: Any, seed: int) -> None:
         models = []
         for t in (0, 1):
-            module = gcn(x.size(1), p.hidden_channels, seed=seed + t, device=self.device_)
+            module = node_gnn(x.size(1), p.hidden_channels, seed=seed + t,
+                              device=self.device_)
             mask = torch.from_numpy(T == t).to(self.device_)
             fit_masked(module, (x, g), mse_on(y, mask), max_epochs=p.max_epochs, lr=p.lr)
             models.append(module)
@@ -228,17 +231,27 @@ class GNNSLearner(_GNNMetaLearner):
 
 
 class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
-    """EconML's ``CausalForestDML`` or ``NonParamDML`` on X, or on X plus the mean of
-    each node's neighbours' X.
+    r"""EconML's ``CausalForestDML``, ``NonParamDML`` or ``LinearDML`` on X, on X plus
+    the mean of each node's neighbours' X, or on the propagated covariates
+    :math:`[X, \hat A X, \dots, \hat A^k X]` (:math:`\hat A` the GCN-normalised
+    adjacency with self-loops): what a user of EconML does with three lines of
+    feature engineering.
 
     Parameters
     ----------
-    kind : {"forest", "nonparam"}, default="forest"
+    kind : {"forest", "nonparam", "linear"}, default="forest"
         ``"forest"``: ``CausalForestDML``; ``"nonparam"``: ``NonParamDML`` with a
-        random-forest final stage. Nuisances are random forests (100 trees, at least
-        5 nodes per leaf).
+        random-forest final stage; ``"linear"``: ``LinearDML``.
     neighbours : bool, default=False
         Append the mean of each node's in-neighbours' covariates to ``X``.
+    hops : int, default=0
+        Append :math:`\hat A X, \dots, \hat A^k X` (``k = hops``) to ``X``; not
+        together with ``neighbours``.
+    nuisance : {"forest", "auto"}, default="forest"
+        ``"forest"``: random-forest nuisances (100 trees, at least 5 nodes per leaf);
+        ``"auto"``: EconML's default, the better of its linear (lasso / logistic
+        regression, regularised by cross-validation) and forest models by
+        cross-validation.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the forests and EconML's cross-fitting.
 
@@ -260,26 +273,52 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     >>> est = EconMLLearner("forest", neighbours=True, random_state=0)
     >>> est.fit(d.Y, d.T, X=d.X, graph=d.graph).effect(d.X).shape
     (200,)
+    >>> est = EconMLLearner("linear", hops=1, nuisance="auto", random_state=0)
+    >>> est.fit(d.Y, d.T, X=d.X, graph=d.graph).estimator_.coef_.shape   # on [X, A X]
+    (20,)
     """
 
     _fitted_attribute = "estimator_"
     _parameter_constraints = {
-        "kind": [Options("forest", "nonparam")],
+        "kind": [Options("forest", "nonparam", "linear")],
         "neighbours": [Boolean()],
+        "hops": [Integer(0)],
+        "nuisance": [Options("forest", "auto")],
         "random_state": [RandomState()],
     }
 
-    def __init__(self, kind: str = "forest", neighbours: bool = False,
-                 random_state: Any = None) -> None:
+    def __init__(self, kind: str = "forest", neighbours: bool = False, hops: int = 0,
+                 nuisance: str = "forest", random_state: Any = None) -> None:
         self.kind = kind
         self.neighbours = neighbours
+        self.hops = hops
+        self.nuisance = nuisance
         self.random_state = random_state
 
     def _features(self, X: np.ndarray, g: Graph) -> np.ndarray:
-        return np.hstack([X, neighbour_means(X, g)]) if self._neighbours_ else X
+        if self._neighbours_:
+            return np.hstack([X, neighbour_means(X, g)])
+        return propagated(X, g, self._hops_) if self._hops_ else X
+
+    def _estimator(self, p: Any, seed: int) -> Any:
+        from econml.dml import CausalForestDML, LinearDML, NonParamDML
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+        forest = dict(n_estimators=100, min_samples_leaf=5, random_state=seed)
+        models: dict[str, Any] = {"model_y": "auto", "model_t": "auto"}
+        if p.nuisance == "forest":
+            models = {"model_y": RandomForestRegressor(**forest),
+                      "model_t": RandomForestClassifier(**forest)}
+        if p.kind == "forest":
+            return CausalForestDML(**models, discrete_treatment=True, random_state=seed)
+        if p.kind == "linear":
+            return LinearDML(**models, discrete_treatment=True, random_state=seed)
+        return NonParamDML(**models, model_final=RandomForestRegressor(**forest),
+                           discrete_treatment=True, random_state=seed)
 
     def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None) -> "EconMLLearner":
-        """Fits the EconML model on ``X`` (plus neighbour means).
+        """Fits the EconML model on ``X`` (plus neighbour means or propagated
+        covariates).
 
         Parameters
         ----------
@@ -296,26 +335,41 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         -------
         self
         """
-        from econml.dml import CausalForestDML, NonParamDML
-        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-
         p = self._begin_fit()
+        if p.neighbours and p.hops:
+            raise ValueError("EconMLLearner: give neighbours=True or hops > 0, not both "
+                             "(neighbour means and propagated covariates)")
         Y, T, X, _, g = self._fit_inputs(Y, T, X, graph)
-        self._neighbours_ = p.neighbours
-        seed = seed_from(p.random_state)
-        forest = dict(n_estimators=100, min_samples_leaf=5, random_state=seed)
-        if p.kind == "forest":
-            est = CausalForestDML(model_y=RandomForestRegressor(**forest),
-                                  model_t=RandomForestClassifier(**forest),
-                                  discrete_treatment=True, random_state=seed)
-        else:
-            est = NonParamDML(model_y=RandomForestRegressor(**forest),
-                              model_t=RandomForestClassifier(**forest),
-                              model_final=RandomForestRegressor(**forest),
-                              discrete_treatment=True, random_state=seed)
+        self._neighbours_, self._hops_ = p.neighbours, p.hops
+        est = self._estimator(p, seed_from(p.random_state))
         self.estimator_ = est.fit(Y, T, X=self._features(X, g))
         self.ate_ = self.ate(X, graph=g)
         return self
 
     def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
         return np.asarray(self.estimator_.effect(self._features(X, g))).reshape(-1)
+
+    def effect_interval(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None,
+                        alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """EconML's own ``1 - alpha`` interval of :meth:`effect`.
+
+        Parameters
+        ----------
+        X, T0, T1, graph
+            As in :meth:`effect`.
+        alpha : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_nodes,)
+        """
+        from .._validation import check_scalar
+
+        alpha = check_scalar("alpha", alpha, Real(0, 1, closed="neither"))
+        X, g = self._predict_inputs(X, graph)
+        contrast = _treatment_contrast(T0, T1, X.shape[0])
+        lower, upper = (np.asarray(b).reshape(-1) for b in
+                        self.estimator_.effect_interval(self._features(X, g), alpha=alpha))
+        return (np.where(contrast >= 0, contrast * lower, contrast * upper),
+                np.where(contrast >= 0, contrast * upper, contrast * lower))

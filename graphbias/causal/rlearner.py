@@ -6,21 +6,48 @@ With cross-fitted :math:`\hat m(x, G) \approx E[Y \mid X, G]` and
 
 .. math:: \hat\tau = \arg\min_\tau \frac1n \sum_i \big(\tilde Y_i - \tilde T_i\,\tau(x_i, G)\big)^2 .
 
-Final stages: ``"gnn"`` (the Graph R-Learner: a simplified graph convolution,
-:math:`\tau(x, G) = [1, X, \hat A X, \dots, \hat A^K X]_i\,\beta` with :math:`\hat A`
-the GCN-normalised adjacency, fitted in closed form on the R-loss, as SGC of Wu et al.
-2019), ``"gcn"`` (a nonlinear 2-layer GCN trained on the R-loss by gradient, the epoch
-of least R-loss on 10% held-out nodes kept), ``"linear"`` (:math:`\tau = [1, x]\beta`,
-the intercept multiplied by :math:`\tilde T`, as EconML's DML), ``"forest"`` (a random
-forest on the pseudo-outcome :math:`\tilde Y / \tilde T` weighted by :math:`\tilde T^2`,
-as EconML's NonParamDML) and ``"linear_free_intercept"``, an ablation only: it
-regresses :math:`\tilde Y` on :math:`[1, \tilde T x]` with a free intercept, so
-:math:`\tau = x\beta` has no constant term and cannot represent a constant effect.
+Nuisances (``nuisance``): ``"linear"`` (ridge / logistic regression, regularised by
+cross-validation, on the propagated covariates :math:`[X, \hat A X, \dots, \hat A^K X,
+W]`), ``"gnn"`` (two-layer GNNs on the graph), ``"mlp"`` (the same networks without
+edges), ``"sklearn"`` (``model_y`` / ``model_t``) and ``"auto"``, the default: for
+the outcome and the propensity separately, whichever of ``"linear"`` and ``"gnn"`` has
+the smaller out-of-fold loss (squared error, log-loss).
+
+Final stages (``final``), with :math:`F = [X, \hat A X, \dots, \hat A^K X]` and
+:math:`\hat A` the GCN-normalised adjacency (self-loops added):
+
+- ``"sgc"``: a simplified graph convolution :math:`\tau = [1, F]\beta` (SGC, Wu et
+  al. 2019) fitted in closed form on the R-loss with a ridge penalty chosen by
+  cross-validated R-loss.
+- ``"single_index"``: :math:`[1, F]\beta` plus a penalised cubic spline of the SGC's
+  index :math:`F\hat\beta`, for effects :math:`g(F v)` with :math:`g` smooth
+  (nonlinear in the graph).
+- ``"quadratic"``: :math:`[1, F]\beta` plus penalised pairwise products of the own
+  and one-hop covariates, for interactions.
+- ``"auto"``, the default: the R-score (Nie and Wager 2021) chooses among the
+  closed-form stages: the ridge stages on :math:`[1, X]`, :math:`[1, X, \hat A X]`, ...
+  up to ``hops``, the single-index stage on each graph-aware one and the quadratic
+  stage, each with its penalties chosen by the R-loss on ``cv`` held-out folds of
+  nodes; of the candidates within half a standard error (of the paired per-node
+  difference) of the least held-out R-loss, the simplest is kept.
+- ``"gnn"``: the SGC without penalty, by least squares (the stage this learner used
+  before the penalised ones; a linear model of propagated covariates, not a neural
+  network).
+- ``"gcn"``: a nonlinear 2-layer GCN trained on the R-loss by gradient (with
+  ``final_validation_fraction``, the epoch of least R-loss on held-out nodes is
+  kept).
+- ``"linear"``: :math:`\tau = [1, x]\beta` by least squares, the intercept multiplied
+  by :math:`\tilde T`, as EconML's ``LinearDML``.
+- ``"forest"``: a random forest on the pseudo-outcome :math:`\tilde Y / \tilde T`
+  weighted by :math:`\tilde T^2`, as EconML's ``NonParamDML``.
+- ``"linear_free_intercept"``, an ablation only: it regresses :math:`\tilde Y` on
+  :math:`[1, \tilde T x]` with a free intercept, so :math:`\tau = x\beta` has no
+  constant term and cannot represent a constant effect.
 
 Folds are graph-aware: a fold's nodes never enter its nuisance losses. Message
-passing still reads their *features* (``fold_isolation="loss"``, the default);
-``fold_isolation="edges"`` also removes every edge touching the held-out nodes while
-the fold's nuisances train, so nothing of them enters.
+passing and propagation still read their *covariates* (``fold_isolation="loss"``, the
+default); ``fold_isolation="edges"`` also removes every edge touching the held-out
+nodes while the fold's nuisances train, so nothing of them enters.
 """
 from __future__ import annotations
 
@@ -30,7 +57,7 @@ from typing import Any, Optional
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
@@ -39,15 +66,34 @@ from .._validation import (DEPRECATED, Constraint, Device, Integer, Options, Ran
                            Real, check_scalar, deprecated_attribute, validate_params)
 from ..base import EstimatorMixin, predict_graph, seed_from
 from ..data import Graph
-from ._checks import NetworkEffectMixin, check_controls, check_outcomes, \
-    _treatment_contrast
-from ._masked import bce_on, fit_masked, float_tensor, gcn, isolated, mse_on, rloss_on, \
-    without_edges_into
+from ._checks import EffectInferenceMixin, NetworkEffectMixin, check_controls, \
+    check_outcomes
+from ._features import propagated
+from ._final import (RATIOS, Candidate, IndexBasis, LinearBasis, QuadraticBasis,
+                     RidgeStage, fit_ridge_stage, node_folds, parsimonious,
+                     score_candidate)
+from ._inference import EffectInference
+from ._masked import fit_masked, float_tensor, node_gnn, rloss_on
+from ._nuisance import NuisanceData, fit_fold, outcome_loss, predict_model, \
+    propensity_loss
 
 __all__ = ["GraphRLearner", "FINAL_STAGES", "NUISANCES", "propagated"]
 
-FINAL_STAGES = ("gnn", "gcn", "linear", "forest", "linear_free_intercept")
-NUISANCES = ("gnn", "mlp", "sklearn")
+FINAL_STAGES = ("auto", "sgc", "single_index", "quadratic", "gnn", "gcn", "linear",
+                "forest", "linear_free_intercept")
+NUISANCES = ("auto", "linear", "gnn", "mlp", "sklearn")
+INFERENCE = ("auto", "bootstrap")
+
+#: the nuisance kinds each ``nuisance`` setting fits and chooses from
+_NUISANCE_KINDS = {"auto": ("linear", "gnn"), "linear": ("linear",), "gnn": ("gnn",),
+                   "mlp": ("mlp",), "sklearn": ("sklearn",)}
+#: the closed-form final stages (penalised, chosen by cross-validated R-loss)
+_RIDGE_STAGES = ("auto", "sgc", "single_index", "quadratic")
+#: a candidate is kept over a better-scoring, more complex one within this many
+#: standard errors of the paired difference of held-out R-losses
+_TOLERANCE = 0.5
+#: the quadratic stage multiplies at most this many own and one-hop columns
+_MAX_PRODUCT_COLUMNS = 24
 
 
 class _HasMethods(Constraint):
@@ -67,41 +113,21 @@ def _ones(X: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((X.shape[0], 1)), X])
 
 
-def propagated(X: np.ndarray, graph: Graph, hops: int) -> np.ndarray:
-    r"""The features of the SGC final stage, :math:`[X, \hat A X, \dots,
-    \hat A^{K} X]` with :math:`\hat A` the GCN-normalised adjacency (self-loops
-    added) and :math:`K` = ``hops``.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_nodes, n_features)
-        Node features (float64).
-    graph : Graph
-        The graph, one node per row of ``X``.
-    hops : int
-        Propagation steps :math:`K`.
-
-    Returns
-    -------
-    ndarray of shape (n_nodes, (hops + 1) * n_features)
-
-    Examples
-    --------
-    >>> g = Graph(torch.tensor([[0, 1], [1, 0]]), 2)
-    >>> propagated(np.array([[1.0], [3.0]]), g, 1).round(6).tolist()
-    [[1.0, 2.0], [3.0, 2.0]]
-    """
-    from .. import ops
-    from ..data.transforms import gcn_norm
-
-    a = gcn_norm(graph.to("cpu"), dtype=torch.float64)
-    parts = [torch.from_numpy(X)]
-    for _ in range(hops):
-        parts.append(ops.spmm(a, parts[-1]))
-    return torch.cat(parts, 1).numpy()
+def _hop_columns(n_features: int, hops: int) -> np.ndarray:
+    """The columns of :func:`propagated` up to ``hops`` hops."""
+    return np.arange((hops + 1) * n_features)
 
 
-class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
+def _product_columns(n_features: int) -> np.ndarray:
+    """The own and one-hop columns the quadratic stage multiplies (the own ones
+    alone when both together would be too many)."""
+    both = _hop_columns(n_features, 1)
+    return both if both.size <= _MAX_PRODUCT_COLUMNS else both[:min(n_features,
+                                                                    _MAX_PRODUCT_COLUMNS)]
+
+
+class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
+                    BaseEstimator):
     r"""Heterogeneous treatment effects on a network: EconML's R-learner with graph
     nuisances and a graph final stage.
 
@@ -114,62 +140,99 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     .. math:: \hat\tau = \arg\min_\tau \frac1n \sum_i \big(Y_i - \hat m_i -
               (T_i - \hat e_i)\,\tau(x_i, G)\big)^2 .
 
-    See the module docstring for the final stages. Prediction without ``graph=``
-    reuses the graph of ``fit`` when ``X`` has one row per node of it and raises
-    otherwise; ``graph="isolated"`` treats every row as an isolated node on purpose.
+    See the module docstring for the nuisances and final stages; by default both
+    are chosen by cross-validated loss (the final stage by the R-score). Prediction
+    without ``graph=`` reuses the graph of ``fit`` when ``X`` has one row per node of
+    it and raises otherwise; ``graph="isolated"`` treats every row as an isolated
+    node on purpose. :meth:`paper_preset` gives the configuration of "The
+    Final-Stage Bottleneck" (2025).
 
     Parameters
     ----------
-    nuisance : {"gnn", "mlp", "sklearn"}, default="gnn"
-        ``"gnn"``: GCN nuisances on the graph; ``"mlp"``: the same network on a graph
-        without edges (graph-blind); ``"sklearn"``: ``model_y`` and ``model_t`` on
-        ``[X, W]``.
-    final : {"gnn", "gcn", "linear", "forest", "linear_free_intercept"}, default="gnn"
+    nuisance : {"auto", "linear", "gnn", "mlp", "sklearn"}, default="auto"
+        The nuisance models (see the module docstring).
+    final : {"auto", "sgc", "single_index", "quadratic", "gnn", "gcn", "linear", \
+"forest", "linear_free_intercept"}, default="auto"
         The final stage (see the module docstring).
     model_y : regressor or None, default=None
-        Outcome model for ``nuisance="sklearn"`` (cloned per fold).
+        Outcome model for ``nuisance="sklearn"`` (cloned per fold); refused with any
+        other nuisance.
     model_t : classifier or None, default=None
-        Propensity model with ``predict_proba`` for ``nuisance="sklearn"``.
+        Propensity model with ``predict_proba`` for ``nuisance="sklearn"``; refused
+        with any other nuisance.
     n_folds : int, default=3
         Cross-fitting folds, at least 2.
     fold_isolation : {"loss", "edges"}, default="loss"
         ``"edges"`` also removes the held-out nodes' edges while a fold's nuisances
         train.
+    conv : {"sage", "gcn"}, default="sage"
+        The layers of the nuisance GNNs: GraphSAGE (a node's own covariates and its
+        neighbours' mean, separately weighted) or GCN (a degree-normalised average
+        over the node and its neighbours).
     hidden_channels : int, default=32
-        Hidden width of every GCN (nuisances and the ``"gcn"`` final stage).
+        Hidden width of every GNN (nuisances and the ``"gcn"`` final stage).
     max_epochs : int, default=200
-        Full-batch Adam epochs of each nuisance GCN.
+        Full-batch Adam epochs of each nuisance GNN.
     final_max_epochs : int, default=300
-        Epochs of the ``"gcn"`` final stage; the epoch of least R-loss on 10%
-        held-out nodes is kept.
+        Epochs of the ``"gcn"`` final stage.
     lr : float, default=0.01
         Adam's learning rate.
+    weight_decay : float, default=5e-4
+        Adam's L2 penalty of every GNN.
+    validation_fraction : float, default=0.1
+        Part of each fold's training nodes held out to early-stop its nuisance GNNs
+        (the epoch of least held-out loss kept), in ``[0, 1)``; 0: every epoch
+        trains and the last is kept.
+    final_validation_fraction : float, default=0.1
+        The same for the ``"gcn"`` final stage (held-out R-loss), in ``[0, 1)``.
+    patience : int or None, default=20
+        Early stopping: stop after that many epochs without a better held-out loss
+        (``None``: run every epoch, keep the best).
     overlap : {"trim", "raise"}, default="trim"
         Nodes with propensities outside ``[clip, 1 - clip]``: ``"trim"`` leaves them
         out of the final stage with a warning, ``"raise"`` refuses the data.
     clip : float, default=0.01
-        The overlap bound, in ``[0, 0.5)``.
-    n_bootstrap : int, default=20
-        Final-stage refits on resampled nodes for :meth:`effect_interval`, at least 2.
+        The overlap bound, in ``[0, 0.5)`` (0: no node is left out).
+    n_bootstrap : int, default=100
+        Final-stage refits on resampled nodes for the intervals and inference, at
+        least 2.
     hops : int, default=2
-        Propagation steps :math:`K` of the ``"gnn"`` final stage.
+        Propagation steps :math:`K` of the linear nuisances and the SGC-based final
+        stages, at least 1.
+    cv : int, default=5
+        Folds of the cross-validated R-loss that chooses the closed-form final
+        stages' penalties and the ``"auto"`` stage, at least 2.
     random_state : int, RandomState, Generator or None, default=None
         Seeds folds, networks and the bootstrap.
     device : str or torch.device, default="cpu"
-        Where the GCNs train and predict (``"cpu"``, ``"cuda"``, ``"cuda:1"`` or
+        Where the GNNs train and predict (``"cpu"``, ``"cuda"``, ``"cuda:1"`` or
         ``"auto"``); the closed-form and forest stages run on the CPU.
     hidden, epochs, final_epochs : deprecated
         Old names of ``hidden_channels``, ``max_epochs`` and ``final_max_epochs``.
 
     Attributes
     ----------
-    model_final_ : ndarray, RandomForestRegressor or GNN
-        The fitted final stage (EconML's name): the coefficients :math:`\beta` for
-        ``"gnn"``, ``"linear"`` and ``"linear_free_intercept"``, the forest for
-        ``"forest"``, the GCN for ``"gcn"``. ``stage_`` is its deprecated alias.
+    model_final_ : RidgeStage, ndarray, RandomForestRegressor or GNN
+        The fitted final stage (EconML's name): a :class:`RidgeStage` (basis,
+        coefficients, chosen penalty) for the closed-form stages, the coefficients
+        :math:`\beta` for ``"gnn"``, ``"linear"`` and ``"linear_free_intercept"``,
+        the forest for ``"forest"``, the GCN for ``"gcn"``. ``stage_`` is its
+        deprecated alias.
+    final_scores_ : dict
+        Held-out R-loss of every closed-form candidate the final stage was chosen
+        from, at its best penalties (empty for the other stages).
+    final_selected_ : str
+        The name of the chosen closed-form stage (``"sgc0"``: ridge on :math:`[1,
+        X]`, ``"sgck"``: on :math:`[1, X, \dots, \hat A^k X]`, ``"single_index_k"``,
+        ``"quadratic"``), or ``final`` itself for the other stages.
     nuisance_models_ : list of tuple
-        ``(model_y, model_t)`` of each fold (GCNs outputting the outcome and the
-        propensity logit, or the fitted scikit-learn models).
+        ``(model_y, model_t)`` of each fold (GNNs outputting the outcome and the
+        propensity logit, or fitted scikit-learn models).
+    nuisance_selected_ : dict
+        The kind of the outcome (``"y"``) and propensity (``"t"``) models.
+    nuisance_scores_ : dict
+        Out-of-fold loss of every kind tried: ``{"y": {kind: mse}, "t": {kind:
+        log-loss}}``.
     models_y, models_t : list of list
         The same models as EconML lists them: ``[[model of fold 0, ...]]``.
     residuals_ : tuple of ndarray
@@ -180,26 +243,31 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         ``min`` and ``max`` of the estimated propensities, ``n_outside``, ``clip``.
     ate_ : float
         The average effect over the kept nodes of the training data.
+    inference_ : str or None
+        ``"bootstrap"`` (the intervals of :meth:`effect_interval` and the inference
+        results), or ``None`` when ``fit`` was called with ``inference=None``.
     graph_ : Graph or None
         The graph of ``fit`` (reused by prediction without ``graph=``).
     n_features_in_ : int
         Number of covariates (columns of ``X``).
     device_ : torch.device
-        Where the GCNs live.
+        Where the GNNs live.
 
     Examples
     --------
     >>> from graphbias.data.synthetic.network_causal import network_causal
     >>> d = network_causal("ba", 300, effect="constant", treatment_strength=0.5, seed=0)
-    >>> est = GraphRLearner(final="linear", max_epochs=60, random_state=0)
+    >>> est = GraphRLearner(nuisance="linear", random_state=0)
     >>> est = est.fit(d.Y, d.T, X=d.X, graph=d.graph)
     >>> 1.0 < est.ate_ < 3.0                   # the true effect is 2
     True
     >>> est.effect(d.X).shape                  # the graph of fit is reused
     (300,)
-    >>> lower, upper = est.ate_interval(d.X)
-    >>> bool(lower <= est.ate(d.X) <= upper)
+    >>> lower, upper = est.ate_interval()      # over the nodes of fit
+    >>> bool(lower <= est.ate() <= upper)
     True
+    >>> est.effect_inference(d.X).summary_frame().columns.tolist()[:2]
+    ['point_estimate', 'stderr']
     """
 
     _parameter_constraints = {
@@ -209,14 +277,20 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         "model_t": [_HasMethods("fit", "predict_proba"), None],
         "n_folds": [Integer(2)],
         "fold_isolation": [Options("loss", "edges")],
+        "conv": [Options("sage", "gcn")],
         "hidden_channels": [Integer(1)],
         "max_epochs": [Integer(1)],
         "final_max_epochs": [Integer(1)],
         "lr": [Real(0, None, closed="neither")],
+        "weight_decay": [Real(0)],
+        "validation_fraction": [Real(0, 1, closed="left")],
+        "final_validation_fraction": [Real(0, 1, closed="left")],
+        "patience": [Integer(1), None],
         "overlap": [Options("trim", "raise")],
         "clip": [Real(0, 0.5, closed="left")],
         "n_bootstrap": [Integer(2)],
         "hops": [Integer(1)],
+        "cv": [Integer(2)],
         "random_state": [RandomState()],
         "device": [Device()],
     }
@@ -226,32 +300,77 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
     _fitted_attribute = "model_final_"
     stage_ = deprecated_attribute("stage_", "model_final_")
 
-    def __init__(self, nuisance: str = "gnn", final: str = "gnn", model_y: Any = None,
+    def __init__(self, nuisance: str = "auto", final: str = "auto", model_y: Any = None,
                  model_t: Any = None, n_folds: int = 3, fold_isolation: str = "loss",
-                 hidden_channels: int = 32, max_epochs: int = 200,
-                 final_max_epochs: int = 300, lr: float = 0.01, overlap: str = "trim",
-                 clip: float = 0.01, n_bootstrap: int = 20, hops: int = 2,
-                 random_state: Any = None, device: Any = "cpu", hidden: Any = DEPRECATED,
-                 epochs: Any = DEPRECATED, final_epochs: Any = DEPRECATED) -> None:
+                 conv: str = "sage", hidden_channels: int = 32, max_epochs: int = 200,
+                 final_max_epochs: int = 300, lr: float = 0.01,
+                 weight_decay: float = 5e-4, validation_fraction: float = 0.1,
+                 final_validation_fraction: float = 0.1, patience: Optional[int] = 20,
+                 overlap: str = "trim", clip: float = 0.01, n_bootstrap: int = 100,
+                 hops: int = 2, cv: int = 5, random_state: Any = None, device: Any = "cpu",
+                 hidden: Any = DEPRECATED, epochs: Any = DEPRECATED,
+                 final_epochs: Any = DEPRECATED) -> None:
         self.nuisance = nuisance
         self.final = final
         self.model_y = model_y
         self.model_t = model_t
         self.n_folds = n_folds
         self.fold_isolation = fold_isolation
+        self.conv = conv
         self.hidden_channels = hidden_channels
         self.max_epochs = max_epochs
         self.final_max_epochs = final_max_epochs
         self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.final_validation_fraction = final_validation_fraction
+        self.patience = patience
         self.overlap = overlap
         self.clip = clip
         self.n_bootstrap = n_bootstrap
         self.hops = hops
+        self.cv = cv
         self.random_state = random_state
         self.device = device
         self.hidden = hidden
         self.epochs = epochs
         self.final_epochs = final_epochs
+
+    @classmethod
+    def paper_preset(cls, **params: Any) -> "GraphRLearner":
+        """The Graph R-Learner of "The Final-Stage Bottleneck" (2025) as the authors'
+        code runs it: two-layer GCN nuisances (hidden width 32) trained 150 full-batch
+        Adam epochs at learning rate 1e-3 without weight decay or early stopping, 2
+        cross-fitting folds, no propensity trimming, and a two-layer GCN final stage
+        trained 200 epochs on the R-loss of every node (no held-out epoch choice).
+
+        The paper's graph-blind baseline is ``paper_preset(nuisance="mlp")`` (its MLP
+        has two hidden layers, this one one), and its linear final stage is
+        ``final="linear_free_intercept"`` (a free-intercept least-squares fit; the
+        paper's uses a ridge penalty of 0.1).
+
+        Parameters
+        ----------
+        **params
+            Parameters to change from the preset (``random_state``, ``device``,
+            ``nuisance``, ``final``, ...).
+
+        Returns
+        -------
+        GraphRLearner
+            Unfitted.
+
+        Examples
+        --------
+        >>> est = GraphRLearner.paper_preset(random_state=0)
+        >>> est.final, est.n_folds, est.max_epochs, est.lr, est.clip
+        ('gcn', 2, 150, 0.001, 0.0)
+        """
+        preset = dict(nuisance="gnn", final="gcn", conv="gcn", n_folds=2,
+                      hidden_channels=32, max_epochs=150, final_max_epochs=200, lr=1e-3,
+                      weight_decay=0.0, validation_fraction=0.0,
+                      final_validation_fraction=0.0, clip=0.0)
+        return cls(**{**preset, **params})
 
     @property
     def models_y(self) -> list[list[Any]]:
@@ -267,45 +386,112 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         return [[mt for _, mt in self.nuisance_models_]]
 
     # ------------------------------------------------------------ nuisances
-    def _nuisance_graph(self, g: Graph) -> Graph:
-        return isolated(g) if self._fit_params_.nuisance == "mlp" else g
-
-    def _fit_fold(self, xn: np.ndarray, Y: np.ndarray, T: np.ndarray, g: Graph,
-                  train: np.ndarray, seed: int) -> tuple[Any, Any]:
-        p = self._fit_params_
+    def _check_nuisance_models(self, p: SimpleNamespace) -> None:
         if p.nuisance == "sklearn":
-            my = clone(p.model_y).fit(xn[train], Y[train])
-            mt = clone(p.model_t).fit(xn[train], T[train])
-            return my, mt
-        dev = self.device_
-        x, mask = float_tensor(xn, dev), torch.from_numpy(train).to(dev)
-        graph = self._nuisance_graph(g.to(dev))
-        if p.fold_isolation == "edges":
-            graph = without_edges_into(graph, ~mask)
-        models = []
-        for k, loss in enumerate((mse_on(float_tensor(Y, dev), mask),
-                                  bce_on(float_tensor(T, dev), mask))):
-            module = gcn(xn.shape[1], p.hidden_channels, seed=seed + k, device=dev)
-            fit_masked(module, (x, graph), loss, max_epochs=p.max_epochs, lr=p.lr)
-            models.append(module)
-        return models[0], models[1]
+            if p.model_y is None or p.model_t is None:
+                raise ValueError("nuisance='sklearn' needs model_y (regressor) and "
+                                 "model_t (classifier with predict_proba)")
+            return
+        given = [n for n in ("model_y", "model_t") if getattr(p, n) is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)} given, but nuisance={p.nuisance!r} "
+                             "does not use them: pass nuisance='sklearn' to fit the "
+                             "nuisances with them")
 
-    def _predict_nuisance(self, models: tuple[Any, Any], xn: np.ndarray,
-                          g: Graph) -> tuple[np.ndarray, np.ndarray]:
-        my, mt = models
-        if self._fit_params_.nuisance == "sklearn":
-            return my.predict(xn), mt.predict_proba(xn)[:, 1]
-        x = float_tensor(xn, self.device_)
-        graph = self._nuisance_graph(g.to(self.device_))
-        with torch.no_grad():
-            return (my(x, graph)[:, 0].cpu().double().numpy(),
-                    torch.sigmoid(mt(x, graph)[:, 0]).cpu().double().numpy())
+    def _crossfit(self, data: NuisanceData, Y: np.ndarray, T: np.ndarray,
+                  p: SimpleNamespace, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Out-of-fold :math:`\\hat m` and :math:`\\hat e`; sets the nuisance
+        attributes."""
+        n = Y.shape[0]
+        kinds = _NUISANCE_KINDS[p.nuisance]
+        oof = {kind: (np.empty(n), np.empty(n)) for kind in kinds}
+        fitted: dict[str, list[tuple[Any, Any]]] = {kind: [] for kind in kinds}
+        folds = KFold(p.n_folds, shuffle=True, random_state=seed % (2**31))
+        for k, (train_idx, test_idx) in enumerate(folds.split(Y)):
+            train = np.zeros(n, dtype=bool)
+            train[train_idx] = True
+            for kind in kinds:
+                models = fit_fold(kind, p, data, Y, T, train, seed + 2 * k, self.device_)
+                for j, model in enumerate(models):
+                    oof[kind][j][test_idx] = predict_model(
+                        kind, p, model, data, self.device_, propensity=j == 1)[test_idx]
+                fitted[kind].append(models)
+        self.nuisance_scores_ = {
+            "y": {kind: outcome_loss(Y, oof[kind][0]) for kind in kinds},
+            "t": {kind: propensity_loss(T, oof[kind][1]) for kind in kinds}}
+        kind_y, kind_t = (min(kinds, key=self.nuisance_scores_[key].__getitem__)
+                          for key in ("y", "t"))
+        self.nuisance_selected_ = {"y": kind_y, "t": kind_t}
+        self.nuisance_models_ = [(my, mt) for (my, _), (_, mt) in
+                                 zip(fitted[kind_y], fitted[kind_t])]
+        return oof[kind_y][0], oof[kind_t][1]
+
+    def _predict_nuisances(self, data: NuisanceData) -> tuple[np.ndarray, np.ndarray]:
+        """:math:`\\hat m` and :math:`\\hat e` averaged over the fold models."""
+        p, kinds = self._fit_params_, self.nuisance_selected_
+        m = np.mean([predict_model(kinds["y"], p, my, data, self.device_, propensity=False)
+                     for my, _ in self.nuisance_models_], axis=0)
+        e = np.mean([predict_model(kinds["t"], p, mt, data, self.device_, propensity=True)
+                     for _, mt in self.nuisance_models_], axis=0)
+        return m, e
 
     # ------------------------------------------------------------ final stage
+    def _candidates(self, n_features: int, p: SimpleNamespace) -> list[Candidate]:
+        """The closed-form final stages ``final`` chooses from (single-index stages
+        are added by :meth:`_select_stage`, on the linear ones)."""
+        if p.final == "auto":
+            return [Candidate(f"sgc{k}", LinearBasis(_hop_columns(n_features, k)))
+                    for k in range(p.hops + 1)]
+        return [Candidate("sgc", LinearBasis(_hop_columns(n_features, p.hops)))]
+
+    def _nonlinear(self, linear: list[tuple[Candidate, Any]], n_features: int,
+                   p: SimpleNamespace) -> list[Candidate]:
+        """The single-index stage on each graph-aware linear candidate and the
+        quadratic stage, as ``final`` asks."""
+        out = []
+        if p.final in ("auto", "single_index"):
+            for cand, score in linear:
+                if cand.name != "sgc0":
+                    name = ("single_index" if p.final == "single_index"
+                            else f"single_index_{cand.name[3:]}")
+                    out.append(Candidate(name, IndexBasis(cand.basis, score.penalty),
+                                         ratios=RATIOS))
+        if p.final in ("auto", "quadratic"):
+            out.append(Candidate("quadratic", QuadraticBasis(
+                LinearBasis(_hop_columns(n_features, p.hops)),
+                LinearBasis(_product_columns(n_features))), ratios=RATIOS))
+        return out
+
+    def _select_stage(self, F: np.ndarray, y_res: np.ndarray, t_res: np.ndarray,
+                      weight: np.ndarray, seed: int) -> RidgeStage:
+        """The closed-form stage of ``final``, penalties and (for ``"auto"``) the
+        candidate chosen by cross-validated R-loss; sets ``final_scores_``."""
+        p = self._final_params_
+        folds = node_folds(weight, p.cv, seed)
+        n_features = self.n_features_in_
+        linear = [(c, score_candidate(c, F, y_res, t_res, weight, folds))
+                  for c in self._candidates(n_features, p)]
+        scored = [] if p.final in ("single_index", "quadratic") else list(linear)
+        scored += [(c, score_candidate(c, F, y_res, t_res, weight, folds))
+                   for c in self._nonlinear(linear, n_features, p)]
+        self.final_scores_ = {c.name: s.loss for c, s in scored}
+        cand, score = scored[parsimonious([s for _, s in scored], _TOLERANCE)]
+        return fit_ridge_stage(cand, F, y_res, t_res, weight, score.penalty, score.ratio,
+                               score.loss)
+
     def _fit_stage(self, X: np.ndarray, g: Graph, y_res: np.ndarray, t_res: np.ndarray,
                    weight: np.ndarray, seed: int, validate: bool) -> Any:
-        """One final stage fitted with node weights ``weight`` (0 = left out)."""
+        """One final stage fitted with node weights ``weight`` (0 = left out); the
+        closed-form stages choose their penalties only when ``validate`` (bootstrap
+        refits keep those of the fitted stage)."""
         p = self._final_params_
+        if p.final in _RIDGE_STAGES:
+            F = propagated(X, g, p.hops)
+            if validate:
+                return self._select_stage(F, y_res, t_res, weight, seed)
+            chosen = self.model_final_
+            return fit_ridge_stage(Candidate(chosen.name, chosen.basis), F, y_res, t_res,
+                                   weight, chosen.penalty, chosen.ratio)
         if p.final in ("gnn", "linear", "linear_free_intercept"):
             if p.final == "gnn":
                 Z = t_res[:, None] * _ones(propagated(X, g, p.hops))
@@ -327,24 +513,28 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
                        t_res: np.ndarray, weight: np.ndarray, seed: int,
                        validate: bool) -> torch.nn.Module:
         """The ``"gcn"`` final stage: a GCN trained on the weighted R-loss; with
-        ``validate`` 10% of the nodes are held out and the epoch of least R-loss on
-        them is kept."""
+        ``validate`` and ``final_validation_fraction`` that part of the nodes is held
+        out and the epoch of least R-loss on them kept."""
         p, dev = self._final_params_, self.device_
         yr, tr = float_tensor(y_res, dev), float_tensor(t_res, dev)
         w = torch.from_numpy(weight).float()
         val_loss = None
-        if validate:
-            held = np.random.default_rng(seed).random(X.shape[0]) < 0.1
+        if validate and p.final_validation_fraction > 0:
+            held = (np.random.default_rng(seed).random(X.shape[0])
+                    < p.final_validation_fraction)
             val = torch.from_numpy(held & (weight > 0)).float()
             w = w * torch.from_numpy(~held).float()
             val_loss = rloss_on(yr, tr, val.to(dev))
-        module = gcn(X.shape[1], p.hidden_channels, seed=seed, device=dev)
+        module = node_gnn(X.shape[1], p.hidden_channels, seed=seed, device=dev)
         fit_masked(module, (float_tensor(X, dev), g.to(dev)), rloss_on(yr, tr, w.to(dev)),
-                   max_epochs=p.final_max_epochs, lr=p.lr, val_loss=val_loss)
+                   max_epochs=p.final_max_epochs, lr=p.lr, val_loss=val_loss,
+                   weight_decay=p.weight_decay)
         return module
 
     def _stage_effect(self, stage: Any, X: np.ndarray, g: Graph) -> np.ndarray:
         final = self._final_params_.final
+        if final in _RIDGE_STAGES:
+            return stage.predict(propagated(X, g, self._final_params_.hops))
         if final == "gnn":
             return _ones(propagated(X, g, self._final_params_.hops)) @ stage
         if final == "linear":
@@ -365,8 +555,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         return predict_graph(self.graph_, None, n_rows=self._X_fit_.shape[0])
 
     # ------------------------------------------------------------ API
-    def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None,
-            W: Any = None) -> "GraphRLearner":
+    def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None, W: Any = None,
+            inference: Optional[str] = "auto") -> "GraphRLearner":
         """Cross-fits the nuisances, then fits the final stage on the R-loss.
 
         Parameters
@@ -382,34 +572,29 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
             Anything :func:`graphbias.as_graph` reads (``None``: isolated nodes).
         W : array-like of shape (n_nodes, n_controls), optional
             Controls read by the nuisances only.
+        inference : {"auto", "bootstrap"} or None, default="auto"
+            ``"bootstrap"`` (``"auto"`` is the same): intervals and inference
+            results from ``n_bootstrap`` refits of the final stage on nodes resampled
+            with replacement within the fitted graph, drawn on first use; ``None``:
+            no inference (the interval methods raise).
 
         Returns
         -------
         self
         """
         p = self._begin_fit()
-        if p.nuisance == "sklearn" and (p.model_y is None or p.model_t is None):
-            raise ValueError("nuisance='sklearn' needs model_y (regressor) and "
-                             "model_t (classifier with predict_proba)")
+        inference = check_scalar("inference", inference, Options(*INFERENCE), None,
+                                 owner=type(self).__name__)
+        self._check_nuisance_models(p)
         Y, T, X, W, g = self._fit_inputs(Y, T, X, graph, W)
         self._fit_params_ = p
         seed = seed_from(p.random_state)
-        xn = X if W is None else np.hstack([X, W])
-        n = X.shape[0]
-        m_hat, e_hat = np.empty(n), np.empty(n)
-        self.nuisance_models_: list[tuple[Any, Any]] = []
-        folds = KFold(p.n_folds, shuffle=True, random_state=seed % (2**31))
-        for k, (train_idx, test_idx) in enumerate(folds.split(X)):
-            train = np.zeros(n, dtype=bool)
-            train[train_idx] = True
-            models = self._fit_fold(xn, Y, T, g, train, seed + 2 * k)
-            m, e = self._predict_nuisance(models, xn, g)
-            m_hat[test_idx], e_hat[test_idx] = m[test_idx], e[test_idx]
-            self.nuisance_models_.append(models)
+        m_hat, e_hat = self._crossfit(NuisanceData(X, W, g), Y, T, p, seed)
         self._check_overlap(e_hat, p)
         self.residuals_ = (Y - m_hat, T - e_hat)
         self._n_controls_ = 0 if W is None else W.shape[1]
-        self._X_fit_, self._seed_ = X.copy(), seed
+        self._seed_ = seed
+        self.inference_ = None if inference is None else "bootstrap"
         return self._refit_final(p)
 
     def _check_overlap(self, e_hat: np.ndarray, p: SimpleNamespace) -> None:
@@ -444,17 +629,23 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
 
     def _refit_final(self, p: SimpleNamespace) -> "GraphRLearner":
         self._final_params_ = p
-        self.model_final_ = self._fit_stage(self._X_fit_, self._fit_graph(),
-                                            *self.residuals_, self.kept_.astype(float),
-                                            self._seed_ + 97, validate=True)
+        self.final_scores_: dict[str, float] = {}
+        stage = self._fit_stage(self._X_fit_, self._fit_graph(), *self.residuals_,
+                                self.kept_.astype(float), self._seed_ + 97, validate=True)
+        self.final_selected_ = stage.name if isinstance(stage, RidgeStage) else p.final
+        self.model_final_ = stage
         self._bootstrap_: Optional[list[Any]] = None
         self.ate_ = float(self.effect(self._X_fit_, graph=self._fit_graph())[
             self.kept_].mean())
         return self
 
+    # ------------------------------------------------------------ inference
     def _bootstrap_stages(self) -> list[Any]:
         """The final stage refitted ``n_bootstrap`` times on nodes resampled with
         replacement (fitted once, on first use)."""
+        if self.inference_ is None:
+            raise ValueError("this learner was fitted with inference=None: fit it with "
+                             "inference='bootstrap' for intervals and inference results")
         if self._bootstrap_ is None:
             rng = np.random.default_rng(self._seed_ + 7)
             kept = np.flatnonzero(self.kept_)
@@ -468,51 +659,10 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
             self._bootstrap_ = stages
         return self._bootstrap_
 
-    def _effect_draws(self, X: Any, T0: Any, T1: Any, graph: Any) -> np.ndarray:
-        """Bootstrap draws ``[n_bootstrap, n_nodes]`` of :meth:`effect`."""
-        X, g = self._predict_inputs(X, graph)
-        contrast = _treatment_contrast(T0, T1, X.shape[0])
-        return np.stack([contrast * self._stage_effect(s, X, g)
-                         for s in self._bootstrap_stages()])
-
-    def effect_interval(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None,
-                        alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile bootstrap interval of :meth:`effect`: the final stage refitted
-        ``n_bootstrap`` times on nodes resampled with replacement, the cross-fitted
-        residuals held fixed (nuisance uncertainty is not propagated).
-
-        Parameters
-        ----------
-        X, T0, T1, graph
-            As in :meth:`effect`.
-        alpha : float, default=0.05
-            The interval covers ``1 - alpha``.
-
-        Returns
-        -------
-        lower, upper : ndarray of shape (n_nodes,)
-        """
-        alpha = check_scalar("alpha", alpha, Real(0, 1, closed="neither"))
-        draws = self._effect_draws(X, T0, T1, graph)
-        return (np.quantile(draws, alpha / 2, axis=0),
-                np.quantile(draws, 1 - alpha / 2, axis=0))
-
-    def ate_interval(self, X: Any, *, T0: Any = 0, T1: Any = 1, graph: Any = None,
-                     alpha: float = 0.05) -> tuple[float, float]:
-        """Percentile bootstrap interval of :meth:`ate` (see :meth:`effect_interval`).
-
-        Parameters
-        ----------
-        X, T0, T1, graph, alpha
-            As in :meth:`effect_interval`.
-
-        Returns
-        -------
-        lower, upper : float
-        """
-        alpha = check_scalar("alpha", alpha, Real(0, 1, closed="neither"))
-        means = self._effect_draws(X, T0, T1, graph).mean(axis=1)
-        return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
+    def _effect_draws(self, X: np.ndarray, g: Graph) -> np.ndarray:
+        """Bootstrap draws ``[n_bootstrap, n_nodes]`` of the constant marginal
+        effect."""
+        return np.stack([self._stage_effect(s, X, g) for s in self._bootstrap_stages()])
 
     def score(self, Y: Any, T: Any, *, X: Any, graph: Any = None, W: Any = None) -> float:
         r"""The negated R-loss on (held-out) data, greater is better:
@@ -520,7 +670,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         .. math:: -\frac1n \sum_i \big(Y_i - \hat m_i - (T_i - \hat e_i)\,
                   \hat\tau(x_i, G)\big)^2,
 
-        with the nuisances averaged over the fold models, as EconML does.
+        with the nuisances averaged over the fold models, as EconML does (EconML's
+        ``score`` returns the R-loss itself, lower is better).
 
         Parameters
         ----------
@@ -537,9 +688,9 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         n = X.shape[0]
         Y, T = check_outcomes(Y, T, n)
         W = check_controls(W, n, self._n_controls_)
-        xn = X if W is None else np.hstack([X, W])
-        preds = [self._predict_nuisance(m, xn, g) for m in self.nuisance_models_]
-        m = np.mean([p[0] for p in preds], axis=0)
-        e = np.mean([p[1] for p in preds], axis=0)
+        m, e = self._predict_nuisances(NuisanceData(X, W, g))
         tau = self._const_marginal_effect(X, g)
         return -float(np.mean((Y - m - (T - e) * tau) ** 2))
+
+    def _inference(self, X: np.ndarray, g: Graph) -> EffectInference:
+        return EffectInference(self._const_marginal_effect(X, g), self._effect_draws(X, g))

@@ -7,7 +7,7 @@ import torch
 from graphbias.base import ISOLATED
 from graphbias.causal import EconMLLearner, GNNSLearner, GNNTLearner
 from graphbias.causal import _masked
-from graphbias.causal._checks import neighbour_means
+from graphbias.causal._features import neighbour_means
 from graphbias.data.synthetic.network_causal import network_causal
 
 
@@ -122,3 +122,24 @@ def test_baseline_bad_input(data):
     est = GNNTLearner(max_epochs=2).fit(data.Y, data.T, X=data.X, graph=data.graph)
     with pytest.raises(ValueError, match="X has 3 columns, the learner was fitted on 10"):
         est.effect(data.X[:, :3])
+
+
+def test_econml_linear_dml_on_propagated_covariates(data):
+    from graphbias.causal._features import propagated
+
+    est = EconMLLearner("linear", hops=2, random_state=0).fit(
+        data.Y, data.T, X=data.X, graph=data.graph)
+    feats = est._features(data.X, data.graph)
+    np.testing.assert_allclose(feats, propagated(data.X, data.graph, 2))
+    assert feats.shape[1] == 30 and est.estimator_.coef_.shape == (30,)
+    assert abs(est.ate_ - 2.0) < 0.5
+    lo, hi = est.effect_interval(data.X)
+    ref = est.estimator_.effect_interval(feats)
+    np.testing.assert_allclose(lo, ref[0].reshape(-1))
+    neg_lo, neg_hi = est.effect_interval(data.X, T0=1, T1=0)
+    np.testing.assert_allclose(neg_lo, -hi) and np.testing.assert_allclose(neg_hi, -lo)
+    with pytest.raises(ValueError, match="neighbours=True or hops > 0, not both"):
+        EconMLLearner("linear", neighbours=True, hops=1).fit(data.Y, data.T, X=data.X,
+                                                             graph=data.graph)
+    with pytest.raises(ValueError, match="hops must be an integer >= 0"):
+        EconMLLearner("linear", hops=-1).fit(data.Y, data.T, X=data.X, graph=data.graph)

@@ -97,8 +97,13 @@ def test_fit_without_graph_predicts_without_one(data):
 
 
 def test_effect_contrasts_and_ate(data, fitted):
-    tau = fitted.const_marginal_effect(data.X)
+    cme = fitted.const_marginal_effect(data.X)
+    assert cme.shape == (300, 1)                   # EconML's shape: one treatment column
+    tau = cme[:, 0]
     np.testing.assert_array_equal(fitted.effect(data.X), tau)
+    np.testing.assert_array_equal(fitted.marginal_effect(1, data.X), cme)
+    with pytest.raises(ValueError, match="T must be 0 or 1"):
+        fitted.marginal_effect(0.5, data.X)
     np.testing.assert_array_equal(fitted.effect(data.X, T0=1, T1=0), -tau)
     T1 = (np.arange(300) % 2).astype(float)
     np.testing.assert_array_equal(fitted.effect(data.X, T0=0, T1=T1), T1 * tau)
@@ -191,25 +196,33 @@ def test_gnn_fits_train_through_fit_module(data, monkeypatch):
         return real(module, optimizer, step, **kw)
 
     monkeypatch.setattr(_masked, "fit_module", spy)
-    fit(data, final="gcn", max_epochs=3, final_max_epochs=4, n_folds=2)
+    fit(data, nuisance="gnn", final="gcn", max_epochs=3, final_max_epochs=4, n_folds=2)
     assert len(calls) == 2 * 2 + 1                 # y and t per fold, then the final stage
-    assert all(s is None for s in calls[:4])
+    # nuisances early-stop on held-out training nodes with the learner's patience
+    assert all((s.monitor, s.patience, s.restore_best) == ("val_loss", 20, True)
+               for s in calls[:4])
     final = calls[4]
     assert (final.monitor, final.mode, final.restore_best) == ("val_loss", "min", True)
+    assert final.patience is None
+    calls.clear()
+    fit(data, nuisance="gnn", final="sgc", max_epochs=3, n_folds=2, validation_fraction=0.0)
+    assert calls == [None] * 4                     # no held-out nodes: every epoch trains
 
 
-def test_held_out_labels_do_not_enter_nuisances(data):
-    """Changing a fold's outcomes leaves that fold's own nuisance models unchanged."""
+@pytest.mark.parametrize("nuisance", ["gnn", "linear"])
+def test_held_out_labels_do_not_enter_nuisances(data, nuisance):
+    """Changing a fold's outcomes leaves that fold's own nuisance models unchanged
+    (for a fixed kind: ``"auto"`` chooses the kind by these out-of-fold losses)."""
     Y2 = data.Y.copy()
-    est = fit(data, final="linear", max_epochs=20, n_folds=2)
+    est = fit(data, nuisance=nuisance, final="linear", max_epochs=20, n_folds=2)
     from sklearn.model_selection import KFold
     from graphbias.base import seed_from
     _, test = next(KFold(2, shuffle=True, random_state=seed_from(0) % (2**31)).split(data.X))
     Y2[test] += 100.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        est2 = GraphRLearner(final="linear", max_epochs=20, n_folds=2, random_state=0).fit(
-            Y2, data.T, X=data.X, graph=data.graph)
+        est2 = GraphRLearner(nuisance=nuisance, final="linear", max_epochs=20, n_folds=2,
+                             random_state=0).fit(Y2, data.T, X=data.X, graph=data.graph)
     np.testing.assert_allclose(est.residuals_[0][test] + 100.0, est2.residuals_[0][test],
                                atol=1e-4)
 

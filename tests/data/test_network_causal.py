@@ -7,7 +7,7 @@ from graphbias.data.synthetic.network_causal import EFFECTS, cora_causal, networ
 from graphbias.data.transforms import gcn_norm
 
 
-@pytest.mark.parametrize("graph", ["ba", "er", "sbm"])
+@pytest.mark.parametrize("graph", ["ba", "er", "sbm", "geometric"])
 def test_shapes_and_outcome_model(graph):
     d = network_causal(graph, 200, effect="simple_h", noise=0.0, seed=1)
     assert d.X.shape == (200, 10) and d.graph.num_nodes == 200
@@ -46,9 +46,12 @@ def test_treatment_strength_controls_overlap():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"graph": "grid"}, "network_causal: graph must be one of 'ba', 'er', 'sbm', got 'grid'"),
+    ({"graph": "grid"}, "network_causal: graph must be one of 'ba', 'er', 'sbm', 'geometric', got 'grid'"),
     ({"effect": "nope"}, "effect must be one of 'simple_h'"),
     ({"treatment": "coin"}, "treatment must be one of 'bernoulli', 'threshold'"),
+    ({"setting": "authors"}, "setting must be one of 'default', 'paper'"),
+    ({"treatment_noise": -0.1}, "treatment_noise must be a real number in \\[0, inf\\)"),
+    ({"avg_degree": 0.0}, "avg_degree must be a real number in \\(0, inf\\)"),
     ({"num_nodes": 5}, "num_nodes must be an integer >= 10, got 5"),
     ({"num_nodes": 100.0}, "num_nodes must be an integer"),
     ({"num_features": 1}, "num_features must be an integer >= 2"),
@@ -82,3 +85,53 @@ def test_cora_variant(planetoid_root):
     d = cora_causal(planetoid_root, 10, seed=0)
     assert d.X.shape == (2708, 10) and d.graph.num_nodes == 2708
     assert np.isfinite(d.Y).all()
+
+
+def _random_gcn_reference(a, h, rng):
+    """ReLU(A ReLU(A h U1) U2) with Glorot-uniform square weights, drawn in order."""
+    d = h.shape[1]
+    bound = np.sqrt(6.0 / (2 * d))
+    for _ in range(2):
+        h = np.maximum(a @ (h @ rng.uniform(-bound, bound, (d, d))), 0.0)
+    return h
+
+
+def test_paper_setting_follows_the_authors_simulator():
+    d = network_causal("sbm", 200, effect="higher_order", setting="paper", seed=4)
+    # replay the draws: graph, X, the two random GCNs, then T and the noise
+    rng = np.random.default_rng(4)
+    from graphbias.data.synthetic.network_causal import _SETTING_VALUES, _graph
+    edges = _graph("sbm", 200, _SETTING_VALUES["paper"]["sbm"], None, rng)
+    np.testing.assert_array_equal(edges, d.graph.edge_index.numpy())
+    X = rng.standard_normal((200, 10))
+    np.testing.assert_array_equal(X, d.X)
+    a = gcn_norm(d.graph, dtype=torch.float64).to_dense().numpy()
+    H1 = _random_gcn_reference(a, X, rng)
+    H2 = _random_gcn_reference(a, H1, rng)
+    np.testing.assert_allclose(d.H1, H1, atol=1e-10)
+    np.testing.assert_allclose(d.H2, H2, atol=1e-10)
+    from scipy.stats import norm
+    np.testing.assert_allclose(d.propensity, norm.cdf((0.5 * X[:, 0] - 0.7 * H1[:, 1]) / 0.3))
+    T = (rng.random(200) < d.propensity).astype(float)
+    np.testing.assert_array_equal(T, d.T)
+    eps = rng.standard_normal(200)
+    np.testing.assert_allclose(d.Y, H1[:, 0] + 0.5 * X[:, 1] + 0.5 * eps + T * d.tau)
+    np.testing.assert_allclose(d.tau, 2 + 1.5 * np.sin(H2[:, 0]))
+    # the paper's SBM is denser: 0.1 / 0.01 against 0.05 / 0.005
+    ours = network_causal("sbm", 200, seed=4)
+    assert d.graph.edge_index.shape[1] > 1.5 * ours.graph.edge_index.shape[1]
+
+
+def test_linear_effect_threshold_noise_and_average_degree():
+    d = network_causal("er", 300, effect="linear", seed=0)
+    np.testing.assert_allclose(d.tau, 2 + 0.5 * d.H1[:, 0] + 0.5 * d.H2[:, 0])
+    def inside(noise):
+        p = network_causal("ba", 300, treatment="threshold", treatment_noise=noise,
+                           seed=0).propensity
+        return np.mean((p > 0.01) & (p < 0.99))
+
+    assert inside(0.5) > inside(0.05) > inside(0.0) == 0.0   # noise widens the overlap
+    for graph in ("er", "sbm", "geometric", "ba"):
+        for n in (400, 1600):
+            g = network_causal(graph, n, avg_degree=6.0, seed=1).graph
+            assert abs(g.edge_index.shape[1] / n - 6.0) < 1.5, (graph, n)

@@ -1,0 +1,152 @@
+r"""The R-learner's nuisances :math:`\hat m(x, G) \approx E[Y \mid X, G]` and
+:math:`\hat e(x, G) \approx P(T = 1 \mid X, G)`: one kind of model per fold, and the
+choice among kinds by out-of-fold loss.
+
+Kinds:
+
+- ``"linear"``: ridge regression and logistic regression, each regularised by
+  internal cross-validation, on the standardised propagated covariates
+  :math:`[X, \hat A X, \dots, \hat A^K X, W]`.
+- ``"gnn"``: two-layer GNNs (the learner's ``conv``) on :math:`[X, W]` and the graph,
+  early-stopped on a held-out part of the fold's training nodes.
+- ``"mlp"``: the same networks on the graph without edges (graph-blind).
+- ``"sklearn"``: the user's ``model_y`` and ``model_t`` on :math:`[X, W]`.
+
+A fold's held-out nodes never enter its losses; their covariates still reach the
+others' features through the graph unless ``fold_isolation="edges"`` cuts their
+edges while the fold trains.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegressionCV, RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..data import Graph
+from ._features import propagated
+from ._masked import bce_on, fit_masked, float_tensor, isolated, mse_on, node_gnn, \
+    without_edges_into
+
+__all__ = ["KINDS", "NuisanceData", "fit_fold", "predict_model", "outcome_loss",
+           "propensity_loss"]
+
+KINDS = ("linear", "gnn", "mlp", "sklearn")
+#: the ridge penalties the outcome model chooses from by cross-validation
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+
+
+@dataclass
+class NuisanceData:
+    """The inputs the nuisances read: covariates, controls and the graph."""
+
+    X: np.ndarray
+    W: Optional[np.ndarray]
+    graph: Graph
+
+    def rows(self) -> np.ndarray:
+        """:math:`[X, W]`."""
+        return self.X if self.W is None else np.hstack([self.X, self.W])
+
+    def propagated_rows(self, hops: int, graph: Optional[Graph] = None) -> np.ndarray:
+        """:math:`[X, \\hat A X, \\dots, \\hat A^K X, W]` on ``graph`` (default: the
+        data's)."""
+        F = propagated(self.X, self.graph if graph is None else graph, hops)
+        return F if self.W is None else np.hstack([F, self.W])
+
+
+def outcome_loss(y: np.ndarray, m: np.ndarray) -> float:
+    """Mean squared error of the outcome model."""
+    return float(np.mean((y - m) ** 2))
+
+
+def propensity_loss(t: np.ndarray, e: np.ndarray) -> float:
+    """Mean log-loss of the propensity model."""
+    e = np.clip(e, 1e-12, 1 - 1e-12)
+    return float(-np.mean(t * np.log(e) + (1 - t) * np.log(1 - e)))
+
+
+def _logistic_cv() -> LogisticRegressionCV:
+    """L2 logistic regression, its penalty chosen by 5-fold cross-validated log-loss;
+    the settings whose defaults scikit-learn is changing are given where it has
+    them."""
+    accepts = inspect.signature(LogisticRegressionCV).parameters
+    params: dict[str, Any] = {"Cs": 10, "max_iter": 1000, "scoring": "neg_log_loss"}
+    if "use_legacy_attributes" in accepts:
+        params["use_legacy_attributes"] = False
+    if accepts["l1_ratios"].default == "warn":
+        params["l1_ratios"] = (0.0,)
+    return LogisticRegressionCV(**params)
+
+
+def _linear_models() -> tuple[Any, Any]:
+    return (make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS)),
+            make_pipeline(StandardScaler(), _logistic_cv()))
+
+
+def _fit_gnn(p: Any, data: NuisanceData, Y: np.ndarray, T: np.ndarray, graph: Graph,
+             train: np.ndarray, seed: int, device: Any) -> tuple[Any, Any]:
+    """The outcome and propensity GNNs of a fold (seeds ``seed`` and ``seed + 1``);
+    with ``validation_fraction`` a random part of the training nodes is held out and
+    the epoch of least loss on it kept."""
+    rows = data.rows()
+    x = float_tensor(rows, device)
+    held = np.zeros_like(train)
+    if p.validation_fraction > 0:
+        held = train & (np.random.default_rng(seed).random(train.size)
+                        < p.validation_fraction)
+    fit_mask = torch.from_numpy(train & ~held).to(device)
+    val_mask = torch.from_numpy(held).to(device)
+    models = []
+    for k, (target, loss) in enumerate(((Y, mse_on), (T, bce_on))):
+        target = float_tensor(target, device)
+        module = node_gnn(rows.shape[1], p.hidden_channels, seed=seed + k, device=device,
+                          conv=p.conv)
+        fit_masked(module, (x, graph), loss(target, fit_mask), max_epochs=p.max_epochs,
+                   lr=p.lr, weight_decay=p.weight_decay, patience=p.patience,
+                   val_loss=loss(target, val_mask) if held.any() else None)
+        models.append(module)
+    return models[0], models[1]
+
+
+def _nuisance_graph(kind: str, graph: Graph) -> Graph:
+    return isolated(graph) if kind == "mlp" else graph
+
+
+def fit_fold(kind: str, p: Any, data: NuisanceData, Y: np.ndarray, T: np.ndarray,
+             train: np.ndarray, seed: int, device: Any) -> tuple[Any, Any]:
+    """The outcome and propensity models of kind ``kind`` fitted on the nodes
+    ``train`` (a boolean mask); ``p`` holds the learner's validated parameters."""
+    if kind == "sklearn":
+        rows = data.rows()
+        return (clone(p.model_y).fit(rows[train], Y[train]),
+                clone(p.model_t).fit(rows[train], T[train]))
+    graph = data.graph
+    if p.fold_isolation == "edges":
+        graph = without_edges_into(graph, torch.from_numpy(~train))
+    if kind == "linear":
+        rows = data.propagated_rows(p.hops, graph)[train]
+        my, mt = _linear_models()
+        return my.fit(rows, Y[train]), mt.fit(rows, T[train])
+    graph = _nuisance_graph(kind, graph.to(device))
+    return _fit_gnn(p, data, Y, T, graph, train, seed, device)
+
+
+def predict_model(kind: str, p: Any, model: Any, data: NuisanceData, device: Any, *,
+                  propensity: bool) -> np.ndarray:
+    r"""A fold's outcome model's :math:`\hat m`, or with ``propensity`` its
+    propensity model's :math:`\hat e`, on every node of ``data``."""
+    if kind in ("sklearn", "linear"):
+        rows = data.rows() if kind == "sklearn" else data.propagated_rows(p.hops)
+        return model.predict_proba(rows)[:, 1] if propensity else model.predict(rows)
+    x = float_tensor(data.rows(), device)
+    graph = _nuisance_graph(kind, data.graph.to(device))
+    with torch.no_grad():
+        out = model(x, graph)[:, 0]
+        return (torch.sigmoid(out) if propensity else out).cpu().double().numpy()

@@ -1,0 +1,151 @@
+"""EconML's interface, the selection of nuisances and final stages, and the paper's
+preset of the Graph R-Learner."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LassoCV, LogisticRegression
+
+from graphbias.causal import GraphRLearner
+from graphbias.causal._final import RidgeStage
+from graphbias.causal.rlearner import _TOLERANCE
+from graphbias.data.synthetic.network_causal import network_causal
+
+
+def _fit(d, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GraphRLearner(**{"random_state": 0, **kw}).fit(d.Y, d.T, X=d.X,
+                                                              graph=d.graph)
+
+
+@pytest.fixture(scope="module")
+def constant():
+    return network_causal("ba", 300, effect="constant", treatment_strength=0.5, seed=5)
+
+
+def test_econml_methods_have_linear_dml_shapes_and_semantics(constant):
+    from econml.dml import LinearDML
+
+    d = constant
+    ours = _fit(d, nuisance="linear", final="linear", n_bootstrap=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = LinearDML(discrete_treatment=True, random_state=0).fit(d.Y, d.T, X=d.X)
+    for est in (ours, theirs):
+        tau = est.effect(d.X)
+        assert tau.shape == (300,)
+        np.testing.assert_allclose(est.effect(d.X, T0=1, T1=0), -tau)
+        cme = est.const_marginal_effect(d.X)
+        assert cme.shape == (300, 1)
+        np.testing.assert_allclose(cme[:, 0], tau)
+        np.testing.assert_allclose(est.marginal_effect(d.T, d.X), cme)
+        assert est.ate(d.X) == pytest.approx(tau.mean())
+        lo, hi = est.ate_interval(d.X)
+        assert np.ndim(lo) == 0 and lo < est.ate(d.X) < hi and 1.0 < lo < 3.0
+        lo, hi = est.effect_interval(d.X)
+        assert lo.shape == hi.shape == (300,) and np.all(lo <= hi)
+        lo, hi = est.const_marginal_effect_interval(d.X)
+        assert lo.shape == (300, 1)
+        lo, hi = est.marginal_effect_interval(d.T, d.X)
+        assert lo.shape == (300, 1)
+        inf = est.effect_inference(d.X)
+        np.testing.assert_allclose(inf.point_estimate, tau)
+        assert inf.stderr.shape == (300,) and inf.conf_int()[0].shape == (300,)
+        frame = inf.summary_frame()
+        assert list(frame.columns) == ["point_estimate", "stderr", "zstat", "pvalue",
+                                       "ci_lower", "ci_upper"] and len(frame) == 300
+        ate = est.ate_inference(d.X)
+        assert ate.mean_point == pytest.approx(tau.mean())
+        assert ate.stderr_mean > 0 and ate.pvalue() < 1e-3
+        assert ate.conf_int_mean() == pytest.approx(est.ate_interval(d.X))
+    # the same model class on the same data: the same effect up to the nuisances
+    assert ours.ate(d.X) == pytest.approx(theirs.ate(d.X), abs=0.3)
+    # ours defaults to the nodes of fit (EconML needs X)
+    assert ours.ate() == pytest.approx(ours.ate(d.X))
+    assert ours.ate_interval() == pytest.approx(ours.ate_interval(d.X))
+
+
+def test_inference_none_and_bad_inference(constant):
+    d = constant
+    est = _fit(d, nuisance="linear", final="sgc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(d.Y, d.T, X=d.X, graph=d.graph, inference=None)
+    assert est.inference_ is None and np.isfinite(est.ate())
+    for call in (est.ate_interval, lambda: est.effect_inference(d.X),
+                 lambda: est.effect_interval(d.X)):
+        with pytest.raises(ValueError, match="fitted with inference=None"):
+            call()
+    with pytest.raises(ValueError, match="inference must be one of 'auto', 'bootstrap'"):
+        est.fit(d.Y, d.T, X=d.X, graph=d.graph, inference="normal")
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"model_y": LassoCV()}, "model_y given, but nuisance='auto' does not use them"),
+    ({"model_t": LogisticRegression(), "nuisance": "gnn"},
+     "model_t given, but nuisance='gnn' does not use them"),
+    ({"model_y": LassoCV(), "model_t": LogisticRegression(), "nuisance": "linear"},
+     "model_y and model_t given.*nuisance='sklearn'"),
+])
+def test_nuisance_models_with_a_nuisance_that_ignores_them(constant, params, match):
+    with pytest.raises(ValueError, match=match):
+        GraphRLearner(**params).fit(constant.Y, constant.T, X=constant.X,
+                                    graph=constant.graph)
+
+
+def test_auto_nuisance_keeps_the_kind_of_least_out_of_fold_loss(constant):
+    d = constant
+    auto = _fit(d, final="sgc", max_epochs=30)
+    scores = auto.nuisance_scores_
+    assert set(scores["y"]) == set(scores["t"]) == {"linear", "gnn"}
+    for key in ("y", "t"):
+        assert auto.nuisance_selected_[key] == min(scores[key], key=scores[key].get)
+    # the chosen models are those the kind fits alone (same folds, same seeds)
+    kind_y, kind_t = auto.nuisance_selected_["y"], auto.nuisance_selected_["t"]
+    alone_y = _fit(d, nuisance=kind_y, final="sgc", max_epochs=30)
+    alone_t = _fit(d, nuisance=kind_t, final="sgc", max_epochs=30)
+    np.testing.assert_allclose(auto.residuals_[0], alone_y.residuals_[0], atol=1e-10)
+    np.testing.assert_allclose(auto.residuals_[1], alone_t.residuals_[1], atol=1e-10)
+    assert alone_y.nuisance_scores_["y"][kind_y] == pytest.approx(scores["y"][kind_y])
+    # the outcome here is linear in [X, A X]: the linear nuisance fits it best
+    assert kind_y == "linear"
+
+
+def test_auto_final_stage_chooses_by_held_out_r_loss():
+    d = network_causal("ba", 600, effect="linear", treatment_strength=0.5, noise=0.5,
+                       seed=1)
+    est = _fit(d, nuisance="linear", n_bootstrap=5)
+    scores = est.final_scores_
+    assert set(scores) == {"sgc0", "sgc1", "sgc2", "single_index_1", "single_index_2",
+                           "quadratic"}
+    stage = est.model_final_
+    assert isinstance(stage, RidgeStage) and est.final_selected_ == stage.name
+    assert stage.cv_loss == pytest.approx(scores[stage.name])
+    # an effect linear in [A X, A^2 X]: a graph-aware stage, far better than on X alone
+    assert est.final_selected_ != "sgc0" and scores["sgc2"] < scores["sgc0"]
+    assert scores[est.final_selected_] <= min(scores.values()) * 1.05
+    assert np.mean((est.effect(d.X) - d.tau) ** 2) < 0.5 * np.var(d.tau)
+    # refitting one stage keeps the residuals and names it
+    for final in ("sgc", "single_index", "quadratic"):
+        again = est.set_params(final=final).refit_final()
+        assert again.final_selected_ == final and set(again.final_scores_) <= \
+            set(scores) | {final}
+
+
+def test_auto_final_stage_prefers_the_simplest_on_a_constant_effect(constant):
+    est = _fit(constant, nuisance="linear", n_bootstrap=5)
+    assert 0 < _TOLERANCE and est.final_selected_ == "sgc0"
+    np.testing.assert_allclose(est.effect(constant.X), est.ate_, atol=0.3)
+
+
+def test_paper_preset_fits_the_paper_setting():
+    d = network_causal("sbm", 200, effect="simple_h", setting="paper", seed=0)
+    preset = GraphRLearner.paper_preset(random_state=0, max_epochs=20, final_max_epochs=20,
+                                        n_bootstrap=3)
+    assert preset.get_params()["conv"] == "gcn" and preset.weight_decay == 0.0
+    est = _fit(d, **preset.get_params())
+    assert est.kept_.all() and est.overlap_["clip"] == 0.0   # no propensity trimming
+    assert est.nuisance_selected_ == {"y": "gnn", "t": "gnn"}
+    assert est.final_selected_ == "gcn" and np.isfinite(est.effect(d.X)).all()
+    assert len(est.models_y[0]) == 2
