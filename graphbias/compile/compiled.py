@@ -387,11 +387,12 @@ class Execution:
 
 def _decoded(real: bool, x: np.ndarray) -> np.ndarray:
     """Real hints as they are; the others rounded to integers (exact networks
-    give integers already), non-finite values as :data:`INVALID`."""
+    give integers already), values that are not finite or beyond the int64 range as
+    :data:`INVALID` (a learned network may write them)."""
     if real:
         return x
-    finite = np.isfinite(x)
-    return np.where(finite, np.rint(np.where(finite, x, 0.0)), INVALID).astype(np.int64)
+    valid = np.isfinite(x) & (np.abs(x) < 2.0 ** 62)
+    return np.where(valid, np.rint(np.where(valid, x, 0.0)), INVALID).astype(np.int64)
 
 
 def execute(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[int], *,

@@ -1,3 +1,5 @@
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -220,6 +222,15 @@ def test_non_finite_learned_values_decode_as_invalid():
         net.message.weight.fill_(float("nan"))
     run = execute(net, GraphBatch.from_graphs([algorithm_graph("grid", 4, seed=0)]), [0])
     assert (run.outputs[0]["pi"] == INVALID).any()
+
+
+def test_values_beyond_int64_decode_as_invalid_without_a_cast_warning():
+    from graphbias.compile.compiled import _decoded
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = _decoded(False, np.array([1e30, -1e30, 2.0, np.inf, 2.0 ** 70]))
+    assert out.tolist() == [INVALID, INVALID, 2, INVALID, INVALID]
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
