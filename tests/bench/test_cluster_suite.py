@@ -41,9 +41,11 @@ def test_paper_protocol_cell_uses_the_target_volume():
 
 
 def test_locality_measures_touched_nodes_at_every_size():
-    out = locality("1e3", "easy", (10_000, 40_000), repeats=2)
-    small = out[("locality-1e3-easy-10000", "flow")]
-    large = out[("locality-1e3-easy-40000", "flow")]
+    # the smaller graph must hold the region a default query reads (about 2^patience
+    # times the mass of the best cluster)
+    out = locality("1e3", "easy", (40_000, 160_000), repeats=2)
+    small = out[("locality-1e3-easy-40000", "flow")]
+    large = out[("locality-1e3-easy-160000", "flow")]
     assert small["time_vs_smallest"] == 1.0 and small["touched_vs_smallest"] == 1.0
     assert 0.9 <= large["touched_vs_smallest"] <= 1.1 and large["f1"] > 0.9
     assert large["diffusions"] >= 2 and 900 < large["target_volume"] < 1200
