@@ -2,11 +2,21 @@
 ablations and the baselines on the network-confounded data of
 :mod:`graphbias.data.synthetic.network_causal`.
 
-Methods are ``<nuisance>-<final>`` R-learners (nuisance ``mlp`` or ``gnn``; final
-``linear``, ``gnn`` (the Graph R-Learner), ``gcn``, ``forest``, ``free-intercept``),
-``t-learner`` and ``s-learner`` (GNN), and EconML's ``econml-forest`` /
-``econml-nonparam`` on X (``-nbr``: plus neighbour means). The R-learners of one
-(dataset, seed, nuisance) share one cross-fitting (``refit_final``).
+Methods are ``graph-rlearner`` (``GraphRLearner()`` with its defaults: nuisances and
+final stage chosen by cross-validated loss), ``<nuisance>-<final>`` R-learners
+(nuisance ``mlp`` or ``gnn``; final ``linear``, ``gnn`` (the unpenalised SGC),
+``gcn``, ``forest``, ``free-intercept``), ``t-learner`` and ``s-learner`` (GNN), and
+EconML's ``econml-forest`` / ``econml-nonparam`` on X (``-nbr``: plus neighbour
+means) and ``econml-linear-h1`` / ``-h2`` (``LinearDML`` with EconML's default
+nuisances) and ``econml-forest-h1`` / ``-h2`` (``CausalForestDML``) on the propagated
+covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`. The
+``<nuisance>-<final>`` R-learners of one (dataset, seed, nuisance) share one
+cross-fitting (``refit_final``).
+
+Datasets are ``<graph>-<effect>`` at 1,000 nodes: BA with ``simple_h`` and
+``higher_order`` (the recorded configurations), then the family of every graph of
+:data:`~graphbias.data.synthetic.network_causal.GRAPHS` with every effect but
+``local_x`` (select with ``--datasets``).
 """
 from __future__ import annotations
 
@@ -32,11 +42,14 @@ def _metrics(est: Any, data: Any, seconds: float) -> dict[str, float]:
 
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     from ..causal import EconMLLearner, GNNSLearner, GNNTLearner, GraphRLearner
-    from ..data.synthetic.network_causal import network_causal
+    from ..data.synthetic.network_causal import EFFECTS, GRAPHS, network_causal
 
     n = 300 if quick else 1000
     epochs = 60 if quick else 200
     configs = [("ba", "simple_h")] if quick else [("ba", "simple_h"), ("ba", "higher_order")]
+    if not quick:
+        configs += [(g, e) for g in GRAPHS for e in EFFECTS
+                    if e != "local_x" and (g, e) not in configs]
 
     @functools.cache
     def data(graph: str, effect: str, seed: int) -> Any:
@@ -62,15 +75,24 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     def other(graph: str, effect: str, seed: int, make: Callable[[], Any]) -> dict:
         d = data(graph, effect, seed)
         start = time.perf_counter()
-        est = make().fit(d.Y, d.T, X=d.X, graph=d.graph)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            est = make().fit(d.Y, d.T, X=d.X, graph=d.graph)
         return _metrics(est, d, time.perf_counter() - start)
 
     others: dict[str, Callable[[int], Any]] = {
+        "graph-rlearner": lambda s: GraphRLearner(max_epochs=epochs, random_state=s),
         "t-learner": lambda s: GNNTLearner(max_epochs=epochs, random_state=s),
         "econml-forest": lambda s: EconMLLearner("forest", random_state=s),
+        "econml-linear-h1": lambda s: EconMLLearner("linear", hops=1, nuisance="auto",
+                                                    random_state=s),
     }
     if not quick:
         others.update({
+            "econml-linear-h2": lambda s: EconMLLearner("linear", hops=2, nuisance="auto",
+                                                        random_state=s),
+            "econml-forest-h1": lambda s: EconMLLearner("forest", hops=1, random_state=s),
+            "econml-forest-h2": lambda s: EconMLLearner("forest", hops=2, random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),
             "econml-nonparam": lambda s: EconMLLearner("nonparam", random_state=s)})

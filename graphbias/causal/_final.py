@@ -24,9 +24,9 @@ penalty :math:`p_j` of 0 on the intercept. The bases:
   pairwise products of the columns :math:`Q` (own and one-hop covariates),
   penalised :math:`r` times as much: interactions such as :math:`H_{1,0} X_1`.
 
-:func:`select_stage` chooses :math:`\lambda` (and :math:`r`) of each candidate and
-the candidate itself by the R-loss on held-out folds of nodes (each fold's basis,
-index and standardisation fitted on the other folds only).
+:func:`score_candidate` chooses :math:`\lambda` (and :math:`r`) of a candidate by the
+R-loss on held-out folds of nodes (each fold's basis, index and standardisation fitted
+on the other folds only), and :func:`parsimonious` the candidate among those scored.
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ from scipy.interpolate import BSpline
 from sklearn.model_selection import KFold
 
 __all__ = ["LinearBasis", "IndexBasis", "QuadraticBasis", "RidgeStage", "Candidate",
-           "node_folds", "score_candidate", "parsimonious", "Score", "fit_ridge_stage", "PENALTIES", "RATIOS"]
+           "node_folds", "score_candidate", "parsimonious", "Score", "fit_ridge_stage",
+           "PENALTIES", "RATIOS"]
 
 #: the penalties :math:`\lambda` tried (0: least squares)
 PENALTIES = np.r_[0.0, np.logspace(-5, 1, 13)]

@@ -10,7 +10,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, RandomState, Real,
-                           deprecated_attribute)
+                           check_scalar, deprecated_attribute)
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data import Graph
 from ..nn import GNN
@@ -364,8 +364,6 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         -------
         lower, upper : ndarray of shape (n_nodes,)
         """
-        from .._validation import check_scalar
-
         alpha = check_scalar("alpha", alpha, Real(0, 1, closed="neither"))
         X, g = self._predict_inputs(X, graph)
         contrast = _treatment_contrast(T0, T1, X.shape[0])

@@ -61,20 +61,20 @@ def test_refuters_keep_rows_on_their_nodes(study):
     with _quiet():
         placebo = model.refute_estimate(estimand, estimate,
                                         method_name="placebo_treatment_refuter",
-                                        placebo_type="permute", num_simulations=2)
+                                        placebo_type="permute", num_simulations=1)
         common = model.refute_estimate(estimand, estimate,
                                        method_name="random_common_cause",
-                                       num_simulations=2)
+                                       num_simulations=1)
         subset = model.refute_estimate(estimand, estimate,
                                        method_name="data_subset_refuter",
-                                       subset_fraction=0.8, num_simulations=2)
+                                       subset_fraction=0.8, num_simulations=1)
     assert abs(placebo.new_effect) < 0.5            # a permuted treatment has no effect
     assert abs(common.new_effect - estimate.value) < 0.5
     assert abs(subset.new_effect - estimate.value) < 0.5   # fitted on induced subgraphs
     with _quiet(), pytest.raises(ValueError, match="nodes appear in more than one row.*"
                                                    "resampled with replacement"):
         model.refute_estimate(estimand, estimate, method_name="bootstrap_refuter",
-                              num_simulations=2)
+                              num_simulations=1)
 
 
 def test_rows_must_name_nodes(study):
