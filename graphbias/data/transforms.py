@@ -25,7 +25,7 @@ from .graph import Graph
 
 __all__ = ["coalesce", "to_undirected", "remove_self_loops", "add_self_loops",
            "add_remaining_self_loops", "largest_component", "gcn_norm", "gcn_norm_key",
-           "normalize_features"]
+           "normalize_features", "check_non_negative_weights"]
 
 
 def _coalesce(edge_index: Tensor, weight: Optional[Tensor], num_nodes: int,
@@ -162,12 +162,22 @@ def largest_component(graph: Graph) -> Graph:
                  else [graph.node_labels[i] for i in keep_np])
 
 
-def _check_non_negative(graph: Graph, what: str) -> None:
+def check_non_negative_weights(graph: Graph, what: str) -> None:
+    """Raises a ``ValueError`` naming the first negative edge weight of ``graph``
+    (degrees built from them would be wrong: a square root of a negative number, or
+    a transition probability below zero) for the normalisation ``what``.
+
+    >>> g = Graph(torch.tensor([[0, 1], [1, 0]]), 2, edge_weight=torch.tensor([1.0, -2.0]))
+    >>> check_non_negative_weights(g, "gcn_norm")
+    Traceback (most recent call last):
+    ...
+    ValueError: gcn_norm needs non-negative edge weights (degrees of a normalisation); edge 1 (1 -> 0) has weight -2.0
+    """
     w = graph.edge_weight
     if w is not None and bool((w < 0).any()):
         bad = int((w < 0).nonzero()[0])
-        raise ValueError(f"{what} needs non-negative edge weights (degrees under a "
-                         f"square root); edge {bad} ({int(graph.edge_index[0, bad])} -> "
+        raise ValueError(f"{what} needs non-negative edge weights (degrees of a "
+                         f"normalisation); edge {bad} ({int(graph.edge_index[0, bad])} -> "
                          f"{int(graph.edge_index[1, bad])}) has weight {float(w[bad])}")
 
 
@@ -224,7 +234,7 @@ def gcn_norm(graph: Graph, improved: bool = False, add_self_loops: bool = True,
         n = graph.num_nodes
         ei, w = graph.edge_index, graph.edge_weight
         if w is not None:
-            _check_non_negative(graph, "gcn_norm")
+            check_non_negative_weights(graph, "gcn_norm")
             w = w.to(dtype)
         if add_self_loops:
             ei, w = _remaining_self_loops(ei, w, n, 2.0 if improved else 1.0, dtype)

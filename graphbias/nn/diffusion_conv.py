@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from ..data.graph import Graph, as_graph
-from ..data.transforms import add_remaining_self_loops, gcn_norm
+from ..data.transforms import add_remaining_self_loops, check_non_negative_weights, gcn_norm
 from ..ops import CSR, spmm
 from .linear import Linear
 
@@ -45,6 +45,7 @@ def random_walk_transitions(graph: Any, dtype: torch.dtype = torch.float32
     g: Graph = as_graph(graph)
 
     def build() -> tuple[CSR, CSR]:
+        check_non_negative_weights(g, "random_walk_transitions")
         src, dst = g.edge_index
         w = (torch.ones(g.num_edges, device=src.device) if g.edge_weight is None
              else g.edge_weight).to(dtype)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from graphbias.data import Graph
@@ -75,3 +76,16 @@ def test_graph_gru_cell_matches_manual_gru_equations():
     r, u = torch.sigmoid(dense_reference(cell.gates, torch.cat([x, h], -1), graph)).chunk(2, -1)
     c = torch.tanh(dense_reference(cell.candidate, torch.cat([x, r * h], -1), graph))
     assert torch.allclose(cell(x, h, graph), u * h + (1 - u) * c, atol=1e-5)
+
+
+def test_random_walk_refuses_negative_weights():
+    """A negative weight would make a degree (and so every transition of its row)
+    wrong without an error; the walk names the edge instead."""
+    g = Graph(torch.tensor([[0, 1, 1], [1, 0, 2]]), 3,
+              edge_weight=torch.tensor([1.0, 2.0, -0.5]))
+    with pytest.raises(ValueError, match=r"random_walk_transitions needs non-negative "
+                                         r"edge weights.*edge 2 \(1 -> 2\)"):
+        random_walk_transitions(g)
+    conv = DiffusionConv(2, 3, normalization="random_walk")
+    with pytest.raises(ValueError, match="non-negative"):
+        conv(torch.ones(3, 2), g)
