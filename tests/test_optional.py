@@ -10,15 +10,22 @@ import pytest
 
 from graphbias._optional import EXTRAS, MissingDependencyError, install_command, require
 
-# a fresh interpreter in which the listed top-level modules cannot be imported
+# a fresh interpreter in which the listed top-level modules behave as not installed:
+# importing them raises ModuleNotFoundError and importlib.util.find_spec (which torch
+# and scikit-learn use to probe for optional packages) returns None
 _BLOCK = """
-import importlib.abc, sys
+import importlib.abc, importlib.util, sys
 BLOCKED = {blocked!r}
+def _blocked(name):
+    return name.split(".")[0] in BLOCKED
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
+        if _blocked(name):
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
         return None
+_find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, package=None: (
+    None if _blocked(name) else _find_spec(name, package))
 sys.meta_path.insert(0, Block())
 """
 
@@ -103,3 +110,19 @@ def test_lazy_names_are_listed_and_cached():
     assert stream.IHOMER is stream.__dict__["IHOMER"]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         stream.nope  # noqa: B018
+
+
+def test_smoke_suite_runs_without_any_extra(tmp_path):
+    """The README's first command (a plain install, then the smoke suite) needs no
+    optional dependency."""
+    blocked = {m for modules in EXTRAS.values() for m in modules}
+    out = _run_without(blocked, f"""
+        import json, sys
+        from graphbias.bench.cli import main
+        sys.argv = ["graphbias", "bench", "--suite", "smoke", "--quick", "--seeds", "1",
+                    "--methods", "gcn", "--out", {str(tmp_path)!r}]
+        assert main() in (0, None)
+        rows = [json.loads(line) for line in open({str(tmp_path / "results.jsonl")!r})]
+        print(sorted((r["dataset"], r["method"], r["test_acc"] > 0.5) for r in rows))
+    """)
+    assert "('karate', 'gcn', True)" in out and "('sbm', 'gcn', True)" in out, out
