@@ -79,6 +79,15 @@ def test_every_package_imports_without_any_extra():
      "d = SpatioTemporalData(np.ones((6, 2)), timestamps=np.arange(6).astype("
      "'datetime64[m]'))\n"
      "HistoricalAverage().fit(d, (0, 4))", "forecast"),
+    ("from graphbias.causal.dowhy_bridge import causal_model\n"
+     "causal_model([0.0, 1.0], [0, 1], [[0.0], [1.0]], None)", "causal"),
+    ("from graphbias.causal import EconMLLearner\n"
+     "from graphbias.data.synthetic.network_causal import network_causal\n"
+     "d = network_causal('ba', 60, seed=0)\n"
+     "EconMLLearner().fit(d.Y, d.T, X=d.X, graph=d.graph)", "causal"),
+    ("from graphbias.causal import EffectInference\n"
+     "import numpy as np\n"
+     "EffectInference(np.zeros(2), np.zeros((5, 2))).summary_frame()", "causal"),
 ])
 def test_a_missing_extra_is_named(code, extra):
     blocked = {m for modules in EXTRAS.values() for m in modules}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
+from .._optional import require
 from .._validation import Integer, Real, check_scalar
 
 __all__ = ["EffectInference", "PopulationInference", "pivot_interval"]
@@ -78,8 +79,7 @@ class _Inference:
 
     def _frame(self, alpha: float, value: float, decimals: int, names: tuple[str, ...],
                index: Any) -> Any:
-        import pandas as pd
-
+        pd = require("pandas", "causal", "summary_frame")
         decimals = check_scalar("decimals", decimals, Integer(0))
         lower, upper = self._conf_int(alpha)
         columns = [self._point, self._stderr, self._zstat(value), self._pvalue(value),

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from .._optional import require
 from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, RandomState, Real,
                            check_scalar, deprecated_attribute)
 from ..base import EstimatorMixin, seed_from, torch_seed
@@ -301,7 +302,7 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
         return propagated(X, g, self._hops_) if self._hops_ else X
 
     def _estimator(self, p: Any, seed: int) -> Any:
-        from econml.dml import CausalForestDML, LinearDML, NonParamDML
+        dml = require("econml.dml", "causal", "EconMLLearner")
         from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
         forest = dict(n_estimators=100, min_samples_leaf=5, random_state=seed)
@@ -310,10 +311,10 @@ class EconMLLearner(EstimatorMixin, NetworkEffectMixin, BaseEstimator):
             models = {"model_y": RandomForestRegressor(**forest),
                       "model_t": RandomForestClassifier(**forest)}
         if p.kind == "forest":
-            return CausalForestDML(**models, discrete_treatment=True, random_state=seed)
+            return dml.CausalForestDML(**models, discrete_treatment=True, random_state=seed)
         if p.kind == "linear":
-            return LinearDML(**models, discrete_treatment=True, random_state=seed)
-        return NonParamDML(**models, model_final=RandomForestRegressor(**forest),
+            return dml.LinearDML(**models, discrete_treatment=True, random_state=seed)
+        return dml.NonParamDML(**models, model_final=RandomForestRegressor(**forest),
                            discrete_treatment=True, random_state=seed)
 
     def fit(self, Y: Any, T: Any, *, X: Any, graph: Any = None) -> "EconMLLearner":

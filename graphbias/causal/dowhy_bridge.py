@@ -28,6 +28,7 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
+from .._optional import require
 from ..data import Graph, as_graph
 
 __all__ = ["causal_model", "GraphRLearnerEstimator", "METHOD"]
@@ -66,16 +67,16 @@ def causal_model(Y: Any, T: Any, X: Any, graph: Any = None) -> Any:
     ...        .get_adjustment_set())[:3]
     ['x0', 'x1', 'x2']
     """
-    import pandas as pd
-    from dowhy import CausalModel
+    pd = require("pandas", "causal", "causal_model")
+    dowhy = require("dowhy", "causal", "causal_model")
 
     X = np.asarray(X, dtype=np.float64)
     names = [f"x{j}" for j in range(X.shape[1])]
     frame = pd.DataFrame(X, columns=names)
     frame["T"] = np.asarray(T).astype(bool)
     frame["Y"] = np.asarray(Y, dtype=np.float64)
-    return CausalModel(data=frame, treatment="T", outcome="Y", common_causes=names,
-                       effect_modifiers=names)
+    return dowhy.CausalModel(data=frame, treatment="T", outcome="Y",
+                             common_causes=names, effect_modifiers=names)
 
 
 def _row_nodes(data: Any, num_nodes: int) -> np.ndarray:
@@ -115,9 +116,8 @@ def _induced(graph: Graph, nodes: np.ndarray) -> Graph:
 
 
 def _estimator_base() -> type:
-    from dowhy.causal_estimator import CausalEstimator
-
-    return CausalEstimator
+    return require("dowhy.causal_estimator", "causal", "the DoWhy estimator"
+                   ).CausalEstimator
 
 
 class GraphRLearnerEstimator(_estimator_base()):  # type: ignore[misc]
@@ -223,7 +223,8 @@ class GraphRLearnerEstimator(_estimator_base()):  # type: ignore[misc]
         dowhy.causal_estimator.CausalEstimate
             ``value`` the average effect, ``cate_estimates`` the per-node effects.
         """
-        from dowhy.causal_estimator import CausalEstimate
+        CausalEstimate = require("dowhy.causal_estimator", "causal",
+                                 "the DoWhy estimator").CausalEstimate
 
         self._target_units = target_units
         self._treatment_value, self._control_value = treatment_value, control_value
