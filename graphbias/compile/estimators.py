@@ -294,7 +294,34 @@ def check_traces(traces: Any, algorithm: str) -> list[Trace]:
     return list(traces)
 
 
-class AlgorithmLearner(EstimatorMixin, BaseEstimator):
+class TraceScoreMixin:
+    """``score(traces)`` of the estimators that learn an algorithm from traces: the
+    parent accuracy of their predictions (:func:`parent_accuracy`)."""
+
+    algorithm: str
+
+    def score(self, traces: Sequence[Trace], y: Any = None) -> float:
+        """Mean fraction of nodes whose predicted parent ``pi`` is right (greater
+        is better).
+
+        Parameters
+        ----------
+        traces : list of Trace
+            Reference traces of ``algorithm``; each graph is run from its trace's
+            source.
+        y : ignored
+            Present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+            In ``[0, 1]``, averaged over the traces.
+        """
+        check_is_fitted(self)
+        return parent_accuracy(self, check_traces(traces, self.algorithm))
+
+
+class AlgorithmLearner(EstimatorMixin, TraceScoreMixin, BaseEstimator):
     r"""A learned twin of a compiled algorithm (:mod:`graphbias.compile.learned`),
     trained by teacher forcing on every step of reference traces.
 
@@ -497,26 +524,6 @@ class AlgorithmLearner(EstimatorMixin, BaseEstimator):
                  for k in HINTS[self.algorithm]} if record else {}
             out.append(Trace(self.algorithm, graphs[g], sources[g], final, h, steps[g]))
         return out
-
-    def score(self, traces: Sequence[Trace], y: Any = None) -> float:
-        """Mean fraction of nodes whose predicted parent ``pi`` is right (greater
-        is better).
-
-        Parameters
-        ----------
-        traces : list of Trace
-            Reference traces of ``algorithm``; each graph is run from its trace's
-            source.
-        y : ignored
-            Present for scikit-learn's API.
-
-        Returns
-        -------
-        float
-            In ``[0, 1]``, averaged over the traces.
-        """
-        check_is_fitted(self)
-        return parent_accuracy(self, check_traces(traces, self.algorithm))
 
 
 def parent_accuracy(model: Any, traces: Sequence[Trace]) -> float:

@@ -34,7 +34,7 @@ from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph
 from ..nn.training import fit_module
 from .compiled import CompiledNetwork, compile_algorithm, execute
-from .estimators import check_traces, parent_accuracy
+from .estimators import TraceScoreMixin, check_traces
 from .gap import hint_scales, parameter_distance
 from .graphs import GraphBatch, check_sources, read_graphs, sentinel
 from .reference import ALGORITHMS, Trace
@@ -156,7 +156,7 @@ def transition_loss(network: CompiledNetwork, tb: TransitionBatch) -> torch.Tens
     return sum(((out[k] - tb.target[k]) / tb.scale[k]).pow(2).mean() for k in tb.target)
 
 
-class CompiledLearner(EstimatorMixin, BaseEstimator):
+class CompiledLearner(EstimatorMixin, TraceScoreMixin, BaseEstimator):
     r"""The compiled architecture of an algorithm with learned parameters.
 
     The network is a :class:`~graphbias.compile.compiled.CompiledNetwork` (the
@@ -339,23 +339,3 @@ class CompiledLearner(EstimatorMixin, BaseEstimator):
                                                  run.hints or [{}] * len(graphs),
                                                  run.steps)]
         return traces[0] if single else traces
-
-    def score(self, traces: Sequence[Trace], y: Any = None) -> float:
-        """Mean fraction of nodes whose predicted parent ``pi`` is right (greater
-        is better).
-
-        Parameters
-        ----------
-        traces : list of Trace
-            Reference traces of ``algorithm``; each graph is run from its trace's
-            source.
-        y : ignored
-            Present for scikit-learn's API.
-
-        Returns
-        -------
-        float
-            In ``[0, 1]``, averaged over the traces.
-        """
-        check_is_fitted(self)
-        return parent_accuracy(self, check_traces(traces, self.algorithm))
