@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections import OrderedDict
 from typing import Any, Optional, Union
 
 import torch
@@ -28,7 +27,7 @@ from torch import Tensor
 
 from .. import ops
 from ..data.graph import Graph, as_graph
-from ..ops._versions import stamp, unchanged
+from ..ops._versions import StampedCache
 from ..ops.csr import CSR
 
 GraphLike = Union[Graph, CSR, Tensor]
@@ -40,7 +39,7 @@ __all__ = ["MessagePassing", "GraphLike", "resolve_graph", "reject_edge_weight",
 #: used first out)
 GRAPH_CACHE_SIZE = 8
 
-_graphs: "OrderedDict[tuple, tuple[tuple, Graph]]" = OrderedDict()
+_graphs = StampedCache(GRAPH_CACHE_SIZE)
 
 
 def _graph_of_edge_index(edge_index: Tensor, num_nodes: int,
@@ -54,19 +53,8 @@ def _graph_of_edge_index(edge_index: Tensor, num_nodes: int,
     tensors = (edge_index,) if edge_weight is None else (edge_index, edge_weight)
     if edge_weight is not None and edge_weight.requires_grad and torch.is_grad_enabled():
         return Graph(edge_index, num_nodes, edge_weight=edge_weight)
-    key = (id(edge_index), id(edge_weight), num_nodes)
-    hit = _graphs.get(key)
-    if hit is not None and unchanged(hit[0], *tensors):
-        _graphs.move_to_end(key)
-        return hit[1]
-    graph = Graph(edge_index, num_nodes, edge_weight=edge_weight)
-    recorded = stamp(*tensors)
-    if recorded is not None:
-        _graphs[key] = (recorded, graph)
-        _graphs.move_to_end(key)
-        while len(_graphs) > GRAPH_CACHE_SIZE:
-            _graphs.popitem(last=False)
-    return graph
+    return _graphs.get((id(edge_index), id(edge_weight), num_nodes), tensors,
+                       lambda: Graph(edge_index, num_nodes, edge_weight=edge_weight))
 
 
 def resolve_graph(graph: Any, num_nodes: int,

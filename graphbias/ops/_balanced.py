@@ -24,14 +24,13 @@ torch and runs on any device; the split kernels exist only in CUDA builds.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 from torch import Tensor
 
 from . import _compiled
-from ._versions import stamp, unchanged
+from ._versions import StampedCache
 
 __all__ = ["SplitPlan", "chunk_size", "plan_rows", "piece_bounds", "plan_for"]
 
@@ -185,8 +184,8 @@ def piece_bounds(indptr: Tensor, plan: SplitPlan) -> tuple[Tensor, Tensor, Tenso
 
 
 # ------------------------------------------------------------------ caching
-_PLANS: "OrderedDict[int, tuple[Any, Optional[SplitPlan]]]" = OrderedDict()
 _MAX_PLANS = 16
+_PLANS = StampedCache(_MAX_PLANS)
 
 
 def plan_for(indptr: Tensor) -> Optional[SplitPlan]:
@@ -214,19 +213,7 @@ def plan_for(indptr: Tensor) -> Optional[SplitPlan]:
     >>> plan_for(ip) is plan_for(ip)
     True
     """
-    key = id(indptr)
-    hit = _PLANS.get(key)
-    if hit is not None and unchanged(hit[0], indptr):
-        _PLANS.move_to_end(key)
-        return hit[1]
-    plan = plan_rows(indptr)
-    recorded = stamp(indptr)
-    if recorded is not None:
-        _PLANS[key] = (recorded, plan)
-        _PLANS.move_to_end(key)
-        while len(_PLANS) > _MAX_PLANS:
-            _PLANS.popitem(last=False)
-    return plan
+    return _PLANS.get(id(indptr), (indptr,), lambda: plan_rows(indptr))
 
 
 # --------------------------------------------------------------- the kernels

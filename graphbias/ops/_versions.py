@@ -17,11 +17,12 @@ False
 """
 from __future__ import annotations
 
-from typing import Optional
+from collections import OrderedDict
+from typing import Any, Callable, Hashable, Optional, Sequence
 
 from torch import Tensor
 
-__all__ = ["stamp", "unchanged"]
+__all__ = ["stamp", "unchanged", "StampedCache"]
 
 
 def stamp(*tensors: Tensor) -> Optional[tuple]:
@@ -65,3 +66,50 @@ def unchanged(recorded: Optional[tuple], *tensors: Tensor) -> bool:
                    for (s, ptr, version), t in zip(recorded, tensors))
     except RuntimeError:
         return False
+
+
+class StampedCache:
+    """A bounded cache of values built from tensors, least recently used out first.
+
+    Each value is kept with a :func:`stamp` of its tensors: a lookup whose tensors
+    were replaced or changed in place builds the value again, and tensors without a
+    version counter are never cached.
+
+    Parameters
+    ----------
+    maxsize : int
+        How many values are kept.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cache, t = StampedCache(2), torch.zeros(3)
+    >>> first = cache.get(id(t), (t,), lambda: t.sum().item() + 1)
+    >>> t[0] = 5.0                       # in place: built again
+    >>> first, cache.get(id(t), (t,), lambda: t.sum().item() + 1), len(cache)
+    (1.0, 6.0, 1)
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: "OrderedDict[Hashable, tuple[tuple, Any]]" = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable, tensors: Sequence[Tensor], build: Callable[[], Any]
+            ) -> Any:
+        """The value cached under ``key`` while ``tensors`` are unchanged, else
+        ``build()`` (cached when the tensors can be stamped)."""
+        hit = self._entries.get(key)
+        if hit is not None and unchanged(hit[0], *tensors):
+            self._entries.move_to_end(key)
+            return hit[1]
+        value = build()
+        recorded = stamp(*tensors)
+        if recorded is not None:
+            self._entries[key] = (recorded, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value

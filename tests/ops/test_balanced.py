@@ -391,7 +391,7 @@ def emulated(monkeypatch):
     monkeypatch.setattr(_balanced, "KERNELS", recorder.kernels())
     monkeypatch.setattr(_balanced, "DEVICE_TYPES", frozenset({"cpu"}))
     monkeypatch.setattr(_balanced, "MIN_CHUNK", 8)
-    monkeypatch.setattr(_balanced, "_PLANS", type(_balanced._PLANS)())
+    monkeypatch.setattr(_balanced, "_PLANS", type(_balanced._PLANS)(_balanced._MAX_PLANS))
     return recorder
 
 
