@@ -36,8 +36,16 @@ __all__ = ["NoisyLabelLocalClustering", "LocalCluster"]
 Grid = Union[float, Sequence[float], None]
 #: factor between consecutive source masses of the default search
 MASS_GROWTH = 2.0
-#: relative drop of the best conductance that counts as an improvement
+#: relative drop of the best conductance that counts as progress for a different cluster
 MIN_GAIN = 0.01
+#: relative drop that counts as progress for a refinement of the best cluster (a
+#: cluster whose volume is within a factor SAME_VOLUME of the best's)
+REFINE_GAIN = 0.04
+#: volume ratio below which two clusters count as the same cluster, refined
+SAME_VOLUME = 1.2
+#: the search stops once the support's volume reaches SPREAD_BASE ** patience times
+#: the best cluster's volume
+SPREAD_BASE = 4.0
 #: source masses of the paper's protocol, as multiples of the target's volume
 PAPER_ALPHAS = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
@@ -130,28 +138,45 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
 
     **Default search** (``method="flow"``, ``source_mass=None``). The source mass
     starts at twice the seeds' total sink capacity :math:`T(s)` and doubles,
-    :math:`\Delta_k = 2^{k+1} T(s)`; the search stops after the diffusion that
-    leaves the best conductance without a 1% improvement for ``patience``
-    doublings whose support spread further, or whose support reaches volume
-    ``max_volume``, or whose mass fills the seeds' connected component. A filled
-    component is a candidate cluster (conductance 0) when it is the smaller side of
-    the graph (a seed in a small component returns it), not when it holds more
-    than half the graph's volume. Nothing in the rule depends on the size of the
-    graph; the one graph-wide quantity is physical: a mass above the graph's total
-    sink capacity cannot settle, so none is tried.
+    :math:`\Delta_k = 2^{k+1} T(s)`. A doubling makes *progress* when its cluster
+    :math:`C` beats the best cluster :math:`B` so far: :math:`\phi(C) < 0.99\,
+    \phi(B)` for a different cluster, and :math:`\phi(C) < 0.96\,\phi(B)` when
+    :math:`C` is :math:`B` refined, its volume within a factor 1.2 of
+    :math:`\mathrm{vol}(B)` (volumes by degree before re-weighting). So once the
+    sweep-cut optimum is stable, slow refinements of the same cluster (a
+    conductance falling by a few percent per doubling while the support spreads
+    far beyond it, as around a cluster with many boundary edges in a sparse
+    expander) do not keep the search going. The search stops after the diffusion
+    that
+
+    * ends ``patience`` doublings whose support spread further without progress,
+    * or has a support of volume at least :math:`4^{\mathrm{patience}}
+      \mathrm{vol}(B)`,
+    * or has a support of volume at least ``max_volume``,
+    * or whose mass fills the seeds' connected component.
+
+    A filled component is a candidate cluster (conductance 0) when it is the smaller
+    side of the graph (a seed in a small component returns it), not when it holds
+    more than half the graph's volume. Nothing in the rule depends on the size of
+    the graph; the one graph-wide quantity is physical: a mass above the graph's
+    total sink capacity cannot settle, so none is tried.
 
     *Work per query.* The masses of a query run in one
     :class:`~graphbias.cluster.flow.FlowSolver`, each warm-started from the
     solution of the last, so a query reads the row of each node of its last
     support :math:`S` once and touches only :math:`S` and its neighbours; each
     solve runs conjugate-gradient passes over :math:`S`, about
-    :math:`\sqrt{\kappa}\log(1/\mathrm{tol})` of them (:mod:`~graphbias.cluster.flow`).
-    With ``sink="degree"`` the support of mass :math:`\Delta` has volume at most
-    :math:`\Delta`, so the work is :math:`O(\mathrm{vol}(S) \sqrt{\kappa}
-    \log(1/\mathrm{tol}))` per mass with :math:`\mathrm{vol}(S) \le
-    2^{\mathrm{patience}} \Delta^*` when every doubling after :math:`\Delta^*`
-    spreads, :math:`\Delta^*` being the mass whose diffusion gave the returned
-    cluster; ``max_volume`` bounds it by the user's volume. ``touched`` and
+    :math:`\sqrt{\kappa}\log(1/\mathrm{tol})` of them (:mod:`~graphbias.cluster.flow`),
+    so the work is :math:`O(\mathrm{vol}(S) \sqrt{\kappa} \log(1/\mathrm{tol}))`
+    per mass. The bound on :math:`S` holds by construction, whatever the
+    conductances do: every diffusion but the last has a support of volume below
+    :math:`4^{\mathrm{patience}} \mathrm{vol}(B)`, :math:`B` the best cluster at
+    that point, and the last has twice the mass of the one before; with
+    ``sink="degree"`` the support of mass :math:`\Delta` has volume at most
+    :math:`\Delta`. When every doubling spreads, the search also ends within
+    ``patience`` doublings of the last progress, at a support volume at most
+    :math:`2^{\mathrm{patience}} \Delta^*`, :math:`\Delta^*` the mass of that
+    progress; ``max_volume`` bounds it by the user's volume. ``touched`` and
     ``edges_scanned`` of :meth:`query` count it exactly. An explicit
     ``source_mass`` runs every mass it lists (ascending, in one solver; masses the
     graph or the seeds' component cannot hold are skipped and listed in
@@ -189,7 +214,8 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         positive value.
     patience : int, default=4
         Default search: doublings of the source mass that spread the diffusion
-        without lowering the best conductance by 1%, before it stops (>= 1).
+        without progress (above), before it stops (>= 1); the search also stops once
+        the support's volume reaches ``4 ** patience`` times the best cluster's.
     max_volume : float or None, default=None
         Default search: stop once a diffusion's support has at least this volume
         (degree before re-weighting, > 0); ``None``: no bound.
@@ -361,15 +387,15 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
             return sweep_cut(self.view_, diff.nodes, diff.scores)
         return support_cut(self.view_, diff.nodes, diff.values)
 
-    def _search_done(self, stale: int, diff: Diffusion) -> bool:
-        """Whether the default search stops after ``diff`` (explicit grids run in
-        full)."""
+    def _search_done(self, search: "_Search") -> bool:
+        """Whether the default search stops after the diffusion ``search`` last
+        scored (explicit grids run in full)."""
         p = self._params_
         if p.method != "flow" or p.source_mass is not None:
             return False
-        return stale >= p.patience or (
-            p.max_volume is not None
-            and float(self.view_.base_degree(diff.support).sum()) >= p.max_volume)
+        return (search.stale >= p.patience
+                or search.spread >= SPREAD_BASE ** p.patience * search.best_volume
+                or (p.max_volume is not None and search.spread >= p.max_volume))
 
     def _seed_ids(self, seeds: Any) -> np.ndarray:
         if self.graph_.node_labels is not None:
@@ -429,7 +455,7 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
                 finally:
                     search.touched, search.edges = solver.nodes.size, solver.edges
                 search.add(params, diff)
-                if self._search_done(search.stale, diff):
+                if self._search_done(search):
                     break
 
     def _queries(self, seeds: Any) -> list[Any]:
@@ -536,13 +562,29 @@ class _Search:
     def __init__(self, model: NoisyLabelLocalClustering, seeds: np.ndarray) -> None:
         self.model, self.view, self.seeds = model, model.view_, seeds
         self.best: Optional[LocalCluster] = None
-        self.stale = self.spread = self.runs = self.touched = self.edges = 0
+        self.best_volume = 0.0            # of the best cluster, degree before re-weighting
+        self.stale = self.runs = self.touched = self.edges = 0
+        self.spread = 0.0                 # the largest support volume so far
         self.skipped: list[tuple[dict, str]] = []
+
+    def _volume(self, nodes: np.ndarray) -> float:
+        return float(self.view.base_degree(nodes).sum())
 
     def _offer(self, nodes: np.ndarray, phi: float, params: dict,
                diff: Optional[Diffusion]) -> None:
         if self.best is None or phi < self.best.conductance:
             self.best = LocalCluster(nodes, phi, params, diff, 0, 0)
+            self.best_volume = self._volume(nodes)
+
+    def _progress(self, nodes: np.ndarray, phi: float) -> bool:
+        """Whether a cluster beats the best one by enough to reset the patience
+        count: by ``MIN_GAIN`` when it is a different cluster, by ``REFINE_GAIN``
+        when it is the best one refined (volume within a factor ``SAME_VOLUME``)."""
+        if self.best is None:
+            return True
+        ratio = self._volume(nodes) / self.best_volume
+        same = 1.0 / SAME_VOLUME < ratio < SAME_VOLUME
+        return phi < (1.0 - (REFINE_GAIN if same else MIN_GAIN)) * self.best.conductance
 
     def add(self, params: dict, diff: Diffusion) -> None:
         """Scores one diffusion's cluster and updates the patience count."""
@@ -550,11 +592,11 @@ class _Search:
         nodes, phi = self.model._extract(diff)
         if nodes.size == 0:               # the seeds absorbed all the mass
             nodes, phi = self.seeds, conductance(self.view, self.seeds)
-        spread = float(self.view.base_degree(diff.support).sum())
-        if self.best is None or phi < (1.0 - MIN_GAIN) * self.best.conductance:
+        spread = self._volume(diff.support)
+        if self._progress(nodes, phi):
             self.stale = 0
         elif spread > self.spread:
-            self.stale += 1               # spread further, found nothing better
+            self.stale += 1               # spread further, no progress
         self.spread = max(self.spread, spread)
         self._offer(nodes, phi, params, diff)
 
