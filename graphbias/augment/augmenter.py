@@ -217,7 +217,6 @@ class ConditionedGenerator:
         """
         model = self.augmenter.module_
         condition = self.condition if rows is None else self.condition[rows]
-        condition = condition.repeat(z.size(0) // condition.size(0), 1)
         if out is not None:
             out = out.view(z.size(0), -1)
         with torch.no_grad():

@@ -102,8 +102,17 @@ class ConditionalVAE(torch.nn.Module):
 
     def decode(self, z: Tensor, condition: Tensor, out: Optional[Tensor] = None) -> Tensor:
         """Decoder output before the sigmoid (logits for ``bce``), written into
-        ``out`` when given (a ``[B, num_features]`` tensor, e.g. reused memory)."""
-        hidden = F.relu(self.decoder_latent(z) + condition)
+        ``out`` when given (a ``[B, num_features]`` tensor, e.g. reused memory).
+
+        ``condition`` has one row per code, or ``R`` rows for codes ``z`` made of
+        blocks of ``R`` (every block of codes gets the same ``R`` conditions,
+        without copying them)."""
+        rows, width = condition.size(0), condition.size(1)
+        if z.size(0) % rows:
+            raise ValueError(f"z has {z.size(0)} rows, not a multiple of the {rows} "
+                             "rows of condition")
+        hidden = (self.decoder_latent(z).view(-1, rows, width) + condition).relu_()
+        hidden = hidden.view(-1, width)
         if out is None:
             return self.decoder_out(hidden)
         return torch.addmm(self.decoder_out.bias, hidden, self.decoder_out.weight.t(),

@@ -179,9 +179,10 @@ def _half_mask(numel: int, workspace: Optional[Workspace]) -> Tensor:
     per_word = 31
     words = _random_words(-(-numel // per_word), workspace)
     bits = _mask_memory("mask", words.numel() * per_word, torch.int32, workspace)
-    bits = bits.view(-1, per_word).copy_(words.unsqueeze(1).expand(-1, per_word))
     shifts = 30 - torch.arange(per_word, dtype=torch.int32)
-    bits.bitwise_left_shift_(shifts).bitwise_and_(0x40000000)
+    # every word shifted 31 ways in one broadcast pass, written into the mask
+    bits = torch.bitwise_left_shift(words.unsqueeze(1), shifts, out=bits.view(-1, per_word))
+    bits.bitwise_and_(0x40000000)
     return bits.view(torch.float32).view(-1)[:numel]
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from graphbias.augment.augmenter import LocalAugmenter
+from graphbias.augment.generator import ConditionalVAE
 from graphbias.augment.models import (LAGNN, Workspace, _keep_mask, consistency_loss,
                                       input_dropout, sample_union, stack_rows)
 from graphbias.data.graph import Graph
@@ -176,3 +177,24 @@ def test_draw_stacked_decodes_the_codes_of_separate_draws(graph):
     written = sampler.decode(sampler.codes(3, torch.Generator().manual_seed(5)), out=out)
     assert written.data_ptr() == out.data_ptr()
     torch.testing.assert_close(written, stacked)
+
+
+def test_decode_shares_one_block_of_conditions_across_blocks_of_codes():
+    torch.manual_seed(0)
+    vae = ConditionalVAE(6, latent_size=3, hidden_channels=8)
+    z, c = torch.randn(12, 3), torch.rand(4, 6)
+    condition = vae.condition(c)
+    # three blocks of four codes get the same four conditions, as a repeated copy
+    assert torch.equal(vae.decode(z, condition), vae.decode(z, condition.repeat(3, 1)))
+    with pytest.raises(ValueError, match="not a multiple of the 5 rows"):
+        vae.decode(z, vae.condition(torch.rand(5, 6)))
+
+
+def test_half_mask_is_the_bits_of_the_drawn_words():
+    torch.manual_seed(3)
+    mask = input_dropout(torch.ones(4, 31), 0.5, True, Workspace())
+    torch.manual_seed(3)
+    words = torch.randint(-2 ** 63, 2 ** 63 - 1, (2,)).view(torch.int32)[:4]
+    # entry j of row w is 2.0 exactly when bit j of word w is set
+    bits = (words.unsqueeze(1) >> torch.arange(31, dtype=torch.int32)) & 1
+    assert torch.equal(mask, 2.0 * bits.float())
