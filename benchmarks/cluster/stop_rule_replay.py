@@ -171,6 +171,34 @@ def patience_rule(patience: int = 4, gain: float = 0.01, refine_gain: float = No
     return rule
 
 
+def reference_rule(patience: int = 4, gain: float = 0.1, beta: float = 0.0,
+                   overlap: float = None) -> Rule:
+    """Progress measured against a reference best (the best at the last progress):
+    its conductance times ``(spread_ref / spread) ** beta`` and ``1 - gain``
+    (``beta`` > 0: a gain that grows with the logarithm of the support's growth);
+    with ``overlap``, a 1% gain whose cluster differs from the best in more than
+    ``overlap`` of its nodes (symmetric difference) is progress too."""
+    def rule(st: dict, s: Step) -> bool:
+        ref, best = st.get("ref"), st.get("best")
+        if ref is None:
+            progress = True
+        else:
+            need = min(1 - gain, (ref["spread"] / max(s["spread"], ref["spread"])) ** beta)
+            progress = s["phi"] < need * ref["phi"]
+            if overlap is not None and s["phi"] < 0.99 * best["phi"]:
+                moved = np.setxor1d(s["nodes"], best["nodes"]).size
+                progress = progress or moved > overlap * best["nodes"].size
+        if progress:
+            st["stale"], st["ref"] = 0, s
+        elif s["spread"] > st.get("spread", 0.0):
+            st["stale"] = st.get("stale", 0) + 1
+        st["spread"] = max(st.get("spread", 0.0), s["spread"])
+        if best is None or s["phi"] < best["phi"]:
+            st["best"] = s
+        return st["stale"] >= patience
+    return rule
+
+
 def run_rule(steps: list[Step], rule: Rule) -> tuple[Step, Step, bool]:
     """The best step, the step the search stops at, and whether the trace ended
     (touch cap, capacity or a filled component) before the rule stopped."""
@@ -191,6 +219,12 @@ RULES: dict[str, Rule] = {
     "3% gain": patience_rule(gain=0.03),
     "5% gain": patience_rule(gain=0.05),
     "10% gain": patience_rule(gain=0.10),
+    "cumulative 10% gain since the last progress": reference_rule(gain=0.1),
+    "gain >= (support growth)^-0.05 since the last progress": reference_rule(gain=0.01,
+                                                                            beta=0.05),
+    "gain >= (support growth)^-0.1": reference_rule(gain=0.01, beta=0.1),
+    "10% gain, or 1% with > 10% of the nodes changed": reference_rule(gain=0.1,
+                                                                      overlap=0.1),
     "cap 16 x vol(best)": patience_rule(cap=16),
     "cap 64 x vol(best)": patience_rule(cap=64),
     "same volume (1.2x) is no progress": patience_rule(refine_gain=1.0, cap=256),
