@@ -503,9 +503,10 @@ class LAGNNClassifier(NodeClassifier):
         workspace = Workspace()
         draw = self._training_draws(sampler, rows, p, workspace)
         y_train, y_val = y[train].repeat(p.n_samples), (None if val is None else y[val])
+        x_passes = stack_rows(x, p.n_samples)  # the same for every step: stacked once
 
         def step(_: Any) -> torch.Tensor:
-            logits = step_model(x, draw(), g, p.n_samples, workspace)
+            logits = step_model(x_passes, draw(), g, p.n_samples, workspace)
             picked = logits[:, train].flatten(0, 1)
             loss = shared_loss(picked, y_train, total * p.n_samples, size)
             if p.n_samples > 1 and p.consistency_weight > 0:

@@ -421,10 +421,18 @@ class LAGNN(torch.nn.Module):
     def _activate(self, h: Tensor) -> Tensor:
         return F.elu(h) if self.attention else F.relu(h)
 
-    def _branch_inputs(self, x: Features, n_samples: int) -> Features:
-        """The original features of ``n_samples`` passes (one copy without training:
-        the passes then share the branch's output)."""
-        return stack_rows(x, n_samples) if self.training else x
+    def _branch_inputs(self, x: Features, n_samples: int, n: int) -> tuple[Features, bool]:
+        """The original features of ``n_samples`` passes and whether they are one
+        copy per pass: ``x`` itself when it is already stacked (``n_samples * n``
+        rows); else stacked for training, one copy without it (the passes then
+        share the branch's output)."""
+        rows = x.size(0) if isinstance(x, Tensor) else x.num_rows
+        if rows not in (n, n_samples * n):
+            raise ValueError(f"x needs {n} rows (one per node) or {n_samples} x {n} "
+                             f"(stacked passes), got {rows}")
+        if n_samples > 1 and rows == n_samples * n:
+            return x, True
+        return (stack_rows(x, n_samples), True) if self.training else (x, n_samples == 1)
 
     def forward(self, x: Features, generated: Sequence[Features], graph: Graph,
                 n_samples: Optional[int] = None,
@@ -434,7 +442,9 @@ class LAGNN(torch.nn.Module):
         Parameters
         ----------
         x : Tensor or CSR of shape (N, in_channels)
-            Node features, dense or sparse.
+            Node features, dense or sparse; with ``n_samples`` also their
+            ``n_samples`` copies stacked row-wise (:func:`stack_rows`), which a
+            training loop can make once and pass at every step.
         generated : sequence of Tensor or CSR
             The ``n_generated`` generated matrices, each ``(N, in_channels)``, or
             with ``n_samples`` each ``(n_samples * N, in_channels)``: the
@@ -462,11 +472,11 @@ class LAGNN(torch.nn.Module):
             raise ValueError(f"each generated matrix needs {passes} x {n} rows "
                              f"({passes} passes of {n} nodes), got {rows}")
         union = sample_union(graph, passes)
-        original = self._branch_inputs(x, passes)
+        original, per_pass = self._branch_inputs(x, passes, n)
         h0 = self._activate(self._call(
             self.branches[0], input_dropout(original, self.dropout, self.training),
-            union if self.training else graph))
-        if not self.training and passes > 1:
+            union if per_pass else graph))
+        if not per_pass:
             h0 = h0.repeat(passes, 1)
         # every block dropped out before any is read: blocks of one workspace share
         # a version counter, which autograd checks

@@ -136,6 +136,24 @@ def test_batched_passes_with_a_pyg_conv(graph):
     torch.testing.assert_close(batched, separate, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_features_stacked_once_give_what_stacking_every_pass_gives(graph, sparse):
+    x = torch.as_tensor(graph.x).float()
+    features = _csr(x) if sparse else x
+    generated = [torch.rand(3 * 60, 6)]
+    model = LAGNN("gcn", 6, 4, 3)
+    for training in (True, False):     # training: same dropout draws either way
+        model.train(training)
+        torch.manual_seed(1)
+        plain = model(features, [generated[0].clone()], graph, n_samples=3)
+        torch.manual_seed(1)
+        stacked = model(stack_rows(features, 3), [generated[0].clone()], graph,
+                        n_samples=3)
+        assert torch.equal(plain, stacked)
+    with pytest.raises(ValueError, match=r"x needs 60 rows .* or 3 x 60"):
+        model(torch.cat([x, x]), generated, graph, n_samples=3)
+
+
 def test_batched_training_pass_backpropagates_through_a_workspace(graph):
     torch.manual_seed(0)
     x = torch.as_tensor(graph.x).float()
