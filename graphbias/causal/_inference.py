@@ -2,11 +2,15 @@ r"""Inference results in EconML's shape: per-node effects (:class:`EffectInferen
 as EconML's ``NormalInferenceResults``) and their average
 (:class:`PopulationInference`, as ``PopulationSummaryResults``).
 
-Both are built from bootstrap draws of the estimate: the standard error is the draws'
-standard deviation, p-values and z-statistics use the normal approximation, and the
+Both are built from bootstrap draws of an estimate :math:`\tilde\theta`, the
+*centre*: the standard error is the draws' standard deviation, p-values and
+z-statistics use the normal approximation around :math:`\tilde\theta`, and the
 interval is the basic (pivot) bootstrap interval
-:math:`[2\hat\theta - q_{1 - \alpha/2},\; 2\hat\theta - q_{\alpha/2}]` with
+:math:`[2\tilde\theta - q_{1 - \alpha/2},\; 2\tilde\theta - q_{\alpha/2}]` with
 :math:`q` the quantiles of the draws, as EconML's ``BootstrapInference`` by default.
+The centre is the point estimate unless it is given apart: a penalised estimate's
+shrinkage bias is not in bootstrap draws of it, so a learner may centre its inference
+on a less penalised refit (see :class:`~graphbias.causal.GraphRLearner`).
 """
 from __future__ import annotations
 
@@ -56,11 +60,23 @@ def pivot_interval(point: np.ndarray, draws: np.ndarray, alpha: float
 
 
 class _Inference:
-    """Point estimate, bootstrap draws and the statistics both results share."""
+    """Point estimate, the centre of the inference, its bootstrap draws and the
+    statistics both results share."""
 
-    def __init__(self, point: Any, draws: np.ndarray) -> None:
+    def __init__(self, point: Any, draws: np.ndarray, centre: Any = None) -> None:
         self._point = np.asarray(point, dtype=np.float64)
         self._draws = np.asarray(draws, dtype=np.float64)
+        self._centre = self._point if centre is None else np.asarray(centre,
+                                                                      dtype=np.float64)
+        if self._centre.shape != self._point.shape:
+            raise ValueError(f"centre has shape {self._centre.shape}, but the point "
+                             f"estimate has shape {self._point.shape}")
+
+    @property
+    def centre(self) -> Any:
+        """The estimate the intervals, z-statistics and p-values are about (the
+        point estimate unless given apart)."""
+        return self._centre
 
     @property
     def _stderr(self) -> np.ndarray:
@@ -69,13 +85,13 @@ class _Inference:
     def _zstat(self, value: float) -> np.ndarray:
         value = check_scalar("value", value, Real())
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (self._point - value) / self._stderr
+            return (self._centre - value) / self._stderr
 
     def _pvalue(self, value: float) -> np.ndarray:
         return 2 * norm.sf(np.abs(self._zstat(value)))
 
     def _conf_int(self, alpha: float) -> tuple[Any, Any]:
-        return pivot_interval(self._point, self._draws, _alpha(alpha))
+        return pivot_interval(self._centre, self._draws, _alpha(alpha))
 
     def _frame(self, alpha: float, value: float, decimals: int, names: tuple[str, ...],
                index: Any) -> Any:
@@ -97,16 +113,22 @@ class EffectInference(_Inference):
     point_estimate : ndarray of shape (n_nodes,)
         The estimated effects.
     draws : ndarray of shape (n_bootstrap, n_nodes)
-        Their bootstrap replicates.
+        Bootstrap replicates of ``centre``.
+    centre : ndarray of shape (n_nodes,) or None, default=None
+        The estimate the intervals, z-statistics and p-values are about (``None``:
+        ``point_estimate``).
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> inf = EffectInference(np.array([1.0, 2.0]), rng.normal([1.0, 2.0], 0.1, (200, 2)))
+    >>> draws = np.random.default_rng(0).normal([1.0, 2.0], 0.1, (200, 2))
+    >>> inf = EffectInference(np.array([1.0, 2.0]), draws)
     >>> list(inf.summary_frame().columns)
     ['point_estimate', 'stderr', 'zstat', 'pvalue', 'ci_lower', 'ci_upper']
     >>> bool(inf.pvalue()[1] < 0.01), inf.population_summary().mean_point
     (True, 1.5)
+    >>> shifted = EffectInference(np.array([1.0, 2.0]), draws + 0.5, centre=[1.5, 2.5])
+    >>> bool(shifted.conf_int()[0][0] > 1.2), shifted.point_estimate.tolist()
+    (True, [1.0, 2.0])
     """
 
     @property
@@ -125,7 +147,7 @@ class EffectInference(_Inference):
         return self._stderr ** 2
 
     def zstat(self, value: float = 0.0) -> np.ndarray:
-        """``(point_estimate - value) / stderr``.
+        """``(centre - value) / stderr``.
 
         Parameters
         ----------
@@ -153,7 +175,8 @@ class EffectInference(_Inference):
         return self._pvalue(value)
 
     def conf_int(self, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-        """The ``1 - alpha`` basic bootstrap interval of every node's effect.
+        """The ``1 - alpha`` basic bootstrap interval of every node's effect (around
+        :attr:`centre`).
 
         Parameters
         ----------
@@ -169,7 +192,8 @@ class EffectInference(_Inference):
     def summary_frame(self, alpha: float = 0.05, value: float = 0.0,
                       decimals: int = 3) -> Any:
         """One row per node: ``point_estimate``, ``stderr``, ``zstat``, ``pvalue``,
-        ``ci_lower``, ``ci_upper`` (EconML's columns).
+        ``ci_lower``, ``ci_upper`` (EconML's columns; all but the first are about
+        :attr:`centre`).
 
         Parameters
         ----------
@@ -200,7 +224,8 @@ class EffectInference(_Inference):
         EffectInference
         """
         factor = np.asarray(factor, dtype=np.float64)
-        return EffectInference(factor * self._point, factor * self._draws)
+        return EffectInference(factor * self._point, factor * self._draws,
+                               factor * self._centre)
 
     def population_summary(self) -> "PopulationInference":
         """Inference on the average of the effects over the nodes.
@@ -209,7 +234,8 @@ class EffectInference(_Inference):
         -------
         PopulationInference
         """
-        return PopulationInference(self._point.mean(), self._draws.mean(axis=1))
+        return PopulationInference(self._point.mean(), self._draws.mean(axis=1),
+                                   self._centre.mean())
 
 
 class PopulationInference(_Inference):
@@ -220,7 +246,10 @@ class PopulationInference(_Inference):
     mean_point : float
         The estimated average effect.
     draws : ndarray of shape (n_bootstrap,)
-        Its bootstrap replicates.
+        Bootstrap replicates of ``centre``.
+    centre : float or None, default=None
+        The estimate the interval, z-statistic and p-value are about (``None``:
+        ``mean_point``).
 
     Examples
     --------
@@ -241,7 +270,7 @@ class PopulationInference(_Inference):
         return float(self._stderr)
 
     def zstat(self, value: float = 0.0) -> float:
-        """``(mean_point - value) / stderr_mean``.
+        """``(centre - value) / stderr_mean``.
 
         Parameters
         ----------
@@ -269,7 +298,8 @@ class PopulationInference(_Inference):
         return float(self._pvalue(value))
 
     def conf_int_mean(self, alpha: float = 0.05) -> tuple[float, float]:
-        """The ``1 - alpha`` basic bootstrap interval of the average effect.
+        """The ``1 - alpha`` basic bootstrap interval of the average effect (around
+        :attr:`centre`).
 
         Parameters
         ----------

@@ -94,6 +94,11 @@ _RIDGE_STAGES = ("auto", "sgc", "single_index", "quadratic")
 _TOLERANCE = 0.5
 #: the quadratic stage multiplies at most this many own and one-hop columns
 _MAX_PRODUCT_COLUMNS = 24
+#: the inference of a closed-form stage refits its basis with the chosen penalty
+#: times this factor (undersmoothing): the shrinkage bias of the cross-validated
+#: penalty, which bootstrap refits at that penalty do not see, is then small against
+#: the intervals' width
+_UNDERSMOOTH = 0.01
 
 
 class _HasMethods(Constraint):
@@ -195,7 +200,11 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         The overlap bound, in ``[0, 0.5)`` (0: no node is left out).
     n_bootstrap : int, default=100
         Final-stage refits on resampled nodes for the intervals and inference, at
-        least 2.
+        least 2. For the closed-form stages the inference is about the chosen basis
+        refitted with 1/100 of its cross-validated penalty (undersmoothing: the
+        penalty's shrinkage bias is not in the bootstrap draws), so its intervals
+        are centred there rather than on :meth:`effect`; they cover :math:`\tau`
+        when the chosen basis spans it (see "Intervals" in the Notes).
     hops : int, default=2
         Propagation steps :math:`K` of the linear nuisances and the SGC-based final
         stages, at least 1.
@@ -252,6 +261,21 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         Number of covariates (columns of ``X``).
     device_ : torch.device
         Where the GNNs live.
+
+    Notes
+    -----
+    **Intervals.** ``effect_interval`` and the inference results come from
+    ``n_bootstrap`` refits of the final stage on nodes resampled with replacement,
+    with the cross-fitted residuals, the chosen stage and its penalty ratio held
+    fixed. At the cross-validated penalty these refits miss the shrinkage bias, and
+    the per-node intervals undercovered (BA, 1,000 nodes, one design with redrawn
+    treatments and outcomes: 0.77 on ``simple_h``, 0.81 on the well-specified
+    ``linear`` effect). The inference is therefore centred on the chosen basis
+    refitted with 1/100 of that penalty, and so are the refits. What remains
+    outside the intervals: the approximation bias of the chosen basis (a
+    single-index spline of a sine is close but not exact), and the variability of
+    the nuisances and of the stage choice, which the refits hold fixed.
+    ``benchmarks/causal`` records the coverage measured before and after.
 
     Examples
     --------
@@ -482,8 +506,9 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
     def _fit_stage(self, X: np.ndarray, g: Graph, y_res: np.ndarray, t_res: np.ndarray,
                    weight: np.ndarray, seed: int, validate: bool) -> Any:
         """One final stage fitted with node weights ``weight`` (0 = left out); the
-        closed-form stages choose their penalties only when ``validate`` (bootstrap
-        refits keep those of the fitted stage)."""
+        closed-form stages choose their stage and penalties only when ``validate``;
+        otherwise (the refits of the inference) they keep the fitted stage's basis
+        and ratio with its penalty times ``_UNDERSMOOTH``."""
         p = self._final_params_
         if p.final in _RIDGE_STAGES:
             F = propagated(X, g, p.hops)
@@ -491,7 +516,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                 return self._select_stage(F, y_res, t_res, weight, seed)
             chosen = self.model_final_
             return fit_ridge_stage(Candidate(chosen.name, chosen.basis), F, y_res, t_res,
-                                   weight, chosen.penalty, chosen.ratio)
+                                   weight, chosen.penalty * _UNDERSMOOTH, chosen.ratio)
         if p.final in ("gnn", "linear", "linear_free_intercept"):
             if p.final == "gnn":
                 Z = t_res[:, None] * _ones(propagated(X, g, p.hops))
@@ -575,7 +600,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         inference : {"auto", "bootstrap"} or None, default="auto"
             ``"bootstrap"`` (``"auto"`` is the same): intervals and inference
             results from ``n_bootstrap`` refits of the final stage on nodes resampled
-            with replacement within the fitted graph, drawn on first use; ``None``:
+            with replacement within the fitted graph (undersmoothed for the
+            closed-form stages, see ``n_bootstrap``), drawn on first use; ``None``:
             no inference (the interval methods raise).
 
         Returns
@@ -634,35 +660,38 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                                 self.kept_.astype(float), self._seed_ + 97, validate=True)
         self.final_selected_ = stage.name if isinstance(stage, RidgeStage) else p.final
         self.model_final_ = stage
-        self._bootstrap_: Optional[list[Any]] = None
+        self._bootstrap_: Optional[tuple[Any, list[Any]]] = None
         self.ate_ = float(self.effect(self._X_fit_, graph=self._fit_graph())[
             self.kept_].mean())
         return self
 
     # ------------------------------------------------------------ inference
-    def _bootstrap_stages(self) -> list[Any]:
-        """The final stage refitted ``n_bootstrap`` times on nodes resampled with
-        replacement (fitted once, on first use)."""
+    def _bootstrap_stages(self) -> tuple[Any, list[Any]]:
+        """The stage the inference is centred on and its refits on ``n_bootstrap``
+        resamples of the kept nodes with replacement (fitted once, on first use).
+
+        For the closed-form stages the centre is the chosen basis refitted on every
+        kept node with the penalty times ``_UNDERSMOOTH``, and so are the refits;
+        for the others it is the fitted stage itself."""
         if self.inference_ is None:
             raise ValueError("this learner was fitted with inference=None: fit it with "
                              "inference='bootstrap' for intervals and inference results")
         if self._bootstrap_ is None:
             rng = np.random.default_rng(self._seed_ + 7)
             kept = np.flatnonzero(self.kept_)
+            X, g = self._X_fit_, self._fit_graph()
             stages = []
             for b in range(self._final_params_.n_bootstrap):
                 weight = np.bincount(rng.choice(kept, kept.size),
                                      minlength=self.kept_.size).astype(float)
-                stages.append(self._fit_stage(self._X_fit_, self._fit_graph(),
-                                              *self.residuals_, weight,
+                stages.append(self._fit_stage(X, g, *self.residuals_, weight,
                                               self._seed_ + 1000 + b, validate=False))
-            self._bootstrap_ = stages
+            centre = self.model_final_
+            if self._final_params_.final in _RIDGE_STAGES:
+                centre = self._fit_stage(X, g, *self.residuals_, self.kept_.astype(float),
+                                         self._seed_ + 97, validate=False)
+            self._bootstrap_ = (centre, stages)
         return self._bootstrap_
-
-    def _effect_draws(self, X: np.ndarray, g: Graph) -> np.ndarray:
-        """Bootstrap draws ``[n_bootstrap, n_nodes]`` of the constant marginal
-        effect."""
-        return np.stack([self._stage_effect(s, X, g) for s in self._bootstrap_stages()])
 
     def score(self, Y: Any, T: Any, *, X: Any, graph: Any = None, W: Any = None) -> float:
         r"""The negated R-loss on (held-out) data, greater is better:
@@ -693,4 +722,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         return -float(np.mean((Y - m - (T - e) * tau) ** 2))
 
     def _inference(self, X: np.ndarray, g: Graph) -> EffectInference:
-        return EffectInference(self._const_marginal_effect(X, g), self._effect_draws(X, g))
+        centre, stages = self._bootstrap_stages()
+        draws = np.stack([self._stage_effect(s, X, g) for s in stages])
+        return EffectInference(self._const_marginal_effect(X, g), draws,
+                               self._stage_effect(centre, X, g))
