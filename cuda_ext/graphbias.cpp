@@ -33,6 +33,14 @@ TORCH_LIBRARY(graphbias, m) {
   // max / min backward for x; CPU reads `indices`, CUDA the transpose
   m.def("_spmm_arg_bw(Tensor indptr_t, Tensor indices_t, Tensor pos_t, Tensor indices, "
         "Tensor? value, Tensor arg, Tensor grad_out) -> Tensor");
+  // frontier bookkeeping (CPU; other devices use the torch path of graphbias.ops):
+  // the entries of the selected rows, and the distinct columns they reach
+  m.def("csr_rows(Tensor indptr, Tensor rows) -> (Tensor, Tensor)");
+  m.def("reached(Tensor indptr, Tensor indices, Tensor rows, bool with_rows, "
+        "Tensor(a!) mark) -> Tensor");
+  // the ReLU select of the compiled networks, (b + relu(a - b + off)) - relu(b - a + off)
+  // with off = margin (g - 1), in one pass (CPU; the torch expression elsewhere)
+  m.def("relu_select(Tensor g, Tensor a, Tensor b, float margin) -> Tensor");
   // CUDA only: atomic COO scatter (non-deterministic order of floating-point adds)
   m.def("_scatter_coo_atomic(Tensor src, Tensor index, int dim_size, str reduce) -> Tensor");
 }

@@ -47,6 +47,7 @@ import torch
 from torch import Tensor
 
 from .. import ops
+from ..ops import _compiled
 from ..ops.csr import CSR
 
 __all__ = ["BIG", "big", "Big", "Affine", "step", "soft_step", "select", "soft_select",
@@ -131,6 +132,13 @@ class Affine(torch.nn.Module):
         changes (in place, or replaced by ``to``/``load_state_dict``), so a long
         run does not rebuild it at every layer.
         """
+        return self._resolved(sentinel)[0]
+
+    def _resolved(self, sentinel: float
+                  ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, tuple[Tensor, ...]]]:
+        """``((W, b), (b_0, (W_00, W_01, ...)))``: the effective parameters and, for
+        a one-row map, its entries as 0-d tensors (kept with the cache, so a long
+        run does not index them again at every layer)."""
         tracked = torch.is_grad_enabled() and (self.weight.requires_grad
                                                or self.bias.requires_grad)
         key = (sentinel, self.weight._version, self.bias._version,
@@ -140,9 +148,10 @@ class Affine(torch.nn.Module):
             return cached[1]
         w = torch.where(self.weight_big, self.weight * sentinel, self.weight)
         b = torch.where(self.bias_big, self.bias * sentinel, self.bias)
+        resolved = ((w, b), (b[0], w[0].unbind()) if w.size(0) == 1 else (b, ()))
         if not tracked:
-            self._effective = (key, (w, b))
-        return w, b
+            self._effective = (key, resolved)
+        return resolved
 
     def forward(self, sentinel: float, **channels: Tensor) -> Tensor:
         r"""``[M]`` for one output row, else ``[M, out]``.
@@ -151,12 +160,11 @@ class Affine(torch.nn.Module):
         as a matrix product; the compiled networks add at most one term that is
         not an integer or exactly 0, so both give the same float64 values.
         """
-        w, b = self.effective(sentinel)
+        (w, b), (y, row) = self._resolved(sentinel)
         if w.size(0) > 1:
             return torch.stack([channels[k] for k in self.inputs], -1) @ w.T + b
-        y = b[0]
-        for j, k in enumerate(self.inputs):
-            y = torch.addcmul(y, channels[k], w[0, j])
+        for k, w_k in zip(self.inputs, row):
+            y = torch.addcmul(y, channels[k], w_k)
         return y
 
     def extra_repr(self) -> str:
@@ -177,7 +185,17 @@ def soft_step(x: Tensor, temperature: float) -> Tensor:
 
 def select(g: Tensor, a: Tensor, b: Tensor, margin: float) -> Tensor:
     """``a`` where the flag ``g`` is 1, ``b`` where it is 0, with two ReLUs
-    (``|a - b| < margin``)."""
+    (``|a - b| < margin``).
+
+    Outside autograd on the CPU it runs as one compiled kernel
+    (``graphbias::relu_select``) that performs the same operations in the same
+    order, so both paths give the same bits.
+    """
+    if (g.shape == a.shape == b.shape and g.dtype == a.dtype == b.dtype
+            and _compiled.cpu_kernel(a)
+            and not (torch.is_grad_enabled()
+                     and (g.requires_grad or a.requires_grad or b.requires_grad))):
+        return torch.ops.graphbias.relu_select(g, a, b, margin)
     off = margin * (g - 1.0)                  # exactly 0 or -margin
     return b + torch.relu((a - b) + off) - torch.relu((b - a) + off)
 

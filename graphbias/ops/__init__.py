@@ -24,16 +24,17 @@ import torch
 from torch import Tensor
 
 from . import _balanced, _compiled, reference
+from ._compiled import backend
 from .._validation import Boolean, check_scalar
 from ._checks import (check_dim, check_dim_size, check_float, check_index, check_indptr,
                       check_reduce, check_same_device)
 from .csr import CSR
+from .frontier import csr_rows, reached
 from .sparse_mm import SUPPORTED_DTYPES, spmm_sum
 
 __all__ = ["CSR", "backend", "scatter", "segment_csr", "spmm", "softmax_csr",
-           "reference"]
+           "csr_rows", "reached", "reference"]
 
-_BACKENDS = ("auto", "torch", "compiled")
 _COMPILED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
@@ -43,42 +44,6 @@ if not _compiled.AVAILABLE and os.environ.get("GRAPHBIAS_BACKEND", "auto") != "t
                   f"({_compiled.LOAD_ERROR}); using the pure-torch path. Reinstall "
                   "with a C++ compiler and `pip install --no-build-isolation` to build them.",
                   RuntimeWarning, stacklevel=2)
-
-
-def backend() -> str:
-    """The path the ops run on.
-
-    Returns
-    -------
-    str
-        ``"compiled"`` (the kernels of ``cuda_ext/``) or ``"torch"`` (pure PyTorch).
-        ``GRAPHBIAS_BACKEND=torch`` forces the pure-torch path; ``=compiled``
-        requires the kernels and raises if they were not built.
-
-    Raises
-    ------
-    ValueError
-        If ``GRAPHBIAS_BACKEND`` is not one of ``auto``, ``torch``, ``compiled``.
-    RuntimeError
-        If ``GRAPHBIAS_BACKEND=compiled`` and the kernels were not built.
-
-    Examples
-    --------
-    >>> backend() in ("compiled", "torch")
-    True
-    """
-    requested = os.environ.get("GRAPHBIAS_BACKEND", "auto").lower()
-    if requested not in _BACKENDS:
-        raise ValueError(
-            f"GRAPHBIAS_BACKEND must be one of {_BACKENDS}, got {requested!r}")
-    if requested == "torch":
-        return "torch"
-    if not _compiled.AVAILABLE:
-        if requested == "compiled":
-            raise RuntimeError("GRAPHBIAS_BACKEND=compiled but graphbias._C is not "
-                               f"built: {_compiled.LOAD_ERROR}")
-        return "torch"
-    return "compiled"
 
 
 def _use_compiled(t: Tensor) -> bool:
@@ -361,3 +326,4 @@ def softmax_csr(src: Tensor, a: Any) -> Tensor:
     e = (src - peak.index_select(0, row)).exp()
     total = segment_csr(e, csr.indptr, "sum")
     return e / total.index_select(0, row).clamp_min(1e-16)
+

@@ -2,6 +2,7 @@
 ``torch.compile`` (fake tensors). ``AVAILABLE`` says whether they loaded."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Optional
 
 import torch
@@ -24,6 +25,52 @@ DEVICE_TYPES = frozenset(
 #: ``ops/_balanced.py``: the twin takes the op's arguments followed by the four fields
 #: of a split plan and returns what the op returns
 SPLIT_OPS = ("_spmm_fw", "_spmm_value_bw", "_spmm_arg_bw", "_segment_csr_fw", "_gather_csr")
+
+_BACKENDS = ("auto", "torch", "compiled")
+
+
+def backend() -> str:
+    """The path the ops run on.
+
+    Returns
+    -------
+    str
+        ``"compiled"`` (the kernels of ``cuda_ext/``) or ``"torch"`` (pure PyTorch).
+        ``GRAPHBIAS_BACKEND=torch`` forces the pure-torch path; ``=compiled``
+        requires the kernels and raises if they were not built.
+
+    Raises
+    ------
+    ValueError
+        If ``GRAPHBIAS_BACKEND`` is not one of ``auto``, ``torch``, ``compiled``.
+    RuntimeError
+        If ``GRAPHBIAS_BACKEND=compiled`` and the kernels were not built.
+
+    Examples
+    --------
+    >>> backend() in ("compiled", "torch")
+    True
+    """
+    requested = os.environ.get("GRAPHBIAS_BACKEND", "auto").lower()
+    if requested not in _BACKENDS:
+        raise ValueError(
+            f"GRAPHBIAS_BACKEND must be one of {_BACKENDS}, got {requested!r}")
+    if requested == "torch":
+        return "torch"
+    if not AVAILABLE:
+        if requested == "compiled":
+            raise RuntimeError("GRAPHBIAS_BACKEND=compiled but graphbias._C is not "
+                               f"built: {LOAD_ERROR}")
+        return "torch"
+    return "compiled"
+
+
+def cpu_kernel(t: Tensor) -> bool:
+    """Whether the compiled CPU kernels serve ``t``: a CPU tensor, kernels built
+    and the compiled backend selected (the ops without a CUDA kernel use their
+    pure-torch path elsewhere)."""
+    return t.device.type == "cpu" and "cpu" in DEVICE_TYPES and backend() == "compiled"
+
 
 if AVAILABLE:
     def _arg_like(reduce: str, index: Tensor, shape: list[int], empty: list[int]) -> Tensor:
@@ -63,6 +110,20 @@ if AVAILABLE:
     def _scatter_coo_atomic_fake(src: Tensor, index: Tensor, dim_size: int,
                                  reduce: str) -> Tensor:
         return src.new_empty([dim_size] + list(src.shape[1:]))
+
+    @torch.library.register_fake("graphbias::relu_select")
+    def _relu_select_fake(g: Tensor, a: Tensor, b: Tensor, margin: float) -> Tensor:
+        return torch.empty_like(a, memory_format=torch.contiguous_format)
+
+    @torch.library.register_fake("graphbias::csr_rows")
+    def _csr_rows_fake(indptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
+        entries = torch.library.get_ctx().new_dynamic_size()
+        return indptr.new_empty([rows.size(0) + 1]), indptr.new_empty([entries])
+
+    @torch.library.register_fake("graphbias::reached")
+    def _reached_fake(indptr: Tensor, indices: Tensor, rows: Tensor, with_rows: bool,
+                      mark: Tensor) -> Tensor:
+        return indptr.new_empty([torch.library.get_ctx().new_dynamic_size()])
 
     def _split_fake(base: Callable[..., Any]) -> Callable[..., Any]:
         """The fake of a split twin: its op's fake, the plan's fields dropped."""

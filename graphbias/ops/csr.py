@@ -67,6 +67,21 @@ class CSR:
         csr._shared["row"] = row_sorted
         return csr
 
+    @classmethod
+    def trusted(cls, indptr: Tensor, indices: Tensor, shape: tuple[int, int],
+                values: Optional[Tensor] = None) -> "CSR":
+        """A CSR recorded as checked without checking it, for structures that
+        graphbias derives from a validated matrix step after step (a frontier's
+        in-edges), where a check per step would cost more than the product. A
+        later in-place change of ``indptr`` or ``indices`` is still caught by
+        :meth:`validate`.
+        """
+        csr = cls(indptr, indices, shape, values)
+        stamp = _stamp(indptr, indices)
+        if stamp is not None:
+            csr._shared["valid"] = (stamp, csr.shape)
+        return csr
+
     def with_values(self, values: Optional[Tensor]) -> "CSR":
         """The same sparsity pattern with new ``values`` (already in CSR order)."""
         if values is not None and values.size(0) != self.nnz:

@@ -11,9 +11,11 @@ from graphbias.compile import (CompiledAlgorithm, GraphBatch, NegativeCycleError
                                compile_algorithm, parameter_distance, task_graph)
 from graphbias.compile import compiled as compiled_module
 from graphbias.compile.compiled import INVALID, execute
+from graphbias.compile.layers import BIG, select
 from graphbias.compile.reference import ALGORITHMS, HINTS, networkx_outputs, run_reference
 from graphbias.data import Graph
 from graphbias.data.synthetic.algorithms import FAMILIES, algorithm_graph
+from graphbias.ops import _compiled
 
 
 def _assert_same(run, ref, hints=True):
@@ -369,3 +371,30 @@ def test_frontier_needs_a_local_network():
     with pytest.raises(ValueError, match="execution must be one of"):
         execute(compile_algorithm("bfs"), GraphBatch.from_graphs([g]), [0],
                 execution="sparse")
+
+
+@pytest.mark.skipif(not _compiled.AVAILABLE, reason="graphbias._C not built")
+def test_fused_select_equals_the_torch_expression_bit_for_bit(monkeypatch):
+    gen = torch.Generator().manual_seed(0)
+    g = torch.randint(0, 2, (500,), generator=gen).double()
+    a = torch.randint(-2**40, 2**40, (500,), generator=gen).double()
+    b = torch.rand(500, generator=gen, dtype=torch.float64) * 1e6
+    a[::17], b[::23], g[::29] = float("nan"), float("inf"), 0.5
+    a[::31], b[::31] = -0.0, -0.0                              # signed zeros
+    margin = 4 * BIG
+    fused = select(g, a, b, margin)
+    monkeypatch.setenv("GRAPHBIAS_BACKEND", "torch")
+    plain = select(g, a, b, margin)
+    assert torch.equal(fused.view(torch.int64), plain.view(torch.int64))   # same bits
+
+
+@pytest.mark.skipif(not _compiled.AVAILABLE, reason="graphbias._C not built")
+@pytest.mark.parametrize("algorithm", FRONTIER)
+def test_frontier_on_the_compiled_kernels_equals_the_torch_path(algorithm, monkeypatch):
+    """The frontier bookkeeping and the fused select as kernels, or as torch ops."""
+    rng = np.random.default_rng(3)
+    graphs = [algorithm_graph(family, 120, weights="integer", seed=rng)
+              for family in ("grid", "sparse_er", "power_law")]
+    fast = _dense_and_frontier(algorithm, graphs, [0, 5, 7])[1]
+    monkeypatch.setenv("GRAPHBIAS_BACKEND", "torch")
+    _assert_runs_equal(fast, _dense_and_frontier(algorithm, graphs, [0, 5, 7])[1])
