@@ -5,10 +5,11 @@ bias and standard deviation of every node's estimate are measured, not assumed.
 
 Per node: ``bias`` (mean estimate minus tau over the redraws), ``sd`` (their standard
 deviation), ``se`` (mean bootstrap standard error of ``effect_inference``) and the
-coverage of the 95% ``effect_interval``. One JSON line per (effect, redraw) with the
-chosen stage, and a summary line per effect.
+coverage of the 95% ``effect_interval``; bias and sd of the point estimate (``effect``)
+and of the centre of the intervals (``effect_inference(X).centre``). One JSON line per
+(effect, redraw) with the chosen stage, and a summary line per effect.
 
-Usage: python benchmarks/causal/coverage_diagnosis.py GRAPH N REDRAWS EFFECT [EFFECT ...]
+Usage: python -P benchmarks/causal/coverage_diagnosis.py GRAPH N REDRAWS EFFECT [EFFECT ...]
 """
 import json
 import sys
@@ -27,7 +28,7 @@ graph, n, redraws = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 for effect in sys.argv[4:]:
     d = network_causal(graph, n, effect=effect, seed=0)
     base = d.H1[:, 0] + 0.5 * d.X[:, 1]
-    est_all, se_all, cover_all = [], [], []
+    est_all, centre_all, se_all, cover_all = [], [], [], []
     for r in range(redraws):
         rng = np.random.default_rng(1000 + r)
         T = (rng.random(n) < d.propensity).astype(float)
@@ -38,6 +39,7 @@ for effect in sys.argv[4:]:
         lo, hi = inf.conf_int(0.05)
         seconds = time.process_time() - start
         est_all.append(inf.point_estimate)
+        centre_all.append(inf.centre)
         se_all.append(inf.stderr)
         cover_all.append((lo <= d.tau) & (d.tau <= hi))
         print(json.dumps({"graph": graph, "n": n, "effect": effect, "redraw": r,
@@ -47,6 +49,8 @@ for effect in sys.argv[4:]:
                           "width": float(np.mean(hi - lo)), "cpu_s": seconds}),
               flush=True)
     est_all, se_all = np.array(est_all), np.array(se_all)
+    centre_all = np.array(centre_all)
+    centre_bias = centre_all.mean(0) - d.tau
     bias = est_all.mean(0) - d.tau
     sd = est_all.std(0, ddof=1)
     print(json.dumps({
@@ -56,6 +60,8 @@ for effect in sys.argv[4:]:
         "rms_bias": float(np.sqrt(np.mean(bias ** 2))),
         "rms_sd": float(np.sqrt(np.mean(sd ** 2))),
         "rms_se": float(np.sqrt(np.mean(se_all ** 2))),
+        "rms_bias_centre": float(np.sqrt(np.mean(centre_bias ** 2))),
+        "rms_sd_centre": float(np.sqrt(np.mean(centre_all.std(0, ddof=1) ** 2))),
         "share_abs_bias_over_sd_gt_1": float(np.mean(np.abs(bias) > sd)),
         "oracle_coverage": float(np.mean(np.abs(est_all - d.tau) <= 1.96 * sd)),
         "oracle_unbiased_coverage": float(np.mean(np.abs(est_all - est_all.mean(0))
