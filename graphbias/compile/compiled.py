@@ -534,6 +534,7 @@ def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[
         raise ValueError(f"frontier execution needs a state of inputs, hints and "
                          f"counters; {module.algorithm} also keeps {sorted(extra)}")
     sizes = torch.tensor(batch.sizes, device=batch.device)
+    smallest = min(batch.sizes)
     steps = torch.zeros(batch.num_graphs, dtype=torch.long, device=batch.device)
     touched = torch.zeros(batch.num_graphs, dtype=torch.bool, device=batch.device)
     record = [torch.stack([state[k] for k in names])] if hints else []
@@ -561,7 +562,7 @@ def _run_frontier(module: CompiledNetwork, batch: GraphBatch, sources: Sequence[
         differs = [new[k] != old[k] for k in names]
         which = functools.reduce(torch.logical_or, differs).nonzero().flatten()
         moved_nodes = active.index_select(0, which)
-        if check:
+        if check and t >= smallest:              # no earlier step can be late
             moved = (new["d"] != old["d"]) | (new["reach"] != old["reach"])
             late = active[moved & (t >= sizes.index_select(0, batch.batch[active]))]
             if late.numel():
