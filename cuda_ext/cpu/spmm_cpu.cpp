@@ -33,6 +33,32 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
                const scalar_t* __restrict value, int64_t H, const scalar_t* __restrict x,
                scalar_t* __restrict out, int64_t* __restrict arg, int64_t rows, int64_t F) {
   using acc_t = at::opmath_type<scalar_t>;
+  if (F == 1) {  // one column (then one head): a scalar accumulator, no buffers
+    const int64_t nnz = indptr[rows];
+    parallel_rows(indptr, rows, 1, [&](int64_t begin, int64_t end) {
+      const int64_t stop = indptr[end];
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t lo = indptr[i], hi = indptr[i + 1];
+        acc_t a = reduce_init<acc_t>(R);
+        int32_t best = 0;
+        for (int64_t e = lo; e < hi; ++e) {
+          if (e + kPrefetch < stop) __builtin_prefetch(x + indices[e + kPrefetch]);
+          const acc_t v = value ? acc_t(value[e]) : acc_t(1);
+          accumulate<R>(a, best, v * acc_t(x[indices[e]]), int32_t(e - lo));
+        }
+        const int64_t deg = hi - lo;
+        if constexpr (R == Reduce::Mean) {
+          out[i] = scalar_t(a * (deg > 0 ? acc_t(1) / acc_t(deg) : acc_t(0)));
+        } else if constexpr (R == Reduce::Sum) {
+          out[i] = scalar_t(a);
+        } else {
+          out[i] = deg > 0 ? scalar_t(a) : scalar_t(0);
+          arg[i] = deg > 0 ? lo + best : nnz;
+        }
+      }
+    });
+    return;
+  }
   const int64_t C = F / H;
   parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
     std::vector<acc_t> acc(F);
