@@ -519,7 +519,8 @@ def _size_label(n: int) -> str:
 
 
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
-    """Exactness, parameter gap, MLP twin and large-graph speed cells.
+    """Exactness, parameter gap, MLP twin (tested on ER graphs and, for BFS and
+    Bellman-Ford, on grids) and large-graph speed cells.
 
     Quick: small exactness runs, short training, and speed on graphs of 10^4
     nodes; full: the measurements recorded in ``benchmarks/compile``. Speed
@@ -564,6 +565,10 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
         for seed in range(seeds):
             cells.append(Cell("compile", f"twin/{algorithm}", "mlp", seed,
                               lambda a=algorithm, s=seed, kw=twin: learning_gap(a, s, **kw)))
+            if algorithm in FRONTIER:       # tested on grids, whose depth grows with n
+                cells.append(Cell("compile", f"twin-grid/{algorithm}", "mlp", seed,
+                                  lambda a=algorithm, s=seed, kw=twin:
+                                  learning_gap(a, s, test_family="grid", **kw)))
     cases = ({(f, 10_000): (("scipy_bellman_ford",), ()) for f in FAMILIES if f != "er"}
              if quick else SPEED_CASES)
     for (family, n), (skip, once) in cases.items():

@@ -14,7 +14,9 @@ from graphbias.data.synthetic.algorithms import FAMILIES, algorithm_graphs
 def test_quick_suite_cells():
     cells = suite(None, 2, True)
     kinds = {c.dataset.split("/")[0] for c in cells}
-    assert kinds == {"exact", "gap", "twin", "speed"}
+    assert kinds == {"exact", "gap", "twin", "twin-grid", "speed"}
+    assert {c.dataset for c in cells if c.dataset.startswith("twin-grid/")} == {
+        "twin-grid/bfs", "twin-grid/bellman_ford"}
     assert len([c for c in cells if c.dataset.startswith("exact/")]) == 15 * 2
     gap = [c for c in cells if c.dataset.startswith("gap/")]
     assert {c.method for c in gap} == set(GAP_STARTS) and len(gap) == 3 * len(GAP_STARTS) * 2
@@ -81,10 +83,12 @@ def test_compiled_start_is_exact_at_every_size():
     assert m["state_distance_n20"] == 0.0 and m["hint_acc_n20"] == 1.0
 
 
-def test_twin_cell_reports_learned_and_compiled_accuracy():
-    m = learning_gap("bfs", 0, train_graphs=5, max_epochs=1, test_sizes=(8,), test_graphs=2)
-    assert m["compiled_pi_n8"] == 1.0 and m["compiled_graph_n8"] == 1.0
-    assert 0.0 <= m["pi_n8"] <= 1.0
+@pytest.mark.parametrize("test_family", [None, "grid"])
+def test_twin_cell_reports_learned_and_compiled_accuracy(test_family):
+    m = learning_gap("bfs", 0, train_graphs=5, max_epochs=1, test_sizes=(9,), test_graphs=2,
+                     test_family=test_family)
+    assert m["compiled_pi_n9"] == 1.0 and m["compiled_graph_n9"] == 1.0
+    assert 0.0 <= m["pi_n9"] <= 1.0
 
 
 @pytest.mark.parametrize("algorithm", ["bfs", "bellman_ford"])
