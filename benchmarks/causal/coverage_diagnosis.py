@@ -9,7 +9,7 @@ coverage of the 95% ``effect_interval``; bias and sd of the point estimate (``ef
 and of the centre of the intervals (``effect_inference(X).centre``). One JSON line per
 (effect, redraw) with the chosen stage, and a summary line per effect.
 
-Usage: python -P benchmarks/causal/coverage_diagnosis.py GRAPH N REDRAWS EFFECT [EFFECT ...]
+Usage: python benchmarks/causal/coverage_diagnosis.py GRAPH N REDRAWS EFFECT [EFFECT ...]
 """
 import json
 import sys

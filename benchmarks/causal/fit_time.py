@@ -5,9 +5,8 @@ of the process (``time.process_time``, every thread counted; one torch thread) a
 wall seconds, with the load average at the start of each fit. The bootstrap of the
 intervals is drawn on first use, not in ``fit``.
 
-Usage (``-P``: this folder's ``coverage.py`` would shadow the ``coverage`` package EconML
-imports through numba): python -P benchmarks/causal/fit_time.py GRAPH EFFECT N SEEDS
-[LABEL] >> benchmarks/causal/results/fit_time.jsonl
+Usage: python benchmarks/causal/fit_time.py GRAPH EFFECT N SEEDS [LABEL]
+>> benchmarks/causal/results/fit_time.jsonl
 """
 import json
 import os

@@ -3,7 +3,7 @@ at other graph sizes than the causal suite's 1,000 nodes: one JSON record per (d
 method, seed) with the suite's fields (``dataset`` is ``<graph>-<effect>-n<N>``), so
 that ``family_table.py`` reads them. One torch thread; seconds are wall seconds.
 
-Usage: python -P benchmarks/causal/size_scan.py GRAPH N SEEDS EFFECT [EFFECT ...] >> benchmarks/causal/results/size_scan.jsonl
+Usage: python benchmarks/causal/size_scan.py GRAPH N SEEDS EFFECT [EFFECT ...] >> benchmarks/causal/results/size_scan.jsonl
 """
 import json
 import sys

@@ -6,7 +6,7 @@ outcomes redrawn REDRAWS times; per scale: mean coverage and width of the 95% ba
 bootstrap intervals, RMSE, rms bias, rms sd of the estimates over the redraws and rms
 bootstrap SE.
 
-Usage: python -P benchmarks/causal/undersmoothing_scan.py GRAPH N REDRAWS EFFECT
+Usage: python benchmarks/causal/undersmoothing_scan.py GRAPH N REDRAWS EFFECT
 """
 import json
 import sys

@@ -2,7 +2,7 @@
 constant, n=1000: GNN nuisances with the SGC (``gnn``) and linear final stages, and
 the defaults (nuisances and final stage chosen by cross-validated loss).
 
-Usage: python benchmarks/causal/coverage.py SEEDS [FIRST_SEED] >> benchmarks/causal/coverage.jsonl
+Usage: python benchmarks/causal/interval_coverage.py SEEDS [FIRST_SEED] >> benchmarks/causal/coverage.jsonl
 """
 import json
 import sys
