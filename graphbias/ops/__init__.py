@@ -1,4 +1,6 @@
-r"""Message-passing primitives: scatter, segment reduction and fused SpMM.
+r"""Message-passing primitives: scatter, segment reduction and fused SpMM, and the
+frontier bookkeeping of algorithms that touch only a changing part of a graph
+(:mod:`graphbias.ops.frontier`: ``csr_rows``, ``reached``).
 
 Every op checks its arguments here, in the front end, then runs on the selected
 backend; ``backend()`` names it and ``GRAPHBIAS_BACKEND=torch`` forces the pure
