@@ -47,6 +47,7 @@ def test_locality_measures_touched_nodes_at_every_size():
     small = out[("locality-1e3-easy-40000", "flow")]
     large = out[("locality-1e3-easy-160000", "flow")]
     assert small["time_vs_smallest"] == 1.0 and small["touched_vs_smallest"] == 1.0
+    assert small["cpu_time_vs_smallest"] == 1.0 and large["cpu_ms_per_query"] > 0
     assert 0.9 <= large["touched_vs_smallest"] <= 1.1 and large["f1"] > 0.9
     assert large["diffusions"] >= 2 and 900 < large["target_volume"] < 1200
 
