@@ -21,9 +21,9 @@ Every estimator runs at its default settings unless the method says otherwise.
   (``--quick``: 10^3 and 10^4 volumes, 10^4 and 10^5 nodes), labels flipped at rate
   0.2. Methods ``lfd`` / ``flow``: one default query from each of a few seeds in the
   target, each cold (no degrees cached by an earlier one), sizes alternated; median
-  wall and CPU time (``cpu_ms_per_query``: the process's CPU time, which holds up better
-  than wall time on a shared machine), median nodes touched and edges scanned (summed over the diffusions a query
-  ran), mean F1. A target whose internal volume exceeds a fifth of the graph's is
+  wall and CPU time (``cpu_ms_per_query``: the process's CPU time, which holds up
+  better than wall time on a shared machine), median nodes touched and edges scanned
+  (summed over the diffusions a query ran), mean F1. A target whose internal volume exceeds a fifth of the graph's is
   left out.
 * ``peer-<nodes>`` (when ``localgraphclustering`` is installed): ACL push PageRank and
   its sweep cut, ours against localgraphclustering's, on the unweighted planted graphs

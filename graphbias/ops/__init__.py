@@ -51,8 +51,7 @@ if not _compiled.AVAILABLE and os.environ.get("GRAPHBIAS_BACKEND", "auto") != "t
 def _use_compiled(t: Tensor) -> bool:
     """Kernels exist for ``t``'s dtype and device (CUDA ones only when built with
     nvcc) and the compiled backend is selected."""
-    return (t.dtype in _COMPILED_DTYPES and t.device.type in _compiled.DEVICE_TYPES
-            and backend() == "compiled")
+    return t.dtype in _COMPILED_DTYPES and _compiled.kernels_for(t.device.type)
 
 
 def scatter(src: Tensor, index: Tensor, dim_size: Optional[int] = None,
@@ -328,4 +327,3 @@ def softmax_csr(src: Tensor, a: Any) -> Tensor:
     e = (src - peak.index_select(0, row)).exp()
     total = segment_csr(e, csr.indptr, "sum")
     return e / total.index_select(0, row).clamp_min(1e-16)
-

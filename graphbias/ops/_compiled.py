@@ -65,11 +65,16 @@ def backend() -> str:
     return "compiled"
 
 
+def kernels_for(device_type: str) -> bool:
+    """Whether compiled kernels run on ``device_type``: built for it (CUDA ones only
+    with nvcc) and the compiled backend selected."""
+    return device_type in DEVICE_TYPES and backend() == "compiled"
+
+
 def cpu_kernel(t: Tensor) -> bool:
-    """Whether the compiled CPU kernels serve ``t``: a CPU tensor, kernels built
-    and the compiled backend selected (the ops without a CUDA kernel use their
-    pure-torch path elsewhere)."""
-    return t.device.type == "cpu" and "cpu" in DEVICE_TYPES and backend() == "compiled"
+    """Whether the compiled CPU kernels serve ``t``, a CPU tensor (the ops without a
+    CUDA kernel use their pure-torch path elsewhere)."""
+    return t.device.type == "cpu" and kernels_for("cpu")
 
 
 if AVAILABLE:

@@ -77,9 +77,7 @@ class CSR:
         :meth:`validate`.
         """
         csr = cls(indptr, indices, shape, values)
-        stamp = _stamp(indptr, indices)
-        if stamp is not None:
-            csr._shared["valid"] = (stamp, csr.shape)
+        csr._record_valid()
         return csr
 
     def with_values(self, values: Optional[Tensor]) -> "CSR":
@@ -126,6 +124,11 @@ class CSR:
                 return
             self._shared.clear()  # changed since checked: drop what was derived from it
         self._check_structure()
+        self._record_valid()
+
+    def _record_valid(self) -> None:
+        """Remembers the structure as checked, with the stamp :meth:`validate`
+        compares (tensors without a version counter are never remembered)."""
         stamp = _stamp(self.indptr, self.indices)
         if stamp is not None:
             self._shared["valid"] = (stamp, self.shape)

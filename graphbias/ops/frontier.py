@@ -11,10 +11,13 @@ results with a handful of tensor ops.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
 from . import _compiled
+from ._checks import check_tensor
 
 __all__ = ["csr_rows", "reached"]
 
@@ -53,10 +56,7 @@ def csr_rows(indptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
     _check_ids("indptr", indptr)
     _check_ids("rows", rows)
     if _compiled.cpu_kernel(rows):
-        try:
-            return torch.ops.graphbias.csr_rows(indptr, rows)
-        except RuntimeError as err:
-            raise ValueError(str(err).split("\n")[0]) from None
+        return _kernel("csr_rows", indptr, rows)
     _check_rows(indptr, rows)
     start = indptr.index_select(0, rows)
     count = indptr.index_select(0, rows + 1) - start
@@ -111,10 +111,7 @@ def reached(indptr: Tensor, indices: Tensor, rows: Tensor, *, with_rows: bool,
         raise ValueError(f"mark must be a contiguous 1-D bool tensor, got {mark.dtype} "
                          f"of shape {tuple(mark.shape)}")
     if _compiled.cpu_kernel(rows):
-        try:
-            return torch.ops.graphbias.reached(indptr, indices, rows, with_rows, mark)
-        except RuntimeError as err:
-            raise ValueError(str(err).split("\n")[0]) from None
+        return _kernel("reached", indptr, indices, rows, with_rows, mark)
     _, positions = csr_rows(indptr, rows)
     ids = indices.index_select(0, positions)
     if with_rows:
@@ -126,13 +123,21 @@ def reached(indptr: Tensor, indices: Tensor, rows: Tensor, *, with_rows: bool,
     return out
 
 
+def _kernel(name: str, *args: object) -> Any:
+    """The compiled op ``name``; the bounds it checks come back as ``ValueError``."""
+    try:
+        return getattr(torch.ops.graphbias, name)(*args)
+    except RuntimeError as err:
+        raise ValueError(str(err).split("\n")[0]) from None
+
+
 def _check_ids(name: str, t: object) -> None:
     """Type and shape only (reading the entries is left to the kernel or
     :func:`_check_rows`, so a step does not pay for a second pass)."""
-    if not isinstance(t, Tensor) or t.dtype != torch.long or t.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D int64 tensor, got "
-                         f"{getattr(t, 'dtype', type(t).__name__)} of shape "
-                         f"{tuple(getattr(t, 'shape', ()))}")
+    t = check_tensor(name, t)
+    if t.dtype != torch.long or t.dim() != 1:
+        raise ValueError(f"{name} must be a 1-D int64 tensor, got {t.dtype} of shape "
+                         f"{tuple(t.shape)}")
 
 
 def _check_rows(indptr: Tensor, rows: Tensor) -> None:
