@@ -571,18 +571,20 @@ class _Search:
         return float(self.view.base_degree(nodes).sum())
 
     def _offer(self, nodes: np.ndarray, phi: float, params: dict,
-               diff: Optional[Diffusion]) -> None:
+               diff: Optional[Diffusion], vol: float) -> None:
+        """Keeps the cluster ``nodes`` (volume ``vol``) if it is the best so far."""
         if self.best is None or phi < self.best.conductance:
             self.best = LocalCluster(nodes, phi, params, diff, 0, 0)
-            self.best_volume = self._volume(nodes)
+            self.best_volume = vol
 
-    def _progress(self, nodes: np.ndarray, phi: float) -> bool:
-        """Whether a cluster beats the best one by enough to reset the patience
-        count: by ``MIN_GAIN`` when it is a different cluster, by ``REFINE_GAIN``
-        when it is the best one refined (volume within a factor ``SAME_VOLUME``)."""
+    def _progress(self, vol: float, phi: float) -> bool:
+        """Whether a cluster of volume ``vol`` beats the best one by enough to reset
+        the patience count: by ``MIN_GAIN`` when it is a different cluster, by
+        ``REFINE_GAIN`` when it is the best one refined (volume within a factor
+        ``SAME_VOLUME``)."""
         if self.best is None:
             return True
-        ratio = self._volume(nodes) / self.best_volume
+        ratio = vol / self.best_volume
         same = 1.0 / SAME_VOLUME < ratio < SAME_VOLUME
         return phi < (1.0 - (REFINE_GAIN if same else MIN_GAIN)) * self.best.conductance
 
@@ -592,13 +594,13 @@ class _Search:
         nodes, phi = self.model._extract(diff)
         if nodes.size == 0:               # the seeds absorbed all the mass
             nodes, phi = self.seeds, conductance(self.view, self.seeds)
-        spread = self._volume(diff.support)
-        if self._progress(nodes, phi):
+        spread, vol = self._volume(diff.support), self._volume(nodes)
+        if self._progress(vol, phi):
             self.stale = 0
         elif spread > self.spread:
             self.stale += 1               # spread further, no progress
         self.spread = max(self.spread, spread)
-        self._offer(nodes, phi, params, diff)
+        self._offer(nodes, phi, params, diff, vol)
 
     def fill(self, params: dict, full: UnabsorbedMass) -> str:
         """The mass filled the seeds' connected component: the component is a
@@ -607,7 +609,8 @@ class _Search:
         self.runs += 1
         component = full.component
         if volume(self.view, component) <= 0.5 * self.view.volume():
-            self._offer(component, conductance(self.view, component), params, None)
+            self._offer(component, conductance(self.view, component), params, None,
+                        self._volume(component))
         else:
             self.skip(params, f"fills the seeds' connected component ({component.size} "
                               "nodes), which holds more than half the graph's volume: "
