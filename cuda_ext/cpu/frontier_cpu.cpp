@@ -64,7 +64,10 @@ at::Tensor reached_cpu(const at::Tensor& indptr, const at::Tensor& indices,
   int64_t* o = out.data_ptr<int64_t>();
   int64_t size = 0;
   auto take = [&](int64_t v) {
-    TORCH_CHECK(v >= 0 && v < n, "graphbias: id ", v, " is outside mark's ", n, " entries");
+    if (v < 0 || v >= n) {
+      for (int64_t k = 0; k < size; ++k) m[o[k]] = false;  // the scratch stays clean
+      TORCH_CHECK(false, "graphbias: id ", v, " is outside mark's ", n, " entries");
+    }
     if (!m[v]) { m[v] = true; o[size++] = v; }
   };
   if (with_rows)

@@ -59,5 +59,17 @@ def test_reached_is_the_distinct_columns(backend, seed, with_rows):
 ])
 def test_bad_input_is_a_clear_error(backend, call, match):
     csr = _csr()
+    mark = torch.zeros(csr.num_cols, dtype=torch.bool)
     with pytest.raises(ValueError, match=match):
-        call(csr.indptr, csr.indices, torch.zeros(csr.num_cols, dtype=torch.bool))
+        call(csr.indptr, csr.indices, mark)
+    assert not mark.any()                                    # scratch left clean
+
+
+def test_reached_leaves_the_scratch_clean_after_an_id_outside_it(backend):
+    indptr, indices = torch.tensor([0, 2, 4]), torch.tensor([0, 1, 1, 5])
+    mark = torch.zeros(3, dtype=torch.bool)
+    with pytest.raises(ValueError, match="5"):
+        ops.reached(indptr, indices, torch.tensor([0, 1]), with_rows=False, mark=mark)
+    assert not mark.any()
+    assert ops.reached(indptr, indices, torch.tensor([0]), with_rows=False,
+                       mark=mark).tolist() == [0, 1]
