@@ -22,11 +22,105 @@ namespace {
 // ahead, one request per 64-byte line, so memory latency overlaps the arithmetic.
 constexpr int64_t kPrefetch = 8;
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define GRAPHBIAS_X86_DISPATCH 1
+#define GRAPHBIAS_INLINE __attribute__((always_inline)) inline
+#else
+#define GRAPHBIAS_X86_DISPATCH 0
+#define GRAPHBIAS_INLINE inline
+#endif
+
 template <typename scalar_t>
 inline void prefetch_row(const scalar_t* row, int64_t F) {
   const char* p = reinterpret_cast<const char*>(row);
   for (int64_t b = 0; b < F * int64_t(sizeof(scalar_t)); b += 64) __builtin_prefetch(p + b);
 }
+
+// One output row of a sum / mean: its entries [lo, hi) and what they read and write.
+template <typename scalar_t>
+struct SumRow {
+  const int64_t* __restrict indices;
+  const scalar_t* __restrict value;
+  const scalar_t* __restrict x;
+  scalar_t* __restrict out;  // the row's outputs
+  int64_t H, F, lo, hi, stop;
+  at::opmath_type<scalar_t> scale;  // 1, or 1 / degree for the mean
+};
+
+// Columns [c0, c0 + W) of head h: W accumulators stay in registers while the row's
+// entries stream past, so no partial sum is loaded or stored per entry. Each output
+// still adds its entries in CSR order, as a plain loop would: the same bits.
+template <int64_t W, typename scalar_t>
+GRAPHBIAS_INLINE void sum_block(const SumRow<scalar_t>& s, int64_t h, int64_t c0) {
+  using acc_t = at::opmath_type<scalar_t>;
+  acc_t r[W] = {};
+  for (int64_t e = s.lo; e < s.hi; ++e) {
+    if (e + kPrefetch < s.stop) prefetch_row(s.x + s.indices[e + kPrefetch] * s.F + c0, W);
+    const acc_t v = s.value ? acc_t(s.value[e * s.H + h]) : acc_t(1);
+    const scalar_t* __restrict xr = s.x + s.indices[e] * s.F + c0;
+    for (int64_t c = 0; c < W; ++c) r[c] += v * acc_t(xr[c]);
+  }
+  for (int64_t c = 0; c < W; ++c) s.out[c0 + c] = scalar_t(r[c] * s.scale);
+}
+
+// The last c1 - c0 < 2W columns of a head, in blocks of W, W / 2, ..., 1.
+template <int64_t W, typename scalar_t>
+GRAPHBIAS_INLINE void sum_tail(const SumRow<scalar_t>& s, int64_t h, int64_t c0, int64_t c1) {
+  if constexpr (W >= 1) {
+    if (c1 - c0 >= W) {
+      sum_block<W>(s, h, c0);
+      c0 += W;
+    }
+    sum_tail<W / 2>(s, h, c0, c1);
+  }
+}
+
+// Sum / mean over the rows [begin, end), each head's columns in register blocks.
+template <typename scalar_t>
+GRAPHBIAS_INLINE void sum_rows_body(const int64_t* __restrict indptr,
+                                    const int64_t* __restrict indices,
+                                    const scalar_t* __restrict value, int64_t H, int64_t C,
+                                    const scalar_t* __restrict x, scalar_t* __restrict out,
+                                    int64_t begin, int64_t end, bool mean) {
+  using acc_t = at::opmath_type<scalar_t>;
+  constexpr int64_t kBlock = 128 / sizeof(acc_t);  // 4 AVX / 8 SSE registers
+  const int64_t F = H * C;
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t lo = indptr[i], hi = indptr[i + 1];
+    const acc_t scale = !mean ? acc_t(1) : hi > lo ? acc_t(1) / acc_t(hi - lo) : acc_t(0);
+    const SumRow<scalar_t> s{indices, value, x, out + i * F, H, F, lo, hi, indptr[end], scale};
+    for (int64_t h = 0; h < H; ++h) {
+      int64_t c0 = h * C;
+      for (; c0 + kBlock <= (h + 1) * C; c0 += kBlock) sum_block<kBlock>(s, h, c0);
+      sum_tail<kBlock / 2>(s, h, c0, (h + 1) * C);
+    }
+  }
+}
+
+#define GRAPHBIAS_SUM_ROWS_ARGS                                                        \
+  const int64_t *__restrict indptr, const int64_t *__restrict indices,                 \
+      const scalar_t *__restrict value, int64_t H, int64_t C,                          \
+      const scalar_t *__restrict x, scalar_t *__restrict out, int64_t begin, int64_t end, \
+      bool mean
+
+// The same loop compiled for AVX2 where the CPU has it (chosen at run time). Only
+// wider registers: no fused multiply-add, so both give the same bits.
+#if GRAPHBIAS_X86_DISPATCH
+template <typename scalar_t>
+__attribute__((target("avx2"))) void sum_rows_avx2(GRAPHBIAS_SUM_ROWS_ARGS) {
+  sum_rows_body(indptr, indices, value, H, C, x, out, begin, end, mean);
+}
+#endif
+
+template <typename scalar_t>
+void sum_rows(GRAPHBIAS_SUM_ROWS_ARGS) {
+#if GRAPHBIAS_X86_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return sum_rows_avx2(indptr, indices, value, H, C, x, out, begin, end, mean);
+#endif
+  sum_rows_body(indptr, indices, value, H, C, x, out, begin, end, mean);
+}
+#undef GRAPHBIAS_SUM_ROWS_ARGS
 
 template <typename scalar_t, Reduce R>
 void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indices,
@@ -60,14 +154,21 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
     return;
   }
   const int64_t C = F / H;
+  if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
+    parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
+      sum_rows<scalar_t>(indptr, indices, value, H, C, x, out, begin, end, R == Reduce::Mean);
+    });
+    return;
+  }
+  // max / min
   parallel_rows(indptr, rows, F, [&](int64_t begin, int64_t end) {
     std::vector<acc_t> acc(F);
-    std::vector<int32_t> best(has_arg(R) ? F : 0);  // winner, relative to the row start
+    std::vector<int32_t> best(F);  // winner, relative to the row start
     const int64_t stop = indptr[end];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t lo = indptr[i], hi = indptr[i + 1];
       std::fill(acc.begin(), acc.end(), reduce_init<acc_t>(R));
-      if constexpr (has_arg(R)) std::fill(best.begin(), best.end(), 0);
+      std::fill(best.begin(), best.end(), 0);
       acc_t* __restrict a = acc.data();
       for (int64_t e = lo; e < hi; ++e) {
         if (e + kPrefetch < stop) prefetch_row(x + indices[e + kPrefetch] * F, F);
@@ -75,35 +176,23 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
         for (int64_t h = 0; h < H; ++h) {
           const acc_t v = value ? acc_t(value[e * H + h]) : acc_t(1);
           const int64_t off = h * C;
-          if constexpr (R == Reduce::Sum || R == Reduce::Mean) {
-            for (int64_t c = 0; c < C; ++c) a[off + c] += v * acc_t(xr[off + c]);
-          } else {
-            // branch-free select keeps the loop vectorised; beats() lets a NaN
-            // propagate and otherwise the first entry reaching the extremum win
-            const int32_t rel = int32_t(e - lo);
-            int32_t* __restrict bi = best.data() + off;
-            for (int64_t c = 0; c < C; ++c) {
-              const acc_t m = v * acc_t(xr[off + c]);
-              const bool win = beats<R>(m, a[off + c]);
-              a[off + c] = win ? m : a[off + c];
-              bi[c] = win ? rel : bi[c];
-            }
+          // branch-free select keeps the loop vectorised; beats() lets a NaN
+          // propagate and otherwise the first entry reaching the extremum win
+          const int32_t rel = int32_t(e - lo);
+          int32_t* __restrict bi = best.data() + off;
+          for (int64_t c = 0; c < C; ++c) {
+            const acc_t m = v * acc_t(xr[off + c]);
+            const bool win = beats<R>(m, a[off + c]);
+            a[off + c] = win ? m : a[off + c];
+            bi[c] = win ? rel : bi[c];
           }
         }
       }
       scalar_t* __restrict o = out + i * F;
-      const int64_t deg = hi - lo;
-      if constexpr (R == Reduce::Mean) {
-        const acc_t scale = deg > 0 ? acc_t(1) / acc_t(deg) : acc_t(0);
-        for (int64_t f = 0; f < F; ++f) o[f] = scalar_t(a[f] * scale);
-      } else if constexpr (R == Reduce::Sum) {
-        for (int64_t f = 0; f < F; ++f) o[f] = scalar_t(a[f]);
-      } else {
-        const int64_t nnz = indptr[rows];
-        for (int64_t f = 0; f < F; ++f) {
-          o[f] = deg > 0 ? scalar_t(a[f]) : scalar_t(0);
-          arg[i * F + f] = deg > 0 ? lo + best[f] : nnz;
-        }
+      const int64_t deg = hi - lo, nnz = indptr[rows];
+      for (int64_t f = 0; f < F; ++f) {
+        o[f] = deg > 0 ? scalar_t(a[f]) : scalar_t(0);
+        arg[i * F + f] = deg > 0 ? lo + best[f] : nnz;
       }
     }
   });
