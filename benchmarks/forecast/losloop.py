@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -65,10 +66,10 @@ def _tracked(cls: type, path: Path) -> type:
 
 
 def machine(threads: int) -> dict[str, Any]:
-    """What the timings were taken on."""
+    """What the timings were taken on, and how busy it was (1-minute load average)."""
     info = {"machine": platform.machine(), "processor": platform.processor(),
-            "cpus": len(__import__("os").sched_getaffinity(0)), "threads": threads,
-            "torch": torch.__version__}
+            "cpus": len(os.sched_getaffinity(0)), "threads": threads,
+            "load": os.getloadavg()[0], "torch": torch.__version__}
     try:
         from tsl_peer import tsl_version
         info["tsl"] = tsl_version()

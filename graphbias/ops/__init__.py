@@ -267,7 +267,7 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
         t_indptr = t_indices = pos = None
         if x.requires_grad and torch.is_grad_enabled():
             t_indptr, t_indices, pos = csr.transpose_structure()
-        flat = x.reshape(x.size(0), -1)
+        flat = x if x.dim() == 2 else x.reshape(x.size(0), -1)
         out = None
         if _balanced.enabled(x):  # CUDA: long rows split over several groups of lanes
             transpose = None if t_indptr is None else (t_indptr, t_indices, pos)
@@ -276,7 +276,7 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
         if out is None:
             out = torch.ops.graphbias.spmm(csr.indptr, csr.indices, csr.values, flat, reduce,
                                            t_indptr, t_indices, pos)
-        return out.view((csr.num_rows,) + x.shape[1:])
+        return out if x.dim() == 2 else out.view((csr.num_rows,) + x.shape[1:])
     if reduce in ("sum", "mean") and x.dtype in SUPPORTED_DTYPES:
         out = spmm_sum(csr, x)
         if reduce == "mean":
