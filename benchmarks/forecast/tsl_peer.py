@@ -21,8 +21,8 @@ covariates are its exogenous input ``u`` (``exog_size``). Graphs go in as tsl's
 ``edge_index`` / ``edge_weight`` layout (its default), source -> target.
 
 tsl imports ``torch_scatter`` and ``torch_sparse``, which ship no wheels for
-recent torch and build from source (``pip install "graphbias[tsl]"`` compiles
-them; see benchmarks/forecast/README.md).
+recent torch and build from source (``pip install --no-build-isolation -c
+constraints.txt -e ".[tsl]"`` compiles them; see benchmarks/forecast/README.md).
 """
 from __future__ import annotations
 
