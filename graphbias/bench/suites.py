@@ -15,8 +15,8 @@ from typing import Any, Callable, Optional
 
 from .._optional import EXTRAS, install_command
 from ..data import Graph
-from ..data.datasets import (available_datasets, find_planetoid, load_ogb_node,
-                             load_planetoid)
+from ..data.datasets import (PLANETOID_NAMES, available_datasets, find_planetoid,
+                             load_ogb_node, load_planetoid)
 from ..data.synthetic import karate_club, sbm
 from ..data.transforms import normalize_features
 from ..nn import NodeClassifier
@@ -53,17 +53,18 @@ def _node_datasets(root: Optional[Path], quick: bool) -> dict[str, Callable[[], 
 
 
 def real_node_datasets(root: Optional[Path]) -> dict[str, Callable[[], Graph]]:
-    """Loaders of the node datasets under ``root``: Cora (public split,
-    row-normalised features) when the Planetoid files are there, and every
-    OGB-format node dataset (its own split)."""
+    """Loaders of the node datasets under ``root``: every Planetoid dataset whose
+    files are there (Cora, CiteSeer, PubMed; public split, row-normalised
+    features) and every OGB-format node dataset (its own split)."""
     datasets: dict[str, Callable[[], Graph]] = {}
     if root is None:
         return datasets
-    if find_planetoid(root, "cora") is not None:
-        def cora() -> Graph:
-            g = load_planetoid(root, "cora")
-            return g.replace(x=normalize_features(g.x))
-        datasets["cora"] = cora
+    for name in PLANETOID_NAMES:
+        if find_planetoid(root, name) is not None:
+            def planetoid(name: str = name) -> Graph:
+                g = load_planetoid(root, name)
+                return g.replace(x=normalize_features(g.x))
+            datasets[name] = planetoid
     for found in available_datasets(root):
         if found["kind"] == "ogb-node":
             folder = Path(found["path"])

@@ -17,6 +17,15 @@ def test_registered_and_cells(planetoid_root):
     assert {c.dataset for c in suite(None, seeds=1, quick=True)} == {"sbm-lowdeg"}
 
 
+def test_every_planetoid_dataset_under_the_root_gets_all_methods(planetoid_root, tmp_path):
+    # CiteSeer's file names holding Cora's content: the suite looks for every name
+    for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"):
+        (tmp_path / f"ind.citeseer.{part}").symlink_to(planetoid_root / f"ind.cora.{part}")
+    keys = {(c.dataset, c.method) for c in suite(tmp_path, seeds=1, quick=True)}
+    assert {m for d, m in keys if d == "citeseer"} == {"gcn", "la-gcn", "gat", "la-gat"}
+    assert "cora" not in {d for d, _ in keys}
+
+
 def test_lowdegree_sbm_has_many_low_degree_nodes():
     g = lowdegree_sbm()
     degree = g.in_degree().numpy()
