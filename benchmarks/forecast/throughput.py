@@ -35,6 +35,12 @@ PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "tts": None, "gru": None,
          "tsl-agcrn": None}
 
 
+def _layout(method: str) -> dict[str, str]:
+    """How a tsl model receives the graph (``tsl_peer.TSLForecaster.layout``)."""
+    layout = forecaster(method, seed=0).get_params().get("layout")
+    return {} if layout is None else {"tsl_layout": layout}
+
+
 def _status_kib(field: str) -> int:
     """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``), in KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -115,7 +121,8 @@ def main() -> None:
                "predict_windows_per_s": statistics.median(rates[method]["predict"]),
                "train_runs": rates[method]["train"], "predict_runs": rates[method]["predict"],
                "peak_memory_mib": peak_memory_mib(method, args.root, args.stride),
-               "stride": args.stride, "repeats": args.repeats, **machine(1),
+               "stride": args.stride, "repeats": args.repeats,
+               **_layout(method), **machine(1),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
         print(json.dumps(row), flush=True)
         with args.out.open("a") as fh:

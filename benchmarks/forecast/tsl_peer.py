@@ -17,8 +17,9 @@ Models (tsl 0.9.5 classes, tsl's defaults except the sizes named here):
 * ``"tsl-agcrn"``: ``tsl.nn.models.AGCRNModel`` (hidden_size, n_nodes; embedding 10).
 
 The scaled values and their mask are tsl's ``x``; the time-of-day / day-of-week
-covariates are its exogenous input ``u`` (``exog_size``). Graphs go in as tsl's
-``edge_index`` / ``edge_weight`` layout (its default), source -> target.
+covariates are its exogenous input ``u`` (``exog_size``). The graph goes in as a
+``torch_sparse.SparseTensor`` (``adj_t``, target x source), tsl's fastest layout, or
+with ``layout="edge_index"`` as its default ``edge_index`` / ``edge_weight``.
 
 tsl imports ``torch_scatter`` and ``torch_sparse``, which ship no wheels for
 recent torch and build from source (``pip install --no-build-isolation -c
@@ -57,34 +58,55 @@ def tsl_version() -> str:
 class _TSLModule(torch.nn.Module):
     """Runs a tsl model on the estimator's inputs ``[B, W, N, C]``: the last
     ``exog`` channels become tsl's ``u``, the graph its ``edge_index`` /
-    ``edge_weight``."""
+    ``edge_weight`` or (``layout="sparse"``) a ``torch_sparse.SparseTensor``
+    ``adj_t``, built once per graph."""
 
-    def __init__(self, model: torch.nn.Module, exog: int, uses_graph: bool) -> None:
+    def __init__(self, model: torch.nn.Module, exog: int, uses_graph: bool,
+                 layout: str) -> None:
         super().__init__()
-        self.model, self.exog, self.uses_graph = model, exog, uses_graph
+        self.model, self.exog, self.uses_graph, self.layout = model, exog, uses_graph, layout
+        self._adj: Optional[tuple[Graph, Any]] = None
+
+    def _connectivity(self, graph: Graph) -> tuple[Any, ...]:
+        if self.layout == "edge_index":
+            return graph.edge_index, graph.edge_weight
+        if self._adj is None or self._adj[0] is not graph:
+            from torch_sparse import SparseTensor
+            src, dst = graph.edge_index
+            n = graph.num_nodes
+            self._adj = (graph, SparseTensor(row=dst, col=src, value=graph.edge_weight,
+                                             sparse_sizes=(n, n)))
+        return (self._adj[1],)
 
     def forward(self, x: torch.Tensor, graph: Optional[Graph]) -> torch.Tensor:
         u = x[..., x.size(-1) - self.exog:] if self.exog else None
         x = x[..., :x.size(-1) - self.exog]
         if not self.uses_graph:
             return self.model(x, u=u)
-        return self.model(x, graph.edge_index, graph.edge_weight, u=u)
+        return self.model(x, *self._connectivity(graph), u=u)
 
 
 class TSLForecaster(STGNNForecaster):
     """:class:`~graphbias.forecast.STGNNForecaster` whose network is a tsl model
-    (``model`` in :data:`TSL_MODELS`); every other parameter means the same."""
+    (``model`` in :data:`TSL_MODELS`); every other parameter means the same.
+
+    ``layout`` is how the graph reaches tsl: ``"sparse"`` (default), a
+    ``torch_sparse.SparseTensor``, on which tsl's graph convolutions run one sparse
+    product per propagation (its fastest path); ``"edge_index"``, tsl's default
+    layout, a gather and a scatter over the edges."""
 
     _parameter_constraints = {**STGNNForecaster._parameter_constraints,
-                              "model": [Options(*TSL_MODELS)]}
+                              "model": [Options(*TSL_MODELS)],
+                              "layout": [Options("sparse", "edge_index")]}
 
     def __init__(self, model: str = "tsl-dcrnn", window: int = 12, horizon: int = 12,
-                 **kwargs: Any) -> None:
+                 layout: str = "sparse", **kwargs: Any) -> None:
         super().__init__(model, window, horizon, **kwargs)
+        self.layout = layout
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
-        return STGNNForecaster._get_param_names()
+        return [*STGNNForecaster._get_param_names(), "layout"]
 
     def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
         from tsl.nn.models import AGCRNModel, DCRNNModel, GraphWaveNetModel
@@ -94,9 +116,9 @@ class TSLForecaster(STGNNForecaster):
                      horizon=p.horizon, exog_size=exog, hidden_size=p.hidden_channels)
         if p.model == "tsl-dcrnn":
             return _TSLModule(DCRNNModel(**sizes, kernel_size=p.k, n_layers=p.num_layers),
-                              exog, True)
+                              exog, True, p.layout)
         if p.model == "tsl-gwnet":
             return _TSLModule(GraphWaveNetModel(**sizes, spatial_kernel_size=p.k,
-                                                n_nodes=self.n_nodes_), exog, True)
+                                                n_nodes=self.n_nodes_), exog, True, p.layout)
         return _TSLModule(AGCRNModel(**sizes, n_nodes=self.n_nodes_, n_layers=p.num_layers),
-                          exog, False)
+                          exog, False, p.layout)
