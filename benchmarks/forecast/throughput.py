@@ -19,6 +19,7 @@ import argparse
 import json
 import multiprocessing as mp
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,9 @@ def main() -> None:
         for method in methods:  # ours, then its peer, alternating every repeat
             for key, value in measure(method, data, args.stride).items():
                 rates[method][key].append(value)
+            print(f"{method}: " + ", ".join(f"{k} {v[-1]:.1f} windows/s"
+                                           for k, v in rates[method].items()),
+                  file=sys.stderr, flush=True)
     for method in methods:
         row = {"benchmark": "forecast_throughput", "method": method,
                "train_windows_per_s": statistics.median(rates[method]["train"]),
