@@ -9,14 +9,19 @@ final stage chosen by cross-validated loss), ``<nuisance>-<final>`` R-learners
 EconML's ``econml-forest`` / ``econml-nonparam`` on X (``-nbr``: plus neighbour
 means) and ``econml-linear-h1`` / ``-h2`` (``LinearDML`` with EconML's default
 nuisances) and ``econml-forest-h1`` / ``-h2`` (``CausalForestDML``) on the propagated
-covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`. The
+covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`;
+``graph-rlearner-paper`` is :meth:`~graphbias.causal.GraphRLearner.paper_preset`. The
 ``<nuisance>-<final>`` R-learners of one (dataset, seed, nuisance) share one
 cross-fitting (``refit_final``).
 
 Datasets are ``<graph>-<effect>`` at 1,000 nodes: BA with ``simple_h`` and
 ``higher_order`` (the recorded configurations), then the family of every graph of
 :data:`~graphbias.data.synthetic.network_causal.GRAPHS` with every effect but
-``local_x`` (select with ``--datasets``).
+``local_x`` (select with ``--datasets``). Each also comes as
+``<graph>-<effect>-n<N>`` at N = 500, 3,000 and 5,000 nodes,
+``<graph>-<effect>-threshold`` (the threshold treatment at 1,000 nodes) and
+``<graph>-<effect>-paper`` (``setting="paper"``, the simulator of "The Final-Stage
+Bottleneck", at 1,000 nodes).
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ import numpy as np
 
 from .suites import Cell
 
+#: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
+SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
            "free-intercept": "linear_free_intercept"}
 
@@ -40,40 +47,67 @@ def _metrics(est: Any, data: Any, seconds: float) -> dict[str, float]:
             "ate_error": float(abs(tau.mean() - data.tau.mean())), "seconds": seconds}
 
 
+def dataset_config(name: str) -> dict[str, Any]:
+    """The :func:`~graphbias.data.synthetic.network_causal.network_causal` arguments
+    of a dataset name ``<graph>-<effect>[-n<N>|-threshold|-paper]``.
+
+    >>> dataset_config("sbm-linear-n5000")
+    {'graph': 'sbm', 'effect': 'linear', 'num_nodes': 5000}
+    >>> dataset_config("ba-simple_h-paper")
+    {'graph': 'ba', 'effect': 'simple_h', 'num_nodes': 1000, 'setting': 'paper'}
+    """
+    graph, effect, *variant = name.split("-")
+    config: dict[str, Any] = {"graph": graph, "effect": effect, "num_nodes": 1000}
+    if variant == ["threshold"]:
+        config["treatment"] = "threshold"
+    elif variant == ["paper"]:
+        config["setting"] = "paper"
+    elif len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit():
+        config["num_nodes"] = int(variant[0][1:])
+    elif variant:
+        raise ValueError(f"dataset {name!r} is not <graph>-<effect>"
+                         "[-n<N>|-threshold|-paper]")
+    return config
+
+
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     from ..causal import EconMLLearner, GNNSLearner, GNNTLearner, GraphRLearner
     from ..data.synthetic.network_causal import EFFECTS, GRAPHS, network_causal
 
-    n = 300 if quick else 1000
     epochs = 60 if quick else 200
-    configs = [("ba", "simple_h")] if quick else [("ba", "simple_h"), ("ba", "higher_order")]
+    names = ["ba-simple_h"] if quick else ["ba-simple_h", "ba-higher_order"]
     if not quick:
-        configs += [(g, e) for g in GRAPHS for e in EFFECTS
-                    if e != "local_x" and (g, e) not in configs]
+        family = [f"{g}-{e}" for g in GRAPHS for e in EFFECTS if e != "local_x"]
+        names += [f for f in family if f not in names]
+        names += [f"{f}-{variant}" for f in family
+                  for variant in [f"n{n}" for n in SIZES] + ["threshold", "paper"]]
 
     @functools.cache
-    def data(graph: str, effect: str, seed: int) -> Any:
-        return network_causal(graph, n, effect=effect, seed=seed)
+    def data(name: str, seed: int) -> Any:
+        config = dataset_config(name)
+        if quick:
+            config["num_nodes"] = 300
+        return network_causal(**config, seed=seed)
 
     @functools.cache
-    def crossfitted(graph: str, effect: str, seed: int, nuisance: str) -> Any:
+    def crossfitted(name: str, seed: int, nuisance: str) -> Any:
         """One cross-fitting per (dataset, seed, nuisance), fitted with the cheap
         linear final stage; every cell refits the final stage it measures."""
-        d = data(graph, effect, seed)
+        d = data(name, seed)
         return GraphRLearner(nuisance=nuisance, final="linear", max_epochs=epochs,
                              random_state=seed).fit(d.Y, d.T, X=d.X, graph=d.graph)
 
-    def rlearner(graph: str, effect: str, seed: int, nuisance: str, final: str) -> dict:
-        d = data(graph, effect, seed)
+    def rlearner(name: str, seed: int, nuisance: str, final: str) -> dict:
+        d = data(name, seed)
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            est = crossfitted(graph, effect, seed, nuisance)
+            est = crossfitted(name, seed, nuisance)
             est = est.set_params(final=final).refit_final()
         return _metrics(est, d, time.perf_counter() - start)
 
-    def other(graph: str, effect: str, seed: int, make: Callable[[], Any]) -> dict:
-        d = data(graph, effect, seed)
+    def other(name: str, seed: int, make: Callable[[], Any]) -> dict:
+        d = data(name, seed)
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -93,21 +127,20 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
                                                         random_state=s),
             "econml-forest-h1": lambda s: EconMLLearner("forest", hops=1, random_state=s),
             "econml-forest-h2": lambda s: EconMLLearner("forest", hops=2, random_state=s),
+            "graph-rlearner-paper": lambda s: GraphRLearner.paper_preset(random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),
             "econml-nonparam": lambda s: EconMLLearner("nonparam", random_state=s)})
     finals = ["linear", "gnn", "free-intercept"] if quick else list(_FINALS)
     cells = []
-    for graph, effect in configs:
-        name = f"{graph}-{effect}"
+    for name in names:
         for seed in range(seeds):
             for nuisance in ("mlp", "gnn"):
                 for final in finals:
                     cells.append(Cell("causal", name, f"{nuisance}-{final}", seed,
-                                      lambda g=graph, e=effect, s=seed, nu=nuisance,
-                                      f=_FINALS[final]: rlearner(g, e, s, nu, f)))
+                                      lambda d=name, s=seed, nu=nuisance,
+                                      f=_FINALS[final]: rlearner(d, s, nu, f)))
             for method, make in others.items():
                 cells.append(Cell("causal", name, method, seed,
-                                  lambda g=graph, e=effect, s=seed, m=make:
-                                  other(g, e, s, lambda: m(s))))
+                                  lambda d=name, s=seed, m=make: other(d, s, lambda: m(s))))
     return cells

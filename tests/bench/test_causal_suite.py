@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from graphbias.bench.causal_suite import suite
 from graphbias.causal import GraphRLearner
@@ -27,3 +28,26 @@ def test_quick_causal_suite_runs_and_shows_intercept_artifact(monkeypatch):
     again = {c.method: c for c in suite(None, 1, quick=True)}
     for m in reversed(order):
         assert again[m].run()["pehe"] == out[m]["pehe"]
+
+
+def test_dataset_names_set_size_treatment_and_setting():
+    from graphbias.bench.causal_suite import dataset_config
+    assert dataset_config("er-constant") == {"graph": "er", "effect": "constant",
+                                             "num_nodes": 1000}
+    assert dataset_config("geometric-interaction-n3000")["num_nodes"] == 3000
+    assert dataset_config("ba-linear-threshold")["treatment"] == "threshold"
+    assert dataset_config("sbm-simple_h-paper")["setting"] == "paper"
+    with pytest.raises(ValueError, match="ba-linear-big"):
+        dataset_config("ba-linear-big")
+
+
+def test_full_suite_lists_sizes_variants_and_the_paper_preset():
+    from graphbias.bench.runner import build_cells
+    cells = build_cells("causal", None, 1, False,
+                        datasets=["sbm-linear-n5000", "ba-simple_h-threshold",
+                                  "er-higher_order-paper"],
+                        methods=["graph-rlearner", "graph-rlearner-paper"])
+    assert {(c.dataset, c.method) for c in cells} == {
+        (d, m) for d in ("sbm-linear-n5000", "ba-simple_h-threshold",
+                         "er-higher_order-paper")
+        for m in ("graph-rlearner", "graph-rlearner-paper")}
