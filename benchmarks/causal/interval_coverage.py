@@ -1,8 +1,9 @@
-"""Pointwise coverage of ``effect_interval`` (95%) of the true tau, BA simple_h and
-constant, n=1000: GNN nuisances with the SGC (``gnn``) and linear final stages, and
-the defaults (nuisances and final stage chosen by cross-validated loss).
+"""Pointwise coverage of ``effect_interval`` (95%) of the true tau on one graph family,
+n=1000: by default ``GraphRLearner()`` (nuisances and final stage chosen by
+cross-validated loss); with ``--gnn`` also GNN nuisances with the SGC (``gnn``) and
+linear final stages (the rows of ``coverage.jsonl`` without ``"graph"``, all BA).
 
-Usage: python benchmarks/causal/interval_coverage.py SEEDS [FIRST_SEED] >> benchmarks/causal/coverage.jsonl
+Usage: python benchmarks/causal/interval_coverage.py SEEDS GRAPH EFFECT [EFFECT ...] [--gnn] >> benchmarks/causal/coverage.jsonl
 """
 import json
 import sys
@@ -16,12 +17,15 @@ from graphbias.data.synthetic.network_causal import network_causal
 
 torch.set_num_threads(1)
 warnings.simplefilter("ignore", UserWarning)
+args = [a for a in sys.argv[1:] if a != "--gnn"]
+seeds, graph, effects = int(args[0]), args[1], args[2:]
 #: nuisance -> the final stages refitted on its cross-fitting
-CONFIGS = {"gnn": ("gnn", "linear"), "auto": ("auto",)}
-first = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-for seed in range(first, first + int(sys.argv[1])):
-    for effect in ("simple_h", "constant"):
-        d = network_causal("ba", 1000, effect=effect, seed=seed)
+CONFIGS = {"auto": ("auto",)}
+if "--gnn" in sys.argv:
+    CONFIGS["gnn"] = ("gnn", "linear")
+for seed in range(seeds):
+    for effect in effects:
+        d = network_causal(graph, 1000, effect=effect, seed=seed)
         for nuisance, finals in CONFIGS.items():
             est = GraphRLearner(nuisance=nuisance, final=finals[0], n_bootstrap=100,
                                 random_state=seed).fit(d.Y, d.T, X=d.X, graph=d.graph)
@@ -30,7 +34,8 @@ for seed in range(first, first + int(sys.argv[1])):
                 lo, hi = est.effect_interval(d.X, graph=d.graph)
                 lo_ate, hi_ate = est.ate_interval()
                 print(json.dumps({
-                    "effect": effect, "nuisance": nuisance, "final": final, "seed": seed,
+                    "graph": graph, "effect": effect, "nuisance": nuisance,
+                    "final": final, "stage": est.final_selected_, "seed": seed,
                     "coverage": float(np.mean((lo <= d.tau) & (d.tau <= hi))),
                     "width": float(np.mean(hi - lo)),
                     "ate_covered": bool(lo_ate <= d.tau.mean() <= hi_ate)}), flush=True)
