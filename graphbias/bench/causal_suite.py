@@ -19,7 +19,8 @@ Datasets are ``<graph>-<effect>`` at 1,000 nodes: BA with ``simple_h`` and
 :data:`~graphbias.data.synthetic.network_causal.GRAPHS` with every effect but
 ``local_x`` (select with ``--datasets``). Each also comes as
 ``<graph>-<effect>-n<N>`` at N = 500, 3,000 and 5,000 nodes,
-``<graph>-<effect>-threshold`` (the threshold treatment at 1,000 nodes) and
+``<graph>-<effect>-threshold`` (the threshold treatment
+:math:`T = [\ell + \eta > 0]`, :math:`\eta \sim \mathcal N(0, 1)`, at 1,000 nodes) and
 ``<graph>-<effect>-paper`` (``setting="paper"``, the simulator of "The Final-Stage
 Bottleneck", at 1,000 nodes).
 """
@@ -35,6 +36,9 @@ import numpy as np
 
 from .suites import Cell
 
+#: the threshold treatment's noise in ``-threshold`` datasets: the default setting's
+#: is 0 (every propensity 0 or 1, the effect not identified)
+THRESHOLD_NOISE = 1.0
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -59,7 +63,7 @@ def dataset_config(name: str) -> dict[str, Any]:
     graph, effect, *variant = name.split("-")
     config: dict[str, Any] = {"graph": graph, "effect": effect, "num_nodes": 1000}
     if variant == ["threshold"]:
-        config["treatment"] = "threshold"
+        config.update(treatment="threshold", treatment_noise=THRESHOLD_NOISE)
     elif variant == ["paper"]:
         config["setting"] = "paper"
     elif len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit():
