@@ -127,7 +127,10 @@ void spmm_rows(const int64_t* __restrict indptr, const int64_t* __restrict indic
                const scalar_t* __restrict value, int64_t H, const scalar_t* __restrict x,
                scalar_t* __restrict out, int64_t* __restrict arg, int64_t rows, int64_t F) {
   using acc_t = at::opmath_type<scalar_t>;
-  if (F == 1) {  // one column (then one head): a scalar accumulator, no buffers
+  // One column (then one head): a scalar accumulator, no buffers. It serves sum and
+  // mean too (the same bits as sum_rows): on 10^5 nodes / 10^6 entries sum_rows took
+  // 2.9-4.5 ms against 2.6-3.1 ms here.
+  if (F == 1) {
     const int64_t nnz = indptr[rows];
     parallel_rows(indptr, rows, 1, [&](int64_t begin, int64_t end) {
       const int64_t stop = indptr[end];
