@@ -36,9 +36,6 @@ import numpy as np
 
 from .suites import Cell
 
-#: the threshold treatment's noise in ``-threshold`` datasets: the default setting's
-#: is 0 (every propensity 0 or 1, the effect not identified)
-THRESHOLD_NOISE = 1.0
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -63,7 +60,7 @@ def dataset_config(name: str) -> dict[str, Any]:
     graph, effect, *variant = name.split("-")
     config: dict[str, Any] = {"graph": graph, "effect": effect, "num_nodes": 1000}
     if variant == ["threshold"]:
-        config.update(treatment="threshold", treatment_noise=THRESHOLD_NOISE)
+        config["treatment"] = "threshold"
     elif variant == ["paper"]:
         config["setting"] = "paper"
     elif len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit():

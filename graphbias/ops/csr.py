@@ -12,6 +12,17 @@ from ._versions import unchanged as _unchanged
 __all__ = ["CSR"]
 
 
+def _checked(recorded: Optional[tuple], *tensors: Tensor) -> bool:
+    """Whether a structure stamped when it was checked or built can be used as is:
+    :func:`~graphbias.ops._versions.unchanged`, or any recorded stamp while
+    ``torch.compile`` traces (traced code cannot compare storage addresses, so a
+    compiled caller relies on the eager check before it and must not change the
+    structure in place between calls)."""
+    if recorded is not None and torch.compiler.is_compiling():
+        return True
+    return _unchanged(recorded, *tensors)
+
+
 class CSR:
     r"""A sparse ``rows x cols`` matrix in compressed sparse row form.
 
@@ -120,7 +131,7 @@ class CSR:
             raise ValueError(f"values has {self.values.size(0)} entries, the CSR has {self.nnz}")
         valid = self._shared.get("valid")
         if valid is not None:
-            if valid[1] == self.shape and _unchanged(valid[0], self.indptr, self.indices):
+            if valid[1] == self.shape and _checked(valid[0], self.indptr, self.indices):
                 return
             self._shared.clear()  # changed since checked: drop what was derived from it
         self._check_structure()
@@ -208,7 +219,7 @@ class CSR:
             ``[nnz]`` position in ``self`` of each entry of the transpose.
         """
         cached = self._shared.get("transpose")
-        if cached is not None and not _unchanged(self._shared["transpose_stamp"], *cached):
+        if cached is not None and not _checked(self._shared["transpose_stamp"], *cached):
             cached = None
         if cached is None:
             row = self.row()

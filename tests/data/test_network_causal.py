@@ -41,8 +41,11 @@ def test_treatment_strength_controls_overlap():
     soft = network_causal("ba", 300, treatment_strength=0.2, seed=0)
     hard = network_causal("ba", 300, treatment_strength=5.0, seed=0)
     assert np.abs(soft.propensity - 0.5).max() < np.abs(hard.propensity - 0.5).max()
-    thr = network_causal("ba", 300, treatment="threshold", seed=0)
+    thr = network_causal("ba", 300, treatment="threshold", treatment_noise=0.0, seed=0)
     assert set(np.unique(thr.propensity)) <= {0.0, 1.0}
+    # by default the threshold is noisy: the effect is identified
+    default = network_causal("ba", 300, treatment="threshold", seed=0).propensity
+    assert np.mean((default > 0.01) & (default < 0.99)) > 0.5
 
 
 @pytest.mark.parametrize("kwargs,match", [

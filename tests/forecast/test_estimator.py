@@ -225,6 +225,7 @@ def test_bad_inputs(gp):
     ("verbose", "yes", "verbose must be a bool"),
     ("random_state", -1, "random_state must be"),
     ("device", "tpu", "device must be"),
+    ("compile", 1, "compile must be a bool"),
     ("hidden", 0, "hidden must be an integer >= 1"),
     ("val_fraction", -0.1, "val_fraction must be a real number"),
 ])
@@ -315,6 +316,20 @@ def test_lr_patience_halves_the_learning_rate_on_plateaus(gp, monkeypatch):
                                                        "patience": None, "lr": 0.1}).fit(data)
     np.testing.assert_allclose(seen, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
     np.testing.assert_allclose([h["lr"] for h in f.history_], [0.1, 0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_compiled_training_does_the_same_arithmetic(short):
+    kw = {**SMALL, "max_epochs": 2}
+    eager = STGNNForecaster("tts", 4, 2, **kw).fit(short)
+    compiled = STGNNForecaster("tts", 4, 2, compile=True, **kw).fit(short)
+    for a, b in zip(eager.history_, compiled.history_, strict=True):
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
+        assert b["val_mae"] == pytest.approx(a["val_mae"], rel=1e-5)
+    np.testing.assert_allclose(compiled.predict(short), eager.predict(short), rtol=1e-4,
+                               atol=1e-5)
+    assert type(compiled.module_) is TimeThenSpace  # the plain network is kept
+    restored = pickle.loads(pickle.dumps(compiled))
+    np.testing.assert_array_equal(restored.predict(short), compiled.predict(short))
 
 
 @pytest.mark.parametrize("device", ["cpu", torch.device("cpu"), "auto"])

@@ -244,6 +244,21 @@ def test_validation_is_cached_until_the_structure_changes(monkeypatch):
     assert len(calls) == 3
 
 
+def test_checked_csr_compiles_without_graph_breaks():
+    """Traced code cannot compare storage addresses: a CSR checked eagerly is
+    trusted while ``torch.compile`` traces, and the compiled product is exact."""
+    csr = random_csr(dtype=torch.float32)
+    x = torch.randn(20, 3, requires_grad=True)
+    ops.spmm(csr, x).sum().backward()  # eager: checks and builds the transpose
+    fn = lambda x: ops.spmm(csr, x, "sum")  # noqa: E731
+    assert torch._dynamo.explain(fn)(x).graph_break_count == 0
+    out = torch.compile(fn, backend="eager")(x)
+    ref = reference.spmm(csr, x, "sum")
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), x)[0],
+                               torch.autograd.grad(ref.sum(), x)[0])
+
+
 def test_in_place_change_drops_the_derived_structures():
     csr = random_csr()
     x = torch.randn(20, 4, dtype=torch.float64, requires_grad=True)

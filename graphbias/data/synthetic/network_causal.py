@@ -68,7 +68,7 @@ SETTINGS = ("default", "paper")
 
 #: per setting: outcome noise, threshold noise, SBM probabilities (within, between)
 _SETTING_VALUES = {"default": {"noise": 1.0, "treatment": "bernoulli",
-                               "treatment_noise": 0.0, "sbm": (0.05, 0.005)},
+                               "treatment_noise": 1.0, "sbm": (0.05, 0.005)},
                    "paper": {"noise": 0.5, "treatment": "threshold",
                              "treatment_noise": 0.3, "sbm": (0.1, 0.01)}}
 #: Erdos-Renyi edge probability, BA edges per new node and the geometric graph's
@@ -255,8 +255,8 @@ def network_causal(graph: str = "ba", num_nodes: int = 1000, num_features: int =
         The scale :math:`s` of the Bernoulli treatment's logit, >= 0 (0: propensity
         1/2).
     treatment_noise : float or None, default=None
-        The threshold's noise :math:`\sigma_T`, >= 0 (0: deterministic). ``None``:
-        the setting's (0; 0.3 for the paper).
+        The threshold's noise :math:`\sigma_T`, >= 0 (0: deterministic, no overlap,
+        the effect not identified). ``None``: the setting's (1; 0.3 for the paper).
     noise : float or None, default=None
         Standard deviation :math:`\sigma` of the outcome noise, >= 0. ``None``: the
         setting's (1; 0.5 for the paper).
