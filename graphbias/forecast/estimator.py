@@ -131,10 +131,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         Train through ``torch.compile`` of the network (validation and prediction
         stay eager). One eager forward first builds and checks the graph operators
         the network caches; the compiled steps reuse them unchecked, so the graph
-        must not change in place during ``fit``. Compiling costs 20 s to 2 min per
-        batch shape; on one CPU thread it made a Los-loop training step of
-        ``"gwnet"`` 1.2x faster and of ``"dcrnn"`` 1.1x slower
-        (``benchmarks/forecast``).
+        must not change in place during ``fit``. Compiling takes 10 s to 2 min; on
+        one CPU thread a Los-loop training epoch ran 1.20x faster for ``"gwnet"``,
+        0.83x for ``"dcrnn"`` and 0.90x for ``"tts"`` (``benchmarks/forecast``).
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
