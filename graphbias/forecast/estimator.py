@@ -318,8 +318,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
                              graph_free=p.model == "gru", **conv)
 
-    def _forward(self, inputs: torch.Tensor, graph: Optional[Graph]) -> torch.Tensor:
-        return self.scaler_.inverse_transform(self.module_(inputs, graph))
+    def _forward(self, inputs: torch.Tensor, graph: Optional[Graph],
+                 net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
+        """Forecasts in original units by ``net`` (default: the network)."""
+        net = self.module_ if net is None else net
+        return self.scaler_.inverse_transform(net(inputs, graph))
 
     # -------------------------------------------------------------------- fit
     def fit(self, data: Any, y: None = None, *, graph: Any = None) -> "STGNNForecaster":
@@ -403,7 +406,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         starts, weighted by the batch size."""
         def step(starts: np.ndarray) -> tuple[torch.Tensor, int]:
             inputs, y, my = self._inputs(d, starts)
-            pred = self.scaler_.inverse_transform(net(inputs, self.graph_))
+            pred = self._forward(inputs, self.graph_, net)
             loss = (pred - y).abs()[my].mean() if my.any() else pred.sum() * 0.0
             return loss, len(starts)
         return step

@@ -35,8 +35,7 @@ def test_dataset_names_set_size_treatment_and_setting():
     assert dataset_config("er-constant") == {"graph": "er", "effect": "constant",
                                              "num_nodes": 1000}
     assert dataset_config("geometric-interaction-n3000")["num_nodes"] == 3000
-    threshold = dataset_config("ba-linear-threshold")
-    assert threshold["treatment"] == "threshold"
+    assert dataset_config("ba-linear-threshold")["treatment"] == "threshold"
     assert dataset_config("sbm-simple_h-paper")["setting"] == "paper"
     with pytest.raises(ValueError, match="ba-linear-big"):
         dataset_config("ba-linear-big")
