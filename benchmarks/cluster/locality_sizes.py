@@ -1,9 +1,10 @@
 """The suite's locality measurement (``graphbias.bench.cluster_suite.locality``) on
 graph sizes of your choice, such as 10^7 nodes, which the suite itself does not build.
 
-Default queries (``lfd`` with the noisy labels, ``flow`` without) from the same seed
-nodes of one planted target, alternating sizes query by query; one JSON line per
-(size, method) in the bench's record format, with the 1-minute load average.
+Default queries (``lfd`` / ``lppr`` with the noisy labels, ``flow`` / ``ppr`` without;
+``--methods`` picks some) from the same seed nodes of one planted target, alternating
+sizes query by query; one JSON line per (size, method) in the bench's record format,
+with the 1-minute load average.
 
     OMP_NUM_THREADS=1 python benchmarks/cluster/locality_sizes.py --volume 1e5 \\
         --boundary easy --sizes 1000000 10000000 --out benchmarks/cluster/results/locality-1e7.jsonl
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from graphbias.bench.cluster_suite import BOUNDARIES, LOCALITY_TARGETS, locality
+from graphbias.bench.cluster_suite import (BOUNDARIES, LOCALITY_METHODS, LOCALITY_TARGETS,
+                                           locality)
 
 
 def main() -> None:
@@ -26,12 +28,15 @@ def main() -> None:
     parser.add_argument("--volume", choices=list(LOCALITY_TARGETS), required=True)
     parser.add_argument("--boundary", choices=list(BOUNDARIES), required=True)
     parser.add_argument("--sizes", type=int, nargs="+", required=True)
+    parser.add_argument("--methods", choices=LOCALITY_METHODS, nargs="+",
+                        default=list(LOCALITY_METHODS))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.time()
-    cells = locality(args.volume, args.boundary, tuple(args.sizes), repeats=args.repeats)
+    cells = locality(args.volume, args.boundary, tuple(args.sizes), repeats=args.repeats,
+                     methods=tuple(args.methods))
     with args.out.open("a") as fh:
         for (dataset, method), metrics in cells.items():
             row = {"suite": "cluster", "dataset": dataset, "method": method, "seed": 0,

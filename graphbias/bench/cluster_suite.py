@@ -19,7 +19,8 @@ Every estimator runs at its default settings unless the method says otherwise.
   10^5 (:data:`LOCALITY_TARGETS`) with an easy (1) or hard (15) number of boundary
   edges per target node, inside a sparse graph (degree 6) of 10^4, 10^5 or 10^6 nodes
   (``--quick``: 10^3 and 10^4 volumes, 10^4 and 10^5 nodes), labels flipped at rate
-  0.2. Methods ``lfd`` / ``flow``: one default query from each of a few seeds in the
+  0.2. Methods ``lfd`` / ``flow`` (flow diffusion) and ``lppr`` / ``ppr`` (ACL push
+  PageRank), with / without the labels: one default query from each of a few seeds in the
   target, each cold (no degrees cached by an earlier one), sizes alternated; median
   wall and CPU time (``cpu_ms_per_query``: the process's CPU time, which holds up
   better than wall time on a shared machine), median nodes touched and edges scanned
@@ -68,6 +69,8 @@ LOCALITY_TARGETS: dict[str, tuple[int, float]] = {
     "1e3": (40, 24.0), "1e4": (300, 40.0), "1e5": (2000, 49.0)}
 #: boundary edges per target node
 BOUNDARIES: dict[str, float] = {"easy": 1.0, "hard": 15.0}
+#: the default-settings methods of the locality cells
+LOCALITY_METHODS = ("lfd", "flow", "lppr", "ppr")
 
 
 def _model(method: str, target_volume: float) -> NoisyLabelLocalClustering:
@@ -123,6 +126,7 @@ def cora_f1(graph: Graph, method: str, seed: int, num_labelled: int = 10) -> dic
     return {"f1": float(np.mean(scores)), "f1_worst_class": float(np.min(scores))}
 
 
+@functools.lru_cache(maxsize=3)
 def _locality_graph(volume: str, boundary: str, n: int, seed: int) -> PlantedCluster:
     k, d_in = LOCALITY_TARGETS[volume]
     return planted_cluster(k, n, degree_in=d_in, degree_out=BOUNDARIES[boundary],
@@ -137,21 +141,26 @@ def locality_sizes(volume: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 5,
-             seed: int = 0) -> dict[tuple[str, str], dict[str, float]]:
+             seed: int = 0, methods: tuple[str, ...] = LOCALITY_METHODS
+             ) -> dict[tuple[str, str], dict[str, float]]:
     """Default queries on one target while the rest of the graph grows (module doc).
 
     Returns metrics keyed by ``(f"locality-{volume}-{boundary}-{n}", method)`` for
-    ``lfd`` (with the noisy labels) and ``flow`` (without)."""
+    each of ``methods`` (of :data:`LOCALITY_METHODS`)."""
+    unknown = set(methods) - set(LOCALITY_METHODS)
+    if unknown:
+        raise ValueError(f"locality methods must be among {LOCALITY_METHODS}, got "
+                         f"{sorted(unknown)}")
     graphs = {n: _locality_graph(volume, boundary, n, seed) for n in sizes}
-    models = {(n, m): NoisyLabelLocalClustering().fit(
-        pc.graph, noisy_labels=pc.noisy_labels if m == "lfd" else None)
-        for n, pc in graphs.items() for m in ("lfd", "flow")}
+    models = {(n, m): NoisyLabelLocalClustering(METHODS[m][0]).fit(
+        pc.graph, noisy_labels=pc.noisy_labels if METHODS[m][1] else None)
+        for n, pc in graphs.items() for m in methods}
     k = LOCALITY_TARGETS[volume][0]
     seeds = np.random.default_rng(seed).choice(k, repeats, replace=False)
     runs: dict[tuple[int, str], list[tuple[float, ...]]] = {}
     for s in seeds:
         for n in sizes:                 # alternate sizes, so load hits each alike
-            for method in ("lfd", "flow"):
+            for method in methods:
                 model = models[(n, method)]
                 model.view_.clear_cache()
                 start, cpu_start = time.perf_counter(), time.process_time()
@@ -171,7 +180,7 @@ def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 
             "edges_scanned": float(np.median(arr[:, 2])),
             "diffusions": float(np.median(arr[:, 3])), "f1": float(arr[:, 4].mean()),
             "target_volume": _volume(graphs[n].graph, graphs[n].target)}
-    for method in ("lfd", "flow"):
+    for method in methods:
         first = out[(f"locality-{volume}-{boundary}-{sizes[0]}", method)]
         for n in sizes:
             cell = out[(f"locality-{volume}-{boundary}-{n}", method)]
@@ -275,11 +284,12 @@ def _locality_cells(quick: bool) -> list[Cell]:
             kept = locality_sizes(volume, sizes)
             if not kept:
                 continue
-            cell = _shared(lambda v=volume, b=boundary, k=kept: locality(
-                v, b, k, repeats=2 if quick else 5))
-            for n in kept:
-                key = f"locality-{volume}-{boundary}-{n}"
-                cells += [Cell("cluster", key, m, 0, cell((key, m))) for m in ("lfd", "flow")]
+            for method in LOCALITY_METHODS:   # measured per method: run only those asked
+                cell = _shared(lambda v=volume, b=boundary, k=kept, m=method: locality(
+                    v, b, k, repeats=2 if quick else 5, methods=(m,)))
+                cells += [Cell("cluster", f"locality-{volume}-{boundary}-{n}", method, 0,
+                               cell((f"locality-{volume}-{boundary}-{n}", method)))
+                          for n in kept]
     if importlib.util.find_spec("localgraphclustering") is not None:
         cell = _shared(lambda: peer_acl(sizes, repeats=2 if quick else 5))
         cells += [Cell("cluster", f"peer-{n}", "acl", 0, cell((f"peer-{n}", "acl")))

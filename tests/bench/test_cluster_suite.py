@@ -16,7 +16,7 @@ def test_quick_suite_cells(planetoid_root):
         for n in (10**4, 10**5)}
     assert "cora-lcc" not in {c.dataset for c in suite(None, seeds=1, quick=True)}
     full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
-    assert ("locality-1e5-hard-1000000", "lfd") in full
+    assert {("locality-1e5-hard-1000000", m) for m in ("lfd", "flow", "lppr", "ppr")} <= full
     assert ("locality-1e5-easy-10000", "lfd") not in full      # more than 1/5 of it
     assert {("planted-p0.2", "lfd-paper"), ("planted-p0.2", "flow-paper")} <= full
 
@@ -40,16 +40,23 @@ def test_paper_protocol_cell_uses_the_target_volume():
     assert out["f1"] > 0.5
 
 
-def test_locality_measures_touched_nodes_at_every_size():
+@pytest.mark.parametrize("method", ["flow", "ppr"])
+def test_locality_measures_touched_nodes_at_every_size(method):
     # the smaller graph must hold the region a default query reads (about 2^patience
-    # times the mass of the best cluster)
-    out = locality("1e3", "easy", (40_000, 160_000), repeats=2)
-    small = out[("locality-1e3-easy-40000", "flow")]
-    large = out[("locality-1e3-easy-160000", "flow")]
+    # times the mass of the best cluster for flow, 1 / (alpha epsilon) for PageRank)
+    out = locality("1e3", "easy", (40_000, 160_000), repeats=2, methods=(method,))
+    assert set(out) == {(f"locality-1e3-easy-{n}", method) for n in (40_000, 160_000)}
+    small = out[("locality-1e3-easy-40000", method)]
+    large = out[("locality-1e3-easy-160000", method)]
     assert small["time_vs_smallest"] == 1.0 and small["touched_vs_smallest"] == 1.0
     assert small["cpu_time_vs_smallest"] == 1.0 and large["cpu_ms_per_query"] > 0
     assert 0.9 <= large["touched_vs_smallest"] <= 1.1 and large["f1"] > 0.9
     assert large["diffusions"] >= 2 and 900 < large["target_volume"] < 1200
+
+
+def test_locality_refuses_unknown_methods():
+    with pytest.raises(ValueError, match="locality methods must be among"):
+        locality("1e3", "easy", (40_000,), methods=("lfd-paper",))
 
 
 def test_peer_acl_matches_localgraphclustering():
