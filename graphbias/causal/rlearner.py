@@ -623,7 +623,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         self._fit_params_ = p
         seed = seed_from(p.random_state)
         m_hat, e_hat = self._crossfit(NuisanceData(X, W, g), Y, T, p, seed)
-        self._check_overlap(e_hat, p)
+        self._propensity_ = e_hat
         self.residuals_ = (Y - m_hat, T - e_hat)
         self._n_controls_ = 0 if W is None else W.shape[1]
         self._seed_ = seed
@@ -651,7 +651,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
     def refit_final(self) -> "GraphRLearner":
         """Refits only the final stage (with the current ``final``, ``hops``,
         ``final_max_epochs``, ...) on the stored cross-fitted residuals, as EconML's
-        ``refit_final``.
+        ``refit_final``. The overlap region is drawn again from the stored
+        cross-fitted propensities with the current ``clip`` and ``overlap``.
 
         Returns
         -------
@@ -661,6 +662,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         return self._refit_final(validate_params(self, self._aliases))
 
     def _refit_final(self, p: SimpleNamespace) -> "GraphRLearner":
+        self._check_overlap(self._propensity_, p)
         self._final_params_ = p
         self.final_scores_: dict[str, float] = {}
         stage = self._fit_stage(self._X_fit_, self._fit_graph(), *self.residuals_,

@@ -335,6 +335,16 @@ def test_overlap_raise_and_trim():
         est = GraphRLearner(final="linear", max_epochs=80, clip=0.05, random_state=0).fit(
             d.Y, d.T, X=d.X, graph=d.graph)
     assert est.overlap_["n_outside"] > 0 and not est.kept_.all()
+    # the overlap region belongs to the final stage: refit_final redraws it
+    untrimmed = est.set_params(clip=0.0).refit_final()
+    assert untrimmed.kept_.all() and untrimmed.overlap_["clip"] == 0.0
+    direct = GraphRLearner(final="linear", max_epochs=80, clip=0.0, random_state=0).fit(
+        d.Y, d.T, X=d.X, graph=d.graph)
+    np.testing.assert_allclose(untrimmed.effect(d.X), direct.effect(d.X), rtol=1e-6)
+    with pytest.raises(ValueError, match="overlap"):
+        refused.refit_final()
+    with pytest.warns(UserWarning, match="overlap fails"):
+        assert not refused.set_params(overlap="trim").refit_final().kept_.all()
 
 
 def test_prediction_requires_fit(data):
