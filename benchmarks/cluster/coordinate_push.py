@@ -14,10 +14,9 @@ the same source masses from scratch at ``tol`` 1e-3 (``lfd``: on the label-weigh
 graph, ``flow``: on the original one): the 1e3 easy and hard targets from 3 seed
 nodes at 2, 8 and 32 times the target's volume, and the 1e4 easy target from one
 seed node at twice its volume (the push, in Python, needs over a million pushes
-there). Nodes touched
-(nodes that received mass or were read), the support, the F1 of the support against
-the target and the largest potential gap relative to the largest potential; one JSON
-line per (target, method, mass, seed node).
+there). Nodes touched (nodes that received mass or were read), the support, the F1 of
+the support against the target and the largest potential gap relative to the largest
+potential; one JSON line per (target, method, mass, seed node).
 
     python benchmarks/cluster/coordinate_push.py > benchmarks/cluster/results/coordinate_push.jsonl
 """
@@ -28,10 +27,9 @@ import os
 
 import numpy as np
 
-from graphbias.bench.cluster_suite import BOUNDARIES, LOCALITY_TARGETS
+from graphbias.bench.cluster_suite import LOCALITY_TARGETS, _locality_graph
 from graphbias.cluster import GraphView, f1_sets
 from graphbias.cluster.flow import FlowSolver, sink_capacity
-from graphbias.data.synthetic.planted import planted_cluster
 
 
 def coordinate_push(view: GraphView, seed: int, mass: float, tol: float,
@@ -76,9 +74,8 @@ def main() -> None:
     runs = {("1e3", "easy"): (3, (2, 8, 32)), ("1e3", "hard"): (3, (2, 8, 32)),
             ("1e4", "easy"): (1, (2,))}
     for (volume, boundary), (n_seeds, factors) in runs.items():
-        k, d_in = LOCALITY_TARGETS[volume]
-        pc = planted_cluster(k, 100_000, degree_in=d_in, degree_out=BOUNDARIES[boundary],
-                             degree_rest=6.0, noise=0.2, seed=0)
+        k = LOCALITY_TARGETS[volume][0]
+        pc = _locality_graph(volume, boundary, 100_000, 0)
         for method, labels in (("lfd", pc.noisy_labels), ("flow", None)):
             view = GraphView.from_graph(pc.graph, labels=labels)
             target_volume = float(view.base_degree(pc.target).sum())
