@@ -17,9 +17,9 @@ penalty :math:`p_j` of 0 on the intercept. The bases:
 - :class:`IndexBasis`: a single-index stage,
   :math:`[1, F_S, s(u)]` with :math:`u = F_S \hat\beta_{lin}` the index of the linear
   stage (standardised) and :math:`s` a cubic B-spline basis with knots at the
-  quantiles of :math:`u`, penalised :math:`r` times as much as the linear part. It
-  represents :math:`\tau = g(F v)` for a smooth :math:`g`, such as a sine of an
-  embedding.
+  quantiles of :math:`u`, penalised :math:`r` times as much as the linear part, with
+  :math:`\lambda \ge 10^{-3}` (:data:`INDEX_PENALTIES`). It represents
+  :math:`\tau = g(F v)` for a smooth :math:`g`, such as a sine of an embedding.
 - :class:`QuadraticBasis`: :math:`[1, F_S, q(F_Q)]` with :math:`q` the standardised
   pairwise products of the columns :math:`Q` (own and one-hop covariates),
   penalised :math:`r` times as much: interactions such as :math:`H_{1,0} X_1`.
@@ -39,10 +39,16 @@ from sklearn.model_selection import KFold
 
 __all__ = ["LinearBasis", "IndexBasis", "QuadraticBasis", "RidgeStage", "Candidate",
            "node_folds", "score_candidate", "parsimonious", "Score", "fit_ridge_stage",
-           "PENALTIES", "RATIOS"]
+           "PENALTIES", "INDEX_PENALTIES", "RATIOS"]
 
 #: the penalties :math:`\lambda` tried (0: least squares)
 PENALTIES = np.r_[0.0, np.logspace(-5, 1, 13)]
+#: the penalties of the single-index stage. The held-out R-loss weighs a node's error
+#: by :math:`\tilde T_i^2`, which is small where overlap is weak, at the ends of the
+#: index: below :math:`10^{-3}` the spline's end coefficients can follow the noise of
+#: those nodes (effects off by 10x there) at no cost in the R-loss, so the grid stops
+#: at :math:`10^{-3}`.
+INDEX_PENALTIES = PENALTIES[PENALTIES >= 1e-3]
 #: relative penalties :math:`r` of a nonlinear block
 RATIOS = (0.1, 1.0, 10.0)
 #: interior knots of the single-index spline

@@ -21,7 +21,8 @@ Final stages (``final``), with :math:`F = [X, \hat A X, \dots, \hat A^K X]` and
   cross-validated R-loss.
 - ``"single_index"``: :math:`[1, F]\beta` plus a penalised cubic spline of the SGC's
   index :math:`F\hat\beta`, for effects :math:`g(F v)` with :math:`g` smooth
-  (nonlinear in the graph).
+  (nonlinear in the graph); its penalty is at least :math:`10^{-3}`, where the R-loss
+  can still see the spline's ends.
 - ``"quadratic"``: :math:`[1, F]\beta` plus penalised pairwise products of the own
   and one-hop covariates, for interactions.
 - ``"auto"``, the default: the R-score (Nie and Wager 2021) chooses among the
@@ -69,9 +70,9 @@ from ..data import Graph
 from ._checks import EffectInferenceMixin, NetworkEffectMixin, check_controls, \
     check_outcomes
 from ._features import propagated
-from ._final import (RATIOS, Candidate, IndexBasis, LinearBasis, QuadraticBasis,
-                     RidgeStage, fit_ridge_stage, node_folds, parsimonious,
-                     score_candidate)
+from ._final import (INDEX_PENALTIES, RATIOS, Candidate, IndexBasis, LinearBasis,
+                     QuadraticBasis, RidgeStage, fit_ridge_stage, node_folds,
+                     parsimonious, score_candidate)
 from ._inference import EffectInference
 from ._masked import fit_masked, float_tensor, node_gnn, rloss_on
 from ._nuisance import NuisanceData, fit_fold, outcome_loss, predict_model, \
@@ -486,7 +487,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                     name = ("single_index" if p.final == "single_index"
                             else f"single_index_{cand.name[3:]}")
                     out.append(Candidate(name, IndexBasis(cand.basis, score.penalty),
-                                         ratios=RATIOS))
+                                         penalties=tuple(INDEX_PENALTIES), ratios=RATIOS))
         if p.final in ("auto", "quadratic"):
             out.append(Candidate("quadratic", QuadraticBasis(
                 LinearBasis(_hop_columns(n_features, p.hops)),

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from graphbias.causal._final import (Candidate, IndexBasis, LinearBasis, QuadraticBasis,
-                                     Score, fit_ridge_stage, node_folds, parsimonious,
+from graphbias.causal._final import (INDEX_PENALTIES, PENALTIES, RATIOS, Candidate,
+                                     IndexBasis, LinearBasis, QuadraticBasis, Score,
+                                     fit_ridge_stage, node_folds, parsimonious,
                                      score_candidate)
 from graphbias.causal._inference import EffectInference, PopulationInference, \
     pivot_interval
@@ -67,6 +68,33 @@ def test_single_index_stage_fits_a_sine_of_an_index_the_linear_one_cannot():
                              .predict(F) - tau) ** 2)
             for c, s in ((lin, s_lin), (idx, s_idx))}
     assert pehe["single_index"] < 0.25 * pehe["sgc"]
+
+
+def test_single_index_penalty_floor_guards_the_ends_of_weak_overlap():
+    """Propensity sigma(3u) along the index u: the R-loss barely sees the spline's ends,
+    where penalties below the floor let it follow the noise."""
+    pehe = {"full grid": [], "floored": []}
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        F = rng.standard_normal((1000, 6))
+        u = (F[:, 0] + F[:, 1]) / np.sqrt(2)
+        e = 1 / (1 + np.exp(-3 * u))
+        t = (rng.random(1000) < e) - e
+        tau = 2 + np.sin(1.5 * u)
+        y = t * tau + rng.standard_normal(1000)
+        w = np.ones(1000)
+        folds = node_folds(w, 5, 0)
+        lin = Candidate("sgc", LinearBasis(np.arange(6)))
+        s_lin = score_candidate(lin, F, y, t, w, folds)
+        for name, grid in (("full grid", PENALTIES), ("floored", INDEX_PENALTIES)):
+            idx = Candidate("single_index", IndexBasis(lin.basis, s_lin.penalty),
+                            penalties=tuple(grid), ratios=RATIOS)
+            s = score_candidate(idx, F, y, t, w, folds)
+            stage = fit_ridge_stage(idx, F, y, t, w, s.penalty, s.ratio)
+            pehe[name].append(np.mean((stage.predict(F) - tau) ** 2))
+    full, floored = np.array(pehe["full grid"]), np.array(pehe["floored"])
+    assert INDEX_PENALTIES.min() == pytest.approx(1e-3)
+    assert np.all(floored <= full + 1e-12) and floored.mean() < 0.95 * full.mean()
 
 
 def test_quadratic_stage_fits_an_interaction():

@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import LassoCV, LogisticRegression
 
 from graphbias.causal import GraphRLearner
-from graphbias.causal._final import RidgeStage
+from graphbias.causal._final import INDEX_PENALTIES, RidgeStage
 from graphbias.causal.rlearner import _TOLERANCE
 from graphbias.data.synthetic.network_causal import network_causal
 
@@ -131,6 +131,8 @@ def test_auto_final_stage_chooses_by_held_out_r_loss():
         again = est.set_params(final=final).refit_final()
         assert again.final_selected_ == final and set(again.final_scores_) <= \
             set(scores) | {final}
+        if final == "single_index":
+            assert again.model_final_.penalty >= INDEX_PENALTIES.min()
 
 
 def test_auto_final_stage_prefers_the_simplest_on_a_constant_effect(constant):
