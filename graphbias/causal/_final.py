@@ -47,7 +47,8 @@ PENALTIES = np.r_[0.0, np.logspace(-5, 1, 13)]
 #: by :math:`\tilde T_i^2`, which is small where overlap is weak, at the ends of the
 #: index: below :math:`10^{-3}` the spline's end coefficients can follow the noise of
 #: those nodes (effects off by 10x there) at no cost in the R-loss, so the grid stops
-#: at :math:`10^{-3}`.
+#: at :math:`10^{-3}`. The floor does not shrink with the number of nodes; it was
+#: measured on 500 to 5,000 nodes, where every fit it changed came out closer.
 INDEX_PENALTIES = PENALTIES[PENALTIES >= 1e-3]
 #: relative penalties :math:`r` of a nonlinear block
 RATIOS = (0.1, 1.0, 10.0)
