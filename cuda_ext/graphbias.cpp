@@ -30,6 +30,11 @@ TORCH_LIBRARY(graphbias, m) {
         "-> (Tensor, Tensor)");
   m.def("_spmm_value_bw(Tensor indptr, Tensor indices, Tensor x, Tensor grad_out, "
         "Tensor? arg, str reduce, int heads) -> Tensor");
+  // sum over a CSR of S bit-masked copies of x (CPU, forward only): out [S, R, F] with
+  // out[s, i] = scale * sum_e value[e] * (x[col(e)] masked by words[s, col(e)]), bit
+  // f % 64 of words[s, j, f / 64] keeping x[j, f]
+  m.def("masked_spmm(Tensor indptr, Tensor indices, Tensor? value, Tensor x, Tensor words, "
+        "float scale) -> Tensor");
   // max / min backward for x; CPU reads `indices`, CUDA the transpose
   m.def("_spmm_arg_bw(Tensor indptr_t, Tensor indices_t, Tensor pos_t, Tensor indices, "
         "Tensor? value, Tensor arg, Tensor grad_out) -> Tensor");

@@ -112,7 +112,19 @@ class LabelGCN(torch.nn.Module):
         training) on the ``R2`` rows ``x``; ``workspace`` holds the copies and
         their masks from call to call."""
         copies = copies if self.training else 1
-        first, second = (_block_rows(self.first, copies), _block_rows(self.second, copies))
+        h = F.relu(self.lin1(self._propagate(x, copies, workspace)))
+        h = self.lin2(input_dropout(h, self.dropout, self.training))
+        return ops.spmm(_block_rows(self.second, copies), h)
+
+    def _propagate(self, x: Tensor, copies: int, workspace: Optional[Workspace]) -> Tensor:
+        r""":math:`\hat A_1 \mathrm{drop}(X)` for ``copies`` samples, ``[copies * R1, F]``.
+        On the CPU with the authors' p = 1/2 the masks are fair random bits and the
+        products one :func:`graphbias.ops.masked_spmm` (no masked copy of ``x`` is
+        written); otherwise the copies are stacked, dropped out and propagated."""
+        if self.training and self.dropout == 0.5 and x.device.type == "cpu" and \
+                not x.requires_grad:
+            words = torch.randint(-2 ** 63, 2 ** 63 - 1, (copies, x.size(0), -(-x.size(1) // 64)))
+            return ops.masked_spmm(self.first, x, words, 2.0).view(-1, x.size(1))
         if copies > 1 and workspace is not None:
             stacked = workspace.buffer("copies", copies * x.numel(), x.dtype, x.device)
             stacked = stacked.view(copies, *x.shape).copy_(x.expand(copies, *x.shape))
@@ -120,9 +132,7 @@ class LabelGCN(torch.nn.Module):
                               workspace)
         else:
             h = input_dropout(x.repeat(copies, 1), self.dropout, self.training)
-        h = F.relu(self.lin1(ops.spmm(first, h)))
-        h = self.lin2(input_dropout(h, self.dropout, self.training))
-        return ops.spmm(second, h)
+        return ops.spmm(_block_rows(self.first, copies), h)
 
 
 class UncertaintySelection:
@@ -146,8 +156,10 @@ class UncertaintySelection:
         Dropout samples per score.
     warmup : int, default=200
         Steps before a generator can be selected.
-    chunk : int, default=10
-        Dropout samples computed together.
+    chunk : int, default=4
+        Dropout samples computed together (on Cora, 4 samples' first products,
+        15 MB, stay in the CPU's last-level cache with the features: 4 took 0.76
+        CPU s a step against 1.08 s for 10).
 
     Attributes
     ----------
@@ -164,7 +176,7 @@ class UncertaintySelection:
     """
 
     def __init__(self, graph: Graph, x: Tensor, y: Tensor, train: Tensor, *,
-                 n_models: int = 100, warmup: int = 200, chunk: int = 10) -> None:
+                 n_models: int = 100, warmup: int = 200, chunk: int = 4) -> None:
         s = SELECTION_SETTINGS
         part = halo_partition(graph.to("cpu"), train.cpu(), 2)
         hop1 = int(halo_partition(graph.to("cpu"), train.cpu(), 1).nodes.numel())

@@ -29,12 +29,12 @@ from . import _balanced, _compiled, reference
 from ._compiled import backend
 from .._validation import Boolean, check_scalar
 from ._checks import (check_dim, check_dim_size, check_float, check_index, check_indptr,
-                      check_reduce, check_same_device)
+                      check_reduce, check_same_device, check_tensor)
 from .csr import CSR
 from .frontier import csr_rows, reached
 from .sparse_mm import SUPPORTED_DTYPES, spmm_sum
 
-__all__ = ["CSR", "backend", "scatter", "segment_csr", "spmm", "softmax_csr",
+__all__ = ["CSR", "backend", "scatter", "segment_csr", "spmm", "masked_spmm", "softmax_csr",
            "csr_rows", "reached", "reference"]
 
 _COMPILED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -284,6 +284,74 @@ def spmm(a: Any, x: Tensor, reduce: str = "sum") -> Tensor:
             out = out / deg.view((-1,) + (1,) * (out.dim() - 1))
         return out
     return reference.spmm(csr, x, reduce)
+
+
+def masked_spmm(a: Any, x: Tensor, words: Tensor, scale: float = 1.0) -> Tensor:
+    r"""Products of a matrix with ``S`` bit-masked copies of ``x``:
+
+    .. math:: \mathrm{out}_{s,i,f} = \mathrm{scale} \sum_{j \in \mathcal{N}(i)}
+        a_{ij}\, b_{s,j,f}\, x_{j,f},
+
+    with :math:`b_{s,j,f}` bit ``f % 64`` of ``words[s, j, f // 64]``. Fair random
+    words and ``scale = 2`` give the first product of ``S`` dropout samples (p = 1/2)
+    of a layer that propagates before its weights, :math:`\hat A\,\mathrm{drop}(X)`.
+    On the CPU one kernel computes them without writing the masked copies: each
+    sample reads ``x``, which stays in cache, and one bit per entry
+    (``cuda_ext/cpu/masked_spmm_cpu.cpp``). Other devices, a gradient through
+    ``x`` and the pure-torch backend unpack the masks and call :func:`spmm` per
+    sample (:func:`graphbias.ops.reference.masked_spmm` is the definition both are
+    tested against).
+
+    Parameters
+    ----------
+    a : CSR or Graph
+        The matrix, ``[R, N]``, with no values or one per entry.
+    x : Tensor
+        Floating-point ``[N, F]``.
+    words : Tensor
+        int64 ``[S, N, ceil(F / 64)]``.
+    scale : float, default=1.0
+
+    Returns
+    -------
+    Tensor
+        ``[S, R, F]``.
+
+    Raises
+    ------
+    ValueError
+        Before any kernel runs: the checks of :func:`spmm`, a ``x`` that is not 2-D,
+        per-head values, or ``words`` of another dtype, shape or device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = CSR(torch.tensor([0, 2]), torch.tensor([0, 1]), (1, 2))
+    >>> x = torch.tensor([[1., 2.], [3., 4.]])
+    >>> words = torch.tensor([[[0b01], [0b11]]])   # x[0, 1] dropped, the rest kept
+    >>> masked_spmm(a, x, words)
+    tensor([[[4., 4.]]])
+    """
+    csr = _as_csr(a)
+    x = check_float("x", x)
+    if x.dim() != 2:
+        raise ValueError(f"masked_spmm needs a 2-D x, got shape {tuple(x.shape)}")
+    _check_spmm(csr, x)
+    if csr.values is not None and csr.values.dim() != 1:
+        raise ValueError("masked_spmm takes one value per entry, not per head")
+    words = check_tensor("words", words)
+    check_same_device(words=words, x=x)
+    shape = (x.size(0), -(-x.size(1) // 64))
+    if words.dtype != torch.int64 or words.dim() != 3 or tuple(words.shape[1:]) != shape:
+        raise ValueError(f"words must be int64 of shape [S, {shape[0]}, {shape[1]}], got "
+                         f"{words.dtype} of shape {tuple(words.shape)}")
+    csr.validate()
+    if _compiled.cpu_kernel(x) and x.dtype in (torch.float32, torch.float64) and \
+            not (x.requires_grad and torch.is_grad_enabled()):
+        return torch.ops.graphbias.masked_spmm(csr.indptr, csr.indices, csr.values,
+                                               x.contiguous(), words, float(scale))
+    masks = reference.unpack_bits(words, x.size(1)).to(x.dtype)
+    return torch.stack([spmm(csr, m * x) for m in masks]) * scale
 
 
 def softmax_csr(src: Tensor, a: Any) -> Tensor:

@@ -120,6 +120,11 @@ if AVAILABLE:
     def _relu_select_fake(g: Tensor, a: Tensor, b: Tensor, margin: float) -> Tensor:
         return torch.empty_like(a, memory_format=torch.contiguous_format)
 
+    @torch.library.register_fake("graphbias::masked_spmm")
+    def _masked_spmm_fake(indptr: Tensor, indices: Tensor, value: Optional[Tensor], x: Tensor,
+                          words: Tensor, scale: float) -> Tensor:
+        return x.new_empty([words.size(0), indptr.size(0) - 1, x.size(1)])
+
     @torch.library.register_fake("graphbias::csr_rows")
     def _csr_rows_fake(indptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
         entries = torch.library.get_ctx().new_dynamic_size()

@@ -62,3 +62,17 @@ def spmm(csr: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
         v = csr.values
         msg = msg * v.view(v.shape + (1,) * (msg.dim() - v.dim()))
     return scatter(msg, csr.row(), csr.num_rows, reduce, dim=0)
+
+
+def unpack_bits(words: Tensor, width: int) -> Tensor:
+    r"""The bits of int64 ``words`` ``[..., W]`` as 0 / 1 entries ``[..., width]``:
+    entry ``f`` is bit ``f mod 64`` of word ``f // 64`` (``width <= 64 W``)."""
+    shifts = torch.arange(64, device=words.device)
+    return ((words.unsqueeze(-1) >> shifts) & 1).flatten(-2)[..., :width]
+
+
+def masked_spmm(csr: CSR, x: Tensor, words: Tensor, scale: float = 1.0) -> Tensor:
+    r"""``out[s, i] = scale * sum_{j in row i} a_ij (b_s[j] * x[j])``, the masks
+    ``b_s = unpack_bits(words[s])`` written out, one product per sample."""
+    masks = unpack_bits(words, x.size(1)).to(x.dtype)
+    return torch.stack([spmm(csr, m * x) for m in masks]) * scale

@@ -425,6 +425,34 @@ def test_score_is_zero_without_dropout_and_negative_with_it(graph):
     assert sel.score(sel.x) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_selection_dropout_samples_are_masked_products(graph, monkeypatch):
+    """On the CPU the classifier's first product for S dropout samples is one
+    masked product: each sample is the adjacency times x with fair random bits
+    kept and doubled, and the samples differ."""
+    from graphbias import ops
+    from graphbias.augment.selection import UncertaintySelection
+    from graphbias.ops import reference
+
+    x = torch.as_tensor(graph.x).float()
+    train = graph.train_mask.nonzero().view(-1)
+    sel = UncertaintySelection(graph, x, torch.as_tensor(graph.y), train, n_models=4,
+                               warmup=0)
+    drawn = []
+    randint = torch.randint
+    monkeypatch.setattr(torch, "randint", lambda *a, **k: drawn.append(randint(*a, **k))
+                        or drawn[-1])
+    gcn = sel.classifier.train()
+    h = gcn._propagate(sel.x, 3, None).view(3, -1, x.size(1))
+    (words,) = drawn
+    torch.testing.assert_close(h, reference.masked_spmm(gcn.first, sel.x, words, 2.0))
+    assert not torch.equal(h[0], h[1])
+    bits = reference.unpack_bits(words, x.size(1)).double()
+    assert abs(float(bits.mean()) - 0.5) < 4 * 0.5 / bits.numel() ** 0.5   # fair bits
+    # without training: no dropout, one sample
+    torch.testing.assert_close(gcn.eval()._propagate(sel.x, 1, None),
+                               ops.spmm(gcn.first, sel.x))
+
+
 def test_save_load_keeps_the_selection(graph, tmp_path):
     aug = _selecting().fit(graph)
     aug.save(tmp_path / "sel.pt")
