@@ -12,8 +12,9 @@ def test_registered_and_cells(planetoid_root):
     cells = suite(planetoid_root, seeds=2, quick=True)
     keys = [(c.dataset, c.method, c.seed) for c in cells]
     assert len(keys) == len(set(keys))
-    assert {m for d, m, _ in keys if d == "cora"} == {"gcn", "la-gcn", "gat", "la-gat"}
-    assert {m for d, m, _ in keys if d == "sbm-lowdeg"} == {"gcn", "la-gcn"}
+    assert {m for d, m, _ in keys if d == "cora"} == {"gcn", "la-gcn", "gat", "la-gat",
+                                                       "la-gcn-paper", "la-gat-paper"}
+    assert {m for d, m, _ in keys if d == "sbm-lowdeg"} == {"gcn", "la-gcn", "la-gcn-paper"}
     assert {c.dataset for c in suite(None, seeds=1, quick=True)} == {"sbm-lowdeg"}
 
 
@@ -22,7 +23,7 @@ def test_every_planetoid_dataset_under_the_root_gets_all_methods(planetoid_root,
     for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"):
         (tmp_path / f"ind.citeseer.{part}").symlink_to(planetoid_root / f"ind.cora.{part}")
     keys = {(c.dataset, c.method) for c in suite(tmp_path, seeds=1, quick=True)}
-    assert {m for d, m in keys if d == "citeseer"} == {"gcn", "la-gcn", "gat", "la-gat"}
+    assert {m for d, m in keys if d == "citeseer"} == set(lagnn_suite.ALL_METHODS)
     assert "cora" not in {d for d, _ in keys}
 
 
@@ -40,7 +41,7 @@ def test_each_graph_is_loaded_once_by_the_first_cell_that_runs(monkeypatch):
                         lambda graph, method, seed, quick, by_degree: {"graph": graph})
     cells = suite(None, seeds=2, quick=True)
     assert calls == []
-    assert [c.run()["graph"] for c in cells] == ["g"] * 4 and calls == [True]
+    assert [c.run()["graph"] for c in cells] == ["g"] * 6 and calls == [True]
 
 
 @pytest.mark.filterwarnings("error::FutureWarning")   # the suite uses the current names
@@ -52,3 +53,16 @@ def test_quick_sbm_cells_run_and_report_degree_buckets():
         assert {"acc_deg<=2", "acc_deg3-5", "acc_deg6-10", "acc_deg>10"} <= set(out)
         assert not math.isnan(out["acc_deg<=2"])
     assert plain["generator_seconds"] == 0.0 < la["generator_seconds"] < la["seconds"]
+
+
+def test_paper_methods_build_the_papers_protocol():
+    """``-paper`` cells fit :meth:`LAGNNClassifier.paper` with the conv of their name
+    (a quick one: 30 epochs, one generator epoch selected without warm-up)."""
+    full = lagnn_suite._model("la-gat-paper", 3, quick=False)
+    assert (full.conv, full.max_epochs, full.patience, full.inference) == \
+        ("gat", 1000, None, "best_draw")
+    assert full.augmenter.selection == "uncertainty" and full.random_state == 3
+    quick = lagnn_suite._model("la-gcn-paper", 0, quick=True)
+    assert (quick.conv, quick.max_epochs, quick.augmenter.max_epochs) == ("gcn", 30, 1)
+    out = lagnn_suite.run_method(lowdegree_sbm(quick=True), "la-gcn-paper", 0, quick=True)
+    assert 0.0 <= out["test_acc"] <= 1.0 and out["generator_seconds"] > 0
