@@ -1,6 +1,7 @@
 import math
 
 import pytest
+import torch
 
 from graphbias.bench import lagnn_suite
 from graphbias.bench.lagnn_suite import lowdegree_sbm, suite
@@ -38,7 +39,7 @@ def test_each_graph_is_loaded_once_by_the_first_cell_that_runs(monkeypatch):
     calls = []
     monkeypatch.setattr(lagnn_suite, "lowdegree_sbm", lambda quick: calls.append(quick) or "g")
     monkeypatch.setattr(lagnn_suite, "run_method",
-                        lambda graph, method, seed, quick, by_degree: {"graph": graph})
+                        lambda graph, method, seed, quick, by_degree, gens: {"graph": graph})
     cells = suite(None, seeds=2, quick=True)
     assert calls == []
     assert [c.run()["graph"] for c in cells] == ["g"] * 6 and calls == [True]
@@ -66,3 +67,21 @@ def test_paper_methods_build_the_papers_protocol():
     assert (quick.conv, quick.max_epochs, quick.augmenter.max_epochs) == ("gcn", 30, 1)
     out = lagnn_suite.run_method(lowdegree_sbm(quick=True), "la-gcn-paper", 0, quick=True)
     assert 0.0 <= out["test_acc"] <= 1.0 and out["generator_seconds"] > 0
+
+
+def test_paper_cells_of_a_seed_share_the_generator_they_would_fit():
+    """The second ``-paper`` cell of a seed takes the first one's generator, which
+    equals the one it fits alone, and still reports the generator's time."""
+    g = lowdegree_sbm(quick=True)
+    gens = {}
+    first = lagnn_suite.run_method(g, "la-gcn-paper", 1, quick=True, generators=gens)
+    shared = lagnn_suite.run_method(g, "la-gat-paper", 1, quick=True, generators=gens)
+    alone = lagnn_suite.run_method(g, "la-gat-paper", 1, quick=True)
+    assert list(gens) == [1]
+    assert shared["generator_seconds"] == first["generator_seconds"] > 0
+    assert shared["seconds"] > shared["generator_seconds"]
+    assert shared["test_acc"] == alone["test_acc"]
+    own = lagnn_suite._model("la-gat-paper", 1, quick=True).fit(
+        g.x, g.y, graph=g, train_mask=g.train_mask, val_mask=g.val_mask).augmenter_
+    for k, v in own.module_.state_dict().items():
+        assert torch.equal(v, gens[1].module_.state_dict()[k])
