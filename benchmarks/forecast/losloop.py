@@ -9,7 +9,8 @@ appends its validation MAE and the test metrics of that epoch's weights to
 ``progress/METHOD-SEED.jsonl``: the learning curve of a fit cut short, and the test
 metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol's
 100 epochs (recorded as ``max_epochs``). A method named with the suffix
-``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``.
+``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``; one
+with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32.
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -34,15 +35,22 @@ RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
+#: method suffix before a hidden width: ``tts-h64``
+WIDTH = "-h"
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
-    suffix trains it with ``compile=True``) under the protocol; with ``progress``,
-    each epoch's validation and test metrics go to that file."""
+    suffix trains it with ``compile=True``, a ``-h<width>`` suffix before it sets the
+    hidden width) under the protocol; with ``progress``, each epoch's validation and
+    test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
+    protocol = los_protocol(quick)
+    base, sep, width = method.rpartition(WIDTH)
+    if sep and width.isdigit():
+        method, protocol["hidden_channels"] = base, int(width)
     if method.startswith("tsl-"):
         from tsl_peer import TSLForecaster
         cls: type = TSLForecaster
@@ -50,7 +58,7 @@ def forecaster(method: str, seed: int, quick: bool = False,
         cls = STGNNForecaster
     if progress is not None and method not in BASELINES:
         cls = _tracked(cls, progress)
-    return cls(method, random_state=seed, compile=compiled, **los_protocol(quick))
+    return cls(method, random_state=seed, compile=compiled, **protocol)
 
 
 def _tracked(cls: type, path: Path) -> type:

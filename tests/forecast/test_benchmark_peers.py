@@ -36,6 +36,14 @@ def test_baselines_are_not_tracked(tmp_path):
     assert type(f).__name__ == "STGNNForecaster"
 
 
+def test_width_suffix_sets_the_hidden_width_only():
+    wide, plain = losloop.forecaster("tts-h64", 1), losloop.forecaster("tts", 1)
+    assert (wide.model, wide.hidden_channels, plain.hidden_channels) == ("tts", 64, 32)
+    assert {k: v for k, v in wide.get_params().items() if k != "hidden_channels"} == \
+        {k: v for k, v in plain.get_params().items() if k != "hidden_channels"}
+    assert losloop.forecaster("gwnet-h16-compiled", 0).get_params()["compile"] is True
+
+
 def test_tsl_peer_trains_under_the_same_protocol():
     tsl_peer = pytest.importorskip("tsl_peer")
     try:
