@@ -15,17 +15,10 @@
 #include <vector>
 
 #include "../common.h"
+#include "simd.h"
 
 namespace graphbias {
 namespace {
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define GRAPHBIAS_MASKED_X86 1
-#define GRAPHBIAS_MASKED_INLINE __attribute__((always_inline)) inline
-#else
-#define GRAPHBIAS_MASKED_X86 0
-#define GRAPHBIAS_MASKED_INLINE inline
-#endif
 
 constexpr int64_t kWordBits = 64;
 constexpr int64_t kHalf = 32;  // columns per mask half word
@@ -46,7 +39,7 @@ struct MaskedRows {
 // acc[c] += v * x[c] for the columns whose bit is set, c < width <= 32: a 0 / 1
 // factor from variable shifts rather than a branch, so the loop vectorises.
 template <bool kFull, typename acc_t, typename scalar_t>
-GRAPHBIAS_MASKED_INLINE void masked_axpy(acc_t* __restrict acc, const scalar_t* __restrict x,
+GRAPHBIAS_INLINE void masked_axpy(acc_t* __restrict acc, const scalar_t* __restrict x,
                                          acc_t v, uint32_t bits, uint32_t width) {
   const uint32_t n = kFull ? uint32_t(kHalf) : width;
   for (uint32_t c = 0; c < n; ++c)
@@ -57,7 +50,7 @@ GRAPHBIAS_MASKED_INLINE void masked_axpy(acc_t* __restrict acc, const scalar_t* 
 // F-wide accumulator that stays in L1 (faster here than register blocks of
 // columns, which read x in short strips: 2x on a GCN's first layer of Cora).
 template <typename scalar_t>
-GRAPHBIAS_MASKED_INLINE void masked_rows_body(const MaskedRows<scalar_t>& r, int64_t begin,
+GRAPHBIAS_INLINE void masked_rows_body(const MaskedRows<scalar_t>& r, int64_t begin,
                                               int64_t end, at::opmath_type<scalar_t>* acc) {
   using acc_t = at::opmath_type<scalar_t>;
   const int64_t F = r.F, full = F / kHalf * kHalf;
@@ -83,7 +76,7 @@ GRAPHBIAS_MASKED_INLINE void masked_rows_body(const MaskedRows<scalar_t>& r, int
 
 // The same loop compiled for AVX2 where the CPU has it (chosen at run time); no
 // fused multiply-adds in either, so both give the same bits.
-#if GRAPHBIAS_MASKED_X86
+#if GRAPHBIAS_X86_DISPATCH
 template <typename scalar_t>
 __attribute__((target("avx2"))) void masked_rows_avx2(const MaskedRows<scalar_t>& r,
                                                       int64_t begin, int64_t end,
@@ -95,7 +88,7 @@ __attribute__((target("avx2"))) void masked_rows_avx2(const MaskedRows<scalar_t>
 template <typename scalar_t>
 void masked_rows(const MaskedRows<scalar_t>& r, int64_t begin, int64_t end,
                  at::opmath_type<scalar_t>* acc) {
-#if GRAPHBIAS_MASKED_X86
+#if GRAPHBIAS_X86_DISPATCH
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) return masked_rows_avx2(r, begin, end, acc);
 #endif

@@ -14,6 +14,7 @@
 #include "../common.h"
 #include "dispatch.h"
 #include "partition.h"
+#include "simd.h"
 
 namespace graphbias {
 namespace {
@@ -21,14 +22,6 @@ namespace {
 // Rows of x are gathered in random order: ask for the row needed kPrefetch entries
 // ahead, one request per 64-byte line, so memory latency overlaps the arithmetic.
 constexpr int64_t kPrefetch = 8;
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define GRAPHBIAS_X86_DISPATCH 1
-#define GRAPHBIAS_INLINE __attribute__((always_inline)) inline
-#else
-#define GRAPHBIAS_X86_DISPATCH 0
-#define GRAPHBIAS_INLINE inline
-#endif
 
 template <typename scalar_t>
 inline void prefetch_row(const scalar_t* row, int64_t F) {
