@@ -14,6 +14,18 @@ def test_shapes_and_outcome_model(graph):
     assert set(np.unique(d.T)) == {0.0, 1.0}
     np.testing.assert_allclose(d.Y, d.H1[:, 0] + 0.5 * d.X[:, 1] + d.T * d.tau)
     np.testing.assert_allclose(d.tau, 2 + 1.5 * np.sin(d.H1[:, 0]))
+    np.testing.assert_allclose(d.baseline, d.H1[:, 0] + 0.5 * d.X[:, 1])
+
+
+@pytest.mark.parametrize("setting, noise", [("default", 1.0), ("paper", 0.5)])
+def test_outcome_mean_is_the_regression_of_y(setting, noise):
+    d = network_causal("ba", 20000, setting=setting, seed=3)
+    np.testing.assert_allclose(d.outcome_mean, d.baseline + d.propensity * d.tau)
+    # Y - E[Y | X, G] = (T - e) tau + noise: mean 0, variance E[e (1 - e) tau^2] + noise^2
+    resid = d.Y - d.outcome_mean
+    expected = np.mean(d.propensity * (1 - d.propensity) * d.tau ** 2) + noise ** 2
+    assert abs(resid.mean()) < 4 * np.sqrt(expected / resid.size)
+    assert abs(resid.var() / expected - 1) < 0.05
 
 
 def test_embeddings_are_graph_convolutions():

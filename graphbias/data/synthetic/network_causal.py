@@ -79,7 +79,9 @@ _ER_P, _BA_M, _GEOMETRIC_DEGREE = 0.05, 4, 8.0
 @dataclass
 class CausalData:
     """Covariates ``X [n, d]``, binary treatment ``T``, outcome ``Y``, the true effect
-    ``tau``, true propensity ``propensity``, the graph and the embeddings."""
+    ``tau``, true propensity ``propensity``, the graph, the embeddings and the
+    noise-free untreated outcome ``baseline``
+    (:math:`Y = \\text{baseline} + T \\tau + \\sigma \\varepsilon`)."""
 
     X: np.ndarray
     T: np.ndarray
@@ -89,6 +91,13 @@ class CausalData:
     graph: Graph
     H1: np.ndarray
     H2: np.ndarray
+    baseline: np.ndarray
+
+    @property
+    def outcome_mean(self) -> np.ndarray:
+        """The true outcome regression :math:`E[Y \\mid X, G] = \\text{baseline} +
+        e(X, G)\\,\\tau`, the R-learner's nuisance :math:`m`."""
+        return self.baseline + self.propensity * self.tau
 
 
 def _geometric_edges(n: int, avg_degree: float, rng: np.random.Generator) -> np.ndarray:
@@ -184,8 +193,9 @@ def _simulate(graph: Graph, X: np.ndarray, process: dict[str, Any],
     n = X.shape[0]
     T = (rng.random(n) < p).astype(float)
     tau = _effect(process["effect"], X, H1, H2)
-    Y = H1[:, 0] + 0.5 * X[:, 1] + process["noise"] * rng.standard_normal(n) + T * tau
-    return CausalData(X, T, Y, tau, p, graph, H1, H2)
+    baseline = H1[:, 0] + 0.5 * X[:, 1]
+    Y = baseline + process["noise"] * rng.standard_normal(n) + T * tau
+    return CausalData(X, T, Y, tau, p, graph, H1, H2, baseline)
 
 
 #: a seed of numpy's ``default_rng``
