@@ -6,8 +6,8 @@ training its own generator (its seconds are reported: ``generator_seconds``);
 ``la-gcn-paper`` and ``la-gat-paper``: :meth:`LAGNNClassifier.paper
 <graphbias.augment.LAGNNClassifier.paper>`, the authors' protocol (the generator
 chosen by uncertainty, 2,000 / 1,000 epochs without early stopping, the best single
-draw at inference; on one CPU thread about 38 minutes per Cora fit,
-extrapolated from one generator epoch and 200 epochs).
+draw at inference; on one CPU thread a Cora LA-GCN fit takes about 18 minutes,
+of which the generator is 9-13).
 
 Datasets:
 
