@@ -11,12 +11,11 @@ part changed at a time and prints one JSON line per fit:
 """
 import json
 import sys
-import time
 
 import torch
 
 from graphbias.augment import LAGNNClassifier, LocalAugmenter
-from graphbias.bench.lagnn_suite import lowdegree_sbm
+from graphbias.bench.lagnn_suite import fit_and_score, lowdegree_sbm
 
 VARIANTS = {
     "paper+mean": lambda s: LAGNNClassifier.paper("gcn", random_state=s, inference="mean"),
@@ -28,17 +27,12 @@ VARIANTS = {
 def main(names: str, seeds: list[int]) -> None:
     torch.set_num_threads(1)
     g = lowdegree_sbm()
-    test = g.test_mask.numpy()
     for seed in seeds:
         for name in names.split(","):
-            start = time.perf_counter()
-            clf = VARIANTS[name](seed).fit(g.x, g.y, graph=g, train_mask=g.train_mask,
-                                           val_mask=g.val_mask)
-            pred = clf.predict(g.x, graph=g)
-            print(json.dumps({"variant": name, "seed": seed,
-                              "test_acc": float((pred[test] == g.y.numpy()[test]).mean()),
-                              "epochs": clf.n_epochs_,
-                              "seconds": time.perf_counter() - start}), flush=True)
+            out, _ = fit_and_score(g, VARIANTS[name](seed))
+            print(json.dumps({"variant": name, "seed": seed, "test_acc": out["test_acc"],
+                              "epochs": out["epochs"], "seconds": out["seconds"]}),
+                  flush=True)
 
 
 if __name__ == "__main__":
