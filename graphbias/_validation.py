@@ -21,11 +21,11 @@ from __future__ import annotations
 import numbers
 import warnings
 from types import SimpleNamespace
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-__all__ = ["Integer", "Real", "Options", "Boolean", "Instance", "Callable", "RandomState",
+__all__ = ["Integer", "Real", "ValueGrid", "Options", "Boolean", "Instance", "Callable", "RandomState",
            "Device", "check_scalar", "validate_params", "DEPRECATED", "Constraint",
            "resolve_device", "deprecated_attribute", "train_losses"]
 
@@ -105,6 +105,39 @@ class Real(Constraint):
         right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
         return (f"a real number in {left}{_bound(self.low, '-inf')}, "
                 f"{_bound(self.high, 'inf')}{right}")
+
+
+class ValueGrid(Constraint):
+    """One value or a non-empty sequence of values (a 1-d array too), each accepted
+    by ``element`` (an :class:`Integer` or a :class:`Real`); converted to a tuple of
+    the converted values."""
+
+    def __init__(self, element: Union[Integer, Real]) -> None:
+        self.element = element
+
+    def _values(self, value: Any) -> Optional[list]:
+        if isinstance(value, (str, bytes)):
+            return None
+        if isinstance(value, np.ndarray):
+            return [value.item()] if value.ndim == 0 else \
+                value.tolist() if value.ndim == 1 else None
+        if isinstance(value, Sequence):
+            return list(value)
+        return [value]
+
+    def accepts(self, value: Any) -> bool:
+        values = self._values(value)
+        return bool(values) and all(self.element.accepts(v) for v in values)
+
+    def convert(self, value: Any) -> tuple:
+        return tuple(self.element.convert(v) for v in self._values(value))
+
+    def describe(self) -> str:
+        one, noun = ("an integer", "integers") if isinstance(self.element, Integer) \
+            else ("a number", "numbers")
+        bounds = self.element.describe().removeprefix("an integer ") \
+            .removeprefix("a real number ")
+        return f"{one} or a non-empty sequence of {noun}, each {bounds}"
 
 
 class Options(Constraint):

@@ -6,7 +6,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from graphbias._validation import (DEPRECATED, Boolean, Callable, Device, Instance, Integer,
-                                   Options, RandomState, Real, check_scalar,
+                                   Options, RandomState, Real, ValueGrid, check_scalar,
                                    deprecated_attribute, resolve_device, validate_params)
 
 
@@ -23,6 +23,10 @@ from graphbias._validation import (DEPRECATED, Boolean, Callable, Device, Instan
                      np.random.default_rng(0)], [-1, 1.5, True, "0"]),
     (Device(), ["cpu", "cuda", "cuda:1", "auto", torch.device("cpu")],
      ["gpu", 3, None, "cuda:x"]),
+    (ValueGrid(Integer(0)), [0, [0, 2], (1,), np.array([1, 2]), np.int64(3)],
+     [-1, [], [1, -1], [1.5], "1", np.zeros((2, 2), dtype=int), True]),
+    (ValueGrid(Real(0, 1, closed="neither")), [0.5, [0.1, 0.9], np.array(0.2)],
+     [[0.5, 1.0], 0, ["0.5"]]),
 ])
 def test_constraints(constraint, good, bad):
     for value in good:
@@ -39,6 +43,14 @@ def test_check_scalar_converts_and_explains():
         check_scalar("k", 0, Integer(1), None)
     with pytest.raises(ValueError, match=r"Model: lr must be a real number in \(0, inf\)"):
         check_scalar("lr", -1.0, Real(0, None, closed="neither"), owner="Model")
+    assert check_scalar("k", np.array([1, 2]), ValueGrid(Integer(0))) == (1, 2)
+    assert check_scalar("a", 0.5, ValueGrid(Real(0))) == (0.5,)
+    with pytest.raises(ValueError, match=r"k must be an integer or a non-empty sequence "
+                                         r"of integers, each >= 0, got \[-1\]"):
+        check_scalar("k", [-1], ValueGrid(Integer(0)))
+    with pytest.raises(ValueError, match=r"a must be a number or a non-empty sequence of "
+                                         r"numbers, each in \(0, 1\)"):
+        check_scalar("a", [2.0], ValueGrid(Real(0, 1, closed="neither")))
 
 
 class _Toy(BaseEstimator):

@@ -6,7 +6,8 @@ Kinds:
 
 - ``"linear"``: ridge regression and logistic regression, each regularised by
   internal cross-validation, on the standardised propagated covariates
-  :math:`[X, \hat A X, \dots, \hat A^K X, W]`.
+  :math:`[X, \hat A X, \dots, \hat A^K X, W]` (:math:`K` the learner's ``hops``;
+  ``"linear-k"``: the same with :math:`K = k`).
 - ``"gnn"``: two-layer GNNs (the learner's ``conv``) on :math:`[X, W]` and the graph,
   early-stopped on a held-out part of the fold's training nodes.
 - ``"mlp"``: the same networks on the graph without edges (graph-blind).
@@ -35,7 +36,7 @@ from ._masked import bce_on, fit_masked, float_tensor, isolated, mse_on, node_gn
     without_edges_into
 
 __all__ = ["KINDS", "NuisanceData", "fit_fold", "predict_model", "outcome_loss",
-           "propensity_loss", "neg_log_loss"]
+           "propensity_loss", "neg_log_loss", "linear_kind"]
 
 KINDS = ("linear", "gnn", "mlp", "sklearn")
 #: the ridge penalties the outcome model chooses from by cross-validation
@@ -59,6 +60,26 @@ class NuisanceData:
         data's)."""
         F = propagated(self.X, self.graph if graph is None else graph, hops)
         return F if self.W is None else np.hstack([F, self.W])
+
+
+def linear_kind(hops: int) -> str:
+    """The name of the linear kind on ``hops`` propagation steps.
+
+    Examples
+    --------
+    >>> linear_kind(1), _linear_hops("linear-1", None)
+    ('linear-1', 1)
+    """
+    return f"linear-{hops}"
+
+
+def _linear_hops(kind: str, p: Any) -> Optional[int]:
+    """The propagation steps of a linear kind (``"linear"``: the learner's
+    ``hops``), None for the other kinds."""
+    if kind == "linear":
+        return p.hops
+    name, _, hops = kind.partition("-")
+    return int(hops) if name == "linear" and hops.isdigit() else None
 
 
 def outcome_loss(y: np.ndarray, m: np.ndarray) -> float:
@@ -166,8 +187,9 @@ def fit_fold(kind: str, p: Any, data: NuisanceData, Y: np.ndarray, T: np.ndarray
     graph = data.graph
     if p.fold_isolation == "edges":
         graph = without_edges_into(graph, torch.from_numpy(~train))
-    if kind == "linear":
-        rows = data.propagated_rows(p.hops, graph)[train]
+    hops = _linear_hops(kind, p)
+    if hops is not None:
+        rows = data.propagated_rows(hops, graph)[train]
         my, mt = _linear_models()
         return my.fit(rows, Y[train]), mt.fit(rows, T[train])
     graph = _nuisance_graph(kind, graph.to(device))
@@ -178,8 +200,9 @@ def predict_model(kind: str, p: Any, model: Any, data: NuisanceData, device: Any
                   propensity: bool) -> np.ndarray:
     r"""A fold's outcome model's :math:`\hat m`, or with ``propensity`` its
     propensity model's :math:`\hat e`, on every node of ``data``."""
-    if kind in ("sklearn", "linear"):
-        rows = data.rows() if kind == "sklearn" else data.propagated_rows(p.hops)
+    hops = _linear_hops(kind, p)
+    if kind == "sklearn" or hops is not None:
+        rows = data.rows() if hops is None else data.propagated_rows(hops)
         return model.predict_proba(rows)[:, 1] if propensity else model.predict(rows)
     x = float_tensor(data.rows(), device)
     graph = _nuisance_graph(kind, data.graph.to(device))

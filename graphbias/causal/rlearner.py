@@ -11,7 +11,9 @@ cross-validation, on the propagated covariates :math:`[X, \hat A X, \dots, \hat 
 W]`), ``"gnn"`` (two-layer GNNs on the graph), ``"mlp"`` (the same networks without
 edges), ``"sklearn"`` (``model_y`` / ``model_t``) and ``"auto"``, the default: for
 the outcome and the propensity separately, whichever of ``"linear"`` and ``"gnn"`` has
-the smaller out-of-fold loss (squared error, log-loss).
+the smaller out-of-fold loss (squared error, log-loss). With ``nuisance_hops`` a
+sequence, each of its propagation steps is a linear candidate of its own
+(``"linear-k"``), chosen the same way.
 
 Final stages (``final``), with :math:`F = [X, \hat A X, \dots, \hat A^K X]` and
 :math:`\hat A` the GCN-normalised adjacency (self-loops added):
@@ -64,7 +66,8 @@ from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import (DEPRECATED, Constraint, Device, Integer, Options, RandomState,
-                           Real, check_scalar, deprecated_attribute, validate_params)
+                           Real, ValueGrid, check_scalar, deprecated_attribute,
+                           validate_params)
 from ..base import EstimatorMixin, predict_graph, seed_from
 from ..data import Graph
 from ._checks import EffectInferenceMixin, NetworkEffectMixin, check_controls, \
@@ -75,8 +78,8 @@ from ._final import (INDEX_PENALTIES, RATIOS, Candidate, IndexBasis, LinearBasis
                      parsimonious, score_candidate)
 from ._inference import EffectInference
 from ._masked import fit_masked, float_tensor, node_gnn, rloss_on
-from ._nuisance import NuisanceData, fit_fold, outcome_loss, predict_model, \
-    propensity_loss
+from ._nuisance import NuisanceData, fit_fold, linear_kind, outcome_loss, \
+    predict_model, propensity_loss
 
 __all__ = ["GraphRLearner", "FINAL_STAGES", "NUISANCES", "propagated"]
 
@@ -207,8 +210,14 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         are centred there rather than on :meth:`effect` (see "Intervals" in the
         Notes).
     hops : int, default=2
-        Propagation steps :math:`K` of the linear nuisances and the SGC-based final
-        stages, at least 1.
+        Propagation steps :math:`K` of the linear nuisances (unless
+        ``nuisance_hops`` is set) and of the SGC-based final stages, at least 1.
+    nuisance_hops : int, sequence of int or None, default=None
+        Propagation steps of the linear nuisances, each at least 0: every value is
+        a candidate (``"linear-k"``), and the outcome and the propensity model each
+        keep the one of least out-of-fold loss (beside the GNNs with
+        ``nuisance="auto"``). ``None``: ``hops`` (the kind ``"linear"``). Refused
+        with a nuisance that fits no linear model.
     cv : int, default=5
         Folds of the cross-validated R-loss that chooses the closed-form final
         stages' penalties and the ``"auto"`` stage, at least 2.
@@ -239,7 +248,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         ``(model_y, model_t)`` of each fold (GNNs outputting the outcome and the
         propensity logit, or fitted scikit-learn models).
     nuisance_selected_ : dict
-        The kind of the outcome (``"y"``) and propensity (``"t"``) models.
+        The kind of the outcome (``"y"``) and propensity (``"t"``) models
+        (``"linear-k"``: the linear model on :math:`k` propagation steps).
     nuisance_scores_ : dict
         Out-of-fold loss of every kind tried: ``{"y": {kind: mse}, "t": {kind:
         log-loss}}``.
@@ -322,6 +332,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         "clip": [Real(0, 0.5, closed="left")],
         "n_bootstrap": [Integer(2)],
         "hops": [Integer(1)],
+        "nuisance_hops": [ValueGrid(Integer(0)), None],
         "cv": [Integer(2)],
         "random_state": [RandomState()],
         "device": [Device()],
@@ -339,7 +350,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                  weight_decay: float = 5e-4, validation_fraction: float = 0.1,
                  final_validation_fraction: float = 0.1, patience: Optional[int] = 20,
                  overlap: str = "trim", clip: float = 0.01, n_bootstrap: int = 100,
-                 hops: int = 2, cv: int = 5, random_state: Any = None, device: Any = "cpu",
+                 hops: int = 2, nuisance_hops: Any = None, cv: int = 5,
+                 random_state: Any = None, device: Any = "cpu",
                  hidden: Any = DEPRECATED, epochs: Any = DEPRECATED,
                  final_epochs: Any = DEPRECATED) -> None:
         self.nuisance = nuisance
@@ -361,6 +373,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         self.clip = clip
         self.n_bootstrap = n_bootstrap
         self.hops = hops
+        self.nuisance_hops = nuisance_hops
         self.cv = cv
         self.random_state = random_state
         self.device = device
@@ -429,13 +442,28 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             raise ValueError(f"{' and '.join(given)} given, but nuisance={p.nuisance!r} "
                              "does not use them: pass nuisance='sklearn' to fit the "
                              "nuisances with them")
+        if p.nuisance_hops is not None and "linear" not in _NUISANCE_KINDS[p.nuisance]:
+            raise ValueError(f"nuisance_hops={self.nuisance_hops!r} given, but "
+                             f"nuisance={p.nuisance!r} fits no linear model: pass "
+                             "nuisance='linear' or 'auto'")
+
+    @staticmethod
+    def _nuisance_kinds(p: SimpleNamespace) -> tuple[str, ...]:
+        """The kinds the nuisances are chosen from: ``"linear"`` becomes one
+        ``"linear-k"`` per value of ``nuisance_hops``."""
+        kinds = _NUISANCE_KINDS[p.nuisance]
+        if p.nuisance_hops is None:
+            return kinds
+        return tuple(k for kind in kinds for k in
+                     ([linear_kind(h) for h in dict.fromkeys(p.nuisance_hops)]
+                      if kind == "linear" else [kind]))
 
     def _crossfit(self, data: NuisanceData, Y: np.ndarray, T: np.ndarray,
                   p: SimpleNamespace, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Out-of-fold :math:`\\hat m` and :math:`\\hat e`; sets the nuisance
         attributes."""
         n = Y.shape[0]
-        kinds = _NUISANCE_KINDS[p.nuisance]
+        kinds = self._nuisance_kinds(p)
         oof = {kind: (np.empty(n), np.empty(n)) for kind in kinds}
         fitted: dict[str, list[tuple[Any, Any]]] = {kind: [] for kind in kinds}
         folds = KFold(p.n_folds, shuffle=True, random_state=seed % (2**31))

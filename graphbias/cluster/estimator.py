@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import Constraint, Integer, Options, Real, check_scalar
+from .._validation import Integer, Options, Real, ValueGrid, check_scalar
 from ..base import EstimatorMixin
 from ..data.graph import Graph, as_graph
 from .diffusion import Diffusion
@@ -92,33 +92,9 @@ class LocalCluster:
     skipped: list = field(default_factory=list)
 
 
-class NumberGrid(Constraint):
-    """A number, or a non-empty sequence of numbers, each in the open interval
-    ``(low, high)`` (``high=None``: unbounded); converted to a tuple of floats."""
-
-    def __init__(self, low: float, high: Optional[float] = None) -> None:
-        self.number = Real(low, high, closed="neither")
-
-    def _values(self, value: Any) -> Optional[list]:
-        if isinstance(value, (str, bytes)):
-            return None
-        if isinstance(value, np.ndarray):
-            return [value.item()] if value.ndim == 0 else \
-                value.tolist() if value.ndim == 1 else None
-        if isinstance(value, Sequence):
-            return list(value)
-        return [value]
-
-    def accepts(self, value: Any) -> bool:
-        values = self._values(value)
-        return bool(values) and all(self.number.accepts(v) for v in values)
-
-    def convert(self, value: Any) -> tuple[float, ...]:
-        return tuple(float(v) for v in self._values(value))
-
-    def describe(self) -> str:
-        return "a number or a non-empty sequence of numbers, each " + \
-            self.number.describe().replace("a real number ", "")
+def _number_grid(low: float, high: Optional[float] = None) -> ValueGrid:
+    """A number or a non-empty sequence of numbers in ``(low, high)``, as floats."""
+    return ValueGrid(Real(low, high, closed="neither"))
 
 
 class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
@@ -253,11 +229,11 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         "method": [Options("flow", "ppr")],
         "label_eps": [Real(0, 1, closed="right")],
         "gamma": [Real(0, None, closed="neither"), None],
-        "source_mass": [NumberGrid(0), None],
+        "source_mass": [_number_grid(0), None],
         "sink": [Options("degree", "unit")],
         "tol": [Real(0, None, closed="neither")],
-        "alpha": [NumberGrid(0, 1)],
-        "epsilon": [NumberGrid(0)],
+        "alpha": [_number_grid(0, 1)],
+        "epsilon": [_number_grid(0)],
         "extract": [Options("sweep", "support")],
         "patience": [Integer(1)],
         "max_volume": [Real(0, None, closed="neither"), None],
@@ -322,9 +298,9 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         if fixed:
             raise ValueError(f"paper_protocol sets {sorted(fixed)} itself; pass the "
                              "other parameters only")
-        if not NumberGrid(0).accepts(alphas):
-            raise ValueError(f"alphas must be {NumberGrid(0).describe()}, got {alphas!r}")
-        return cls("flow", source_mass=[a * volume for a in NumberGrid(0).convert(alphas)],
+        if not _number_grid(0).accepts(alphas):
+            raise ValueError(f"alphas must be {_number_grid(0).describe()}, got {alphas!r}")
+        return cls("flow", source_mass=[a * volume for a in _number_grid(0).convert(alphas)],
                    sink="degree", extract="support", **params)
 
     # ------------------------------------------------------------------ fit

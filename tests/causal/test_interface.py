@@ -87,6 +87,11 @@ def test_inference_none_and_bad_inference(constant):
      "model_t given, but nuisance='gnn' does not use them"),
     ({"model_y": LassoCV(), "model_t": LogisticRegression(), "nuisance": "linear"},
      "model_y and model_t given.*nuisance='sklearn'"),
+    ({"nuisance_hops": 1, "nuisance": "gnn"},
+     "nuisance_hops=1 given, but nuisance='gnn' fits no linear model"),
+    ({"nuisance_hops": [1, -1]}, "nuisance_hops must be an integer or a non-empty "
+                                 "sequence of integers, each >= 0 or None"),
+    ({"nuisance_hops": []}, "nuisance_hops must be"),
 ])
 def test_nuisance_models_with_a_nuisance_that_ignores_them(constant, params, match):
     with pytest.raises(ValueError, match=match):
@@ -110,6 +115,33 @@ def test_auto_nuisance_keeps_the_kind_of_least_out_of_fold_loss(constant):
     assert alone_y.nuisance_scores_["y"][kind_y] == pytest.approx(scores["y"][kind_y])
     # the outcome here is linear in [X, A X]: the linear nuisance fits it best
     assert kind_y == "linear"
+
+
+def test_nuisance_hops_are_candidates_chosen_by_out_of_fold_loss(constant):
+    d = constant
+    est = _fit(d, nuisance="linear", nuisance_hops=(0, 1, 3, 1), final="sgc")
+    scores = est.nuisance_scores_
+    assert list(scores["y"]) == list(scores["t"]) == ["linear-0", "linear-1", "linear-3"]
+    for key, residual in (("y", 0), ("t", 1)):
+        kind = est.nuisance_selected_[key]
+        assert kind == min(scores[key], key=scores[key].get)
+        # the chosen model is the one its step count fits alone, on the same folds
+        alone = _fit(d, nuisance="linear", nuisance_hops=int(kind[len("linear-"):]),
+                     final="sgc")
+        np.testing.assert_allclose(est.residuals_[residual], alone.residuals_[residual],
+                                   atol=1e-10)
+    # network_causal's outcome reads a GCN embedding of the neighbours' covariates:
+    # without propagation the outcome model misses it
+    assert scores["y"]["linear-0"] > min(scores["y"]["linear-1"], scores["y"]["linear-3"])
+    # one candidate equal to hops is the default linear nuisance
+    same = _fit(d, nuisance="linear", nuisance_hops=2, final="sgc")
+    default = _fit(d, nuisance="linear", final="sgc")
+    np.testing.assert_allclose(same.residuals_[0], default.residuals_[0], atol=1e-12)
+    np.testing.assert_allclose(same.effect(d.X), default.effect(d.X), atol=1e-10)
+    # score() predicts with the chosen kinds' fold models
+    assert np.isfinite(est.score(d.Y, d.T, X=d.X))
+    with_gnn = _fit(d, nuisance_hops=(1, 2), final="sgc", max_epochs=20)
+    assert set(with_gnn.nuisance_scores_["y"]) == {"linear-1", "linear-2", "gnn"}
 
 
 def test_auto_final_stage_chooses_by_held_out_r_loss():
