@@ -10,7 +10,9 @@ EconML's ``econml-forest`` / ``econml-nonparam`` on X (``-nbr``: plus neighbour
 means) and ``econml-linear-h1`` / ``-h2`` (``LinearDML`` with EconML's default
 nuisances) and ``econml-forest-h1`` / ``-h2`` (``CausalForestDML``) on the propagated
 covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`;
-``graph-rlearner-paper`` is :meth:`~graphbias.causal.GraphRLearner.paper_preset`. The
+``graph-rlearner-paper`` is :meth:`~graphbias.causal.GraphRLearner.paper_preset`;
+``graph-rlearner-hops`` is ``GraphRLearner(nuisance_hops=(0, 1, 2, 3))``, its linear
+nuisances' propagation steps chosen by out-of-fold loss. The
 ``<nuisance>-<final>`` R-learners of one (dataset, seed, nuisance) share one
 cross-fitting (``refit_final``).
 
@@ -36,6 +38,8 @@ import numpy as np
 
 from .suites import Cell
 
+#: the propagation steps ``graph-rlearner-hops`` chooses its linear nuisances from
+NUISANCE_HOPS = (0, 1, 2, 3)
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -129,6 +133,8 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             "econml-forest-h1": lambda s: EconMLLearner("forest", hops=1, random_state=s),
             "econml-forest-h2": lambda s: EconMLLearner("forest", hops=2, random_state=s),
             "graph-rlearner-paper": lambda s: GraphRLearner.paper_preset(random_state=s),
+            "graph-rlearner-hops": lambda s: GraphRLearner(
+                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS, random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),
             "econml-nonparam": lambda s: EconMLLearner("nonparam", random_state=s)})
