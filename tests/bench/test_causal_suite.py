@@ -46,8 +46,9 @@ def test_full_suite_lists_sizes_variants_and_the_paper_preset():
     cells = build_cells("causal", None, 1, False,
                         datasets=["sbm-linear-n5000", "ba-simple_h-threshold",
                                   "er-higher_order-paper"],
-                        methods=["graph-rlearner", "graph-rlearner-paper"])
+                        methods=["graph-rlearner", "graph-rlearner-paper",
+                                 "graph-rlearner-hops"])
     assert {(c.dataset, c.method) for c in cells} == {
         (d, m) for d in ("sbm-linear-n5000", "ba-simple_h-threshold",
                          "er-higher_order-paper")
-        for m in ("graph-rlearner", "graph-rlearner-paper")}
+        for m in ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops")}
