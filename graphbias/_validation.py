@@ -25,9 +25,9 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-__all__ = ["Integer", "Real", "ValueGrid", "Options", "Boolean", "Instance", "Callable", "RandomState",
-           "Device", "check_scalar", "validate_params", "DEPRECATED", "Constraint",
-           "resolve_device", "deprecated_attribute", "train_losses"]
+__all__ = ["Integer", "Real", "ValueGrid", "Options", "Boolean", "Instance", "Callable",
+           "RandomState", "Device", "check_scalar", "validate_params", "DEPRECATED",
+           "Constraint", "resolve_device", "deprecated_attribute", "train_losses"]
 
 #: default of a deprecated constructor alias: "not given"
 DEPRECATED = "deprecated"

@@ -43,7 +43,8 @@ from ..data.transforms import normalize_features
 from ..nn import NodeClassifier
 from .suites import Cell, real_node_datasets
 
-__all__ = ["suite", "lowdegree_sbm", "run_method", "fit_and_score", "ALL_METHODS", "SAMPLE_POOL"]
+__all__ = ["suite", "lowdegree_sbm", "run_method", "fit_and_score", "ALL_METHODS",
+           "SAMPLE_POOL"]
 
 ALL_METHODS = ("gcn", "la-gcn", "gat", "la-gat", "la-gcn-paper", "la-gat-paper")
 SAMPLE_POOL = 16
