@@ -10,7 +10,8 @@ appends its validation MAE and the test metrics of that epoch's weights to
 metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol's
 100 epochs (recorded as ``max_epochs``). A method named with the suffix
 ``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``; one
-with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32.
+with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32,
+and one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1.
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -35,22 +36,24 @@ RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
-#: method suffix before a hidden width: ``tts-h64``
-WIDTH = "-h"
+#: method suffixes (before ``-compiled``) that set a size: ``tts-h64-l2``
+SIZES = {"h": "hidden_channels", "l": "num_layers"}
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
-    suffix trains it with ``compile=True``, a ``-h<width>`` suffix before it sets the
-    hidden width) under the protocol; with ``progress``, each epoch's validation and
-    test metrics go to that file."""
+    suffix trains it with ``compile=True``, ``-h<width>`` and ``-l<layers>`` suffixes
+    before it set the hidden width and ``num_layers``) under the protocol; with
+    ``progress``, each epoch's validation and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
     protocol = los_protocol(quick)
-    base, sep, width = method.rpartition(WIDTH)
-    if sep and width.isdigit():
-        method, protocol["hidden_channels"] = base, int(width)
+    while True:
+        base, sep, suffix = method.rpartition("-")
+        if not (sep and suffix[:1] in SIZES and suffix[1:].isdigit()):
+            break
+        method, protocol[SIZES[suffix[:1]]] = base, int(suffix[1:])
     if method.startswith("tsl-"):
         from tsl_peer import TSLForecaster
         cls: type = TSLForecaster

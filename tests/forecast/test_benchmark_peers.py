@@ -36,12 +36,15 @@ def test_baselines_are_not_tracked(tmp_path):
     assert type(f).__name__ == "STGNNForecaster"
 
 
-def test_width_suffix_sets_the_hidden_width_only():
+def test_size_suffixes_set_the_width_and_layers_only():
     wide, plain = losloop.forecaster("tts-h64", 1), losloop.forecaster("tts", 1)
     assert (wide.model, wide.hidden_channels, plain.hidden_channels) == ("tts", 64, 32)
     assert {k: v for k, v in wide.get_params().items() if k != "hidden_channels"} == \
         {k: v for k, v in plain.get_params().items() if k != "hidden_channels"}
     assert losloop.forecaster("gwnet-h16-compiled", 0).get_params()["compile"] is True
+    deep = losloop.forecaster("tts-h64-l2", 1)
+    assert (deep.model, deep.hidden_channels, deep.num_layers) == ("tts", 64, 2)
+    assert losloop.forecaster("tsl-dcrnn-h16", 0).get_params()["hidden_channels"] == 16
 
 
 def test_tsl_peer_trains_under_the_same_protocol():
