@@ -20,7 +20,9 @@ residuals of four rules:
 - ``hops``: the ``linear-K`` outcome and propensity of least out-of-fold loss;
 - ``all``: the outcome of least out-of-fold squared error among the default's, every
   ``linear-K`` and every ``interacted-K``; the propensity of least out-of-fold
-  log-loss among the default's and every ``linear-K``.
+  log-loss among the default's and every ``linear-K``;
+
+and ``mean``, the average of the four rules' effects (a bagged estimate).
 
 One JSON line per seed: each rule's PEHE (mean squared error of tau), its choice, and
 each candidate's out-of-fold loss and error against the true :math:`E[Y \\mid X, G]`.
@@ -102,13 +104,16 @@ def main() -> None:
                "oof_y": y_loss, "oof_t": t_loss,
                "mse_m": {k: float(np.mean((m - d.outcome_mean) ** 2))
                          for k, m in outcome.items()}}
+        effects = {}
         for rule, (ky, kt) in rules.items():
             est.residuals_ = (d.Y - outcome[ky], d.T - propensity[kt])
             est._propensity_ = propensity[kt]
             est.refit_final()
-            row[f"pehe_{rule}"] = float(np.mean((est.effect(d.X, graph=d.graph)
-                                                 - d.tau) ** 2))
+            effects[rule] = est.effect(d.X, graph=d.graph)
             row[f"choice_{rule}"] = [ky, kt]
+        effects["mean"] = np.mean([effects[r] for r in rules], axis=0)
+        for rule, tau in effects.items():
+            row[f"pehe_{rule}"] = float(np.mean((tau - d.tau) ** 2))
         print(json.dumps(row), flush=True)
 
 
