@@ -5,9 +5,11 @@ part changed at a time and prints one JSON line per fit:
 
 * ``paper+mean``: inference by averaged draws instead of the best single draw;
 * ``paper+last-generator``: the default generator (``LocalAugmenter()``, kept after
-  its last epoch) instead of the uncertainty-selected one.
+  its last epoch) instead of the uncertainty-selected one;
+* ``paper+warmup600``: the uncertainty selection with a warm-up of 600 steps instead
+  of 200 (of the generator's 960), so that it cannot keep an early generator.
 
-    python benchmarks/lagnn/paper_sbm_diagnosis.py paper+mean,paper+last-generator 0 1 2
+    python benchmarks/lagnn/paper_sbm_diagnosis.py paper+mean,paper+last-generator,paper+warmup600 0 1 2
 """
 import json
 import sys
@@ -21,6 +23,9 @@ VARIANTS = {
     "paper+mean": lambda s: LAGNNClassifier.paper("gcn", random_state=s, inference="mean"),
     "paper+last-generator": lambda s: LAGNNClassifier.paper("gcn", random_state=s,
                                                             augmenter=LocalAugmenter()),
+    "paper+warmup600": lambda s: LAGNNClassifier.paper(
+        "gcn", random_state=s, augmenter=LocalAugmenter(selection="uncertainty",
+                                                        warmup=600)),
 }
 
 
