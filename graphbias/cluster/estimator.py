@@ -298,10 +298,9 @@ class NoisyLabelLocalClustering(EstimatorMixin, BaseEstimator):
         if fixed:
             raise ValueError(f"paper_protocol sets {sorted(fixed)} itself; pass the "
                              "other parameters only")
-        if not _number_grid(0).accepts(alphas):
-            raise ValueError(f"alphas must be {_number_grid(0).describe()}, got {alphas!r}")
-        return cls("flow", source_mass=[a * volume for a in _number_grid(0).convert(alphas)],
-                   sink="degree", extract="support", **params)
+        alphas = check_scalar("alphas", alphas, _number_grid(0))
+        return cls("flow", source_mass=[a * volume for a in alphas], sink="degree",
+                   extract="support", **params)
 
     # ------------------------------------------------------------------ fit
     def fit(self, graph: Any, noisy_labels: Any = None, *,
