@@ -13,7 +13,10 @@ edges), ``"sklearn"`` (``model_y`` / ``model_t``) and ``"auto"``, the default: f
 the outcome and the propensity separately, whichever of ``"linear"`` and ``"gnn"`` has
 the smaller out-of-fold loss (squared error, log-loss). With ``nuisance_hops`` a
 sequence, each of its propagation steps is a linear candidate of its own
-(``"linear-k"``), chosen the same way.
+(``"linear-k"``), chosen the same way. With ``nuisance_members`` :math:`r > 1`, the
+final stage is fitted on the residuals of each of the :math:`r` best (outcome,
+propensity) pairs (the :math:`i`-th best outcome kind with the :math:`i`-th best
+propensity kind) and the effect is the average of the :math:`r` stages' effects.
 
 Final stages (``final``), with :math:`F = [X, \hat A X, \dots, \hat A^K X]` and
 :math:`\hat A` the GCN-normalised adjacency (self-loops added):
@@ -55,6 +58,7 @@ nodes while the fold's nuisances train, so nothing of them enters.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Optional
 
@@ -116,6 +120,16 @@ class _HasMethods(Constraint):
 
     def describe(self) -> str:
         return "an estimator with " + " and ".join(f"{n}()" for n in self.names)
+
+
+@dataclass
+class _Member:
+    """A nuisance pair beyond the selected one whose final stage enters the
+    averaged effect: its cross-fitted residuals and propensities, and its stage."""
+
+    residuals: tuple[np.ndarray, np.ndarray]
+    propensity: np.ndarray
+    stage: Any = None
 
 
 def _ones(X: np.ndarray) -> np.ndarray:
@@ -218,6 +232,14 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         keep the one of least out-of-fold loss (beside the GNNs with
         ``nuisance="auto"``). ``None``: ``hops`` (the kind ``"linear"``). Refused
         with a nuisance that fits no linear model.
+    nuisance_members : int, default=1
+        The number :math:`r` of nuisance pairs whose final stages are averaged: the
+        outcome kinds and the propensity kinds are each ranked by out-of-fold loss,
+        the :math:`i`-th of each form pair :math:`i`, every pair gets the final stage
+        ``final`` (chosen and penalised anew on its residuals) and the effect is the
+        mean of the :math:`r` stages' effects. 1: the selected pair alone. At most
+        the number of kinds fitted (``nuisance="auto"`` with ``nuisance_hops``
+        gives several).
     cv : int, default=5
         Folds of the cross-validated R-loss that chooses the closed-form final
         stages' penalties and the ``"auto"`` stage, at least 2.
@@ -232,18 +254,23 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
     Attributes
     ----------
     model_final_ : RidgeStage, ndarray, RandomForestRegressor or GNN
-        The fitted final stage (EconML's name): a :class:`RidgeStage` (basis,
-        coefficients, chosen penalty) for the closed-form stages, the coefficients
-        :math:`\beta` for ``"gnn"``, ``"linear"`` and ``"linear_free_intercept"``,
-        the forest for ``"forest"``, the GCN for ``"gcn"``. ``stage_`` is its
-        deprecated alias.
+        The fitted final stage of the selected nuisance pair (EconML's name): a
+        :class:`RidgeStage` (basis, coefficients, chosen penalty) for the
+        closed-form stages, the coefficients :math:`\beta` for ``"gnn"``,
+        ``"linear"`` and ``"linear_free_intercept"``, the forest for ``"forest"``,
+        the GCN for ``"gcn"``. ``stage_`` is its deprecated alias.
     final_scores_ : dict
-        Held-out R-loss of every closed-form candidate the final stage was chosen
-        from, at its best penalties (empty for the other stages).
+        Held-out R-loss of every closed-form candidate the selected pair's final
+        stage was chosen from, at its best penalties (empty for the other stages).
     final_selected_ : str
-        The name of the chosen closed-form stage (``"sgc0"``: ridge on :math:`[1,
-        X]`, ``"sgck"``: on :math:`[1, X, \dots, \hat A^k X]`, ``"single_index_k"``,
-        ``"quadratic"``), or ``final`` itself for the other stages.
+        The name of the selected pair's closed-form stage (``"sgc0"``: ridge on
+        :math:`[1, X]`, ``"sgck"``: on :math:`[1, X, \dots, \hat A^k X]`,
+        ``"single_index_k"``, ``"quadratic"``), or ``final`` itself for the other
+        stages.
+    nuisance_members_ : list of dict
+        The ``nuisance_members`` pairs whose stages' effects are averaged, best
+        first: the outcome kind (``"y"``), the propensity kind (``"t"``) and the
+        name of the pair's final stage (``"final"``, as ``final_selected_``).
     nuisance_models_ : list of tuple
         ``(model_y, model_t)`` of each fold (GNNs outputting the outcome and the
         propensity logit, or fitted scikit-learn models).
@@ -256,11 +283,14 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
     models_y, models_t : list of list
         The same models as EconML lists them: ``[[model of fold 0, ...]]``.
     residuals_ : tuple of ndarray
-        The cross-fitted residuals :math:`(\tilde Y, \tilde T)`.
+        The cross-fitted residuals :math:`(\tilde Y, \tilde T)` of the selected
+        pair.
     kept_ : ndarray of bool
-        Nodes inside the overlap region (those the final stage is fitted on).
+        Nodes inside the overlap region under every member's propensities (those
+        the final stages are fitted on).
     overlap_ : dict
-        ``min`` and ``max`` of the estimated propensities, ``n_outside``, ``clip``.
+        ``min`` and ``max`` of the estimated propensities (over every member),
+        ``n_outside``, ``clip``.
     ate_ : float
         The average effect over the kept nodes of the training data.
     inference_ : str or None
@@ -333,6 +363,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         "n_bootstrap": [Integer(2)],
         "hops": [Integer(1)],
         "nuisance_hops": [ValueGrid(Integer(0)), None],
+        "nuisance_members": [Integer(1)],
         "cv": [Integer(2)],
         "random_state": [RandomState()],
         "device": [Device()],
@@ -350,7 +381,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                  weight_decay: float = 5e-4, validation_fraction: float = 0.1,
                  final_validation_fraction: float = 0.1, patience: Optional[int] = 20,
                  overlap: str = "trim", clip: float = 0.01, n_bootstrap: int = 100,
-                 hops: int = 2, nuisance_hops: Any = None, cv: int = 5,
+                 hops: int = 2, nuisance_hops: Any = None, nuisance_members: int = 1,
+                 cv: int = 5,
                  random_state: Any = None, device: Any = "cpu",
                  hidden: Any = DEPRECATED, epochs: Any = DEPRECATED,
                  final_epochs: Any = DEPRECATED) -> None:
@@ -374,6 +406,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         self.n_bootstrap = n_bootstrap
         self.hops = hops
         self.nuisance_hops = nuisance_hops
+        self.nuisance_members = nuisance_members
         self.cv = cv
         self.random_state = random_state
         self.device = device
@@ -459,11 +492,17 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                       if kind == "linear" else [kind]))
 
     def _crossfit(self, data: NuisanceData, Y: np.ndarray, T: np.ndarray,
-                  p: SimpleNamespace, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """Out-of-fold :math:`\\hat m` and :math:`\\hat e`; sets the nuisance
+                  p: SimpleNamespace, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Out-of-fold :math:`\\hat m` and :math:`\\hat e` of the
+        ``nuisance_members`` best pairs, the selected one first; sets the nuisance
         attributes."""
         n = Y.shape[0]
         kinds = self._nuisance_kinds(p)
+        if p.nuisance_members > len(kinds):
+            raise ValueError(f"nuisance_members={p.nuisance_members} but the nuisances "
+                             f"are chosen from {len(kinds)} kind(s) {list(kinds)}: pass "
+                             "nuisance='auto' and nuisance_hops with several values for "
+                             "more, or fewer members")
         oof = {kind: (np.empty(n), np.empty(n)) for kind in kinds}
         fitted: dict[str, list[tuple[Any, Any]]] = {kind: [] for kind in kinds}
         folds = KFold(p.n_folds, shuffle=True, random_state=seed % (2**31))
@@ -479,12 +518,15 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         self.nuisance_scores_ = {
             "y": {kind: outcome_loss(Y, oof[kind][0]) for kind in kinds},
             "t": {kind: propensity_loss(T, oof[kind][1]) for kind in kinds}}
-        kind_y, kind_t = (min(kinds, key=self.nuisance_scores_[key].__getitem__)
-                          for key in ("y", "t"))
+        ranked_y, ranked_t = (sorted(kinds, key=self.nuisance_scores_[key].__getitem__)
+                              for key in ("y", "t"))
+        pairs = list(zip(ranked_y, ranked_t))[:p.nuisance_members]
+        kind_y, kind_t = pairs[0]
         self.nuisance_selected_ = {"y": kind_y, "t": kind_t}
         self.nuisance_models_ = [(my, mt) for (my, _), (_, mt) in
                                  zip(fitted[kind_y], fitted[kind_t])]
-        return oof[kind_y][0], oof[kind_t][1]
+        self.nuisance_members_ = [{"y": ky, "t": kt} for ky, kt in pairs]
+        return [(oof[ky][0], oof[kt][1]) for ky, kt in pairs]
 
     def _predict_nuisances(self, data: NuisanceData) -> tuple[np.ndarray, np.ndarray]:
         """:math:`\\hat m` and :math:`\\hat e` averaged over the fold models."""
@@ -523,9 +565,10 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         return out
 
     def _select_stage(self, F: np.ndarray, y_res: np.ndarray, t_res: np.ndarray,
-                      weight: np.ndarray, seed: int) -> RidgeStage:
+                      weight: np.ndarray, seed: int) -> tuple[RidgeStage, dict]:
         """The closed-form stage of ``final``, penalties and (for ``"auto"``) the
-        candidate chosen by cross-validated R-loss; sets ``final_scores_``."""
+        candidate chosen by cross-validated R-loss, and every candidate's held-out
+        R-loss."""
         p = self._final_params_
         folds = node_folds(weight, p.cv, seed)
         n_features = self.n_features_in_
@@ -534,25 +577,27 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         scored = [] if p.final in ("single_index", "quadratic") else list(linear)
         scored += [(c, score_candidate(c, F, y_res, t_res, weight, folds))
                    for c in self._nonlinear(linear, n_features, p)]
-        self.final_scores_ = {c.name: s.loss for c, s in scored}
         cand, score = scored[parsimonious([s for _, s in scored], _TOLERANCE)]
-        return fit_ridge_stage(cand, F, y_res, t_res, weight, score.penalty, score.ratio,
-                               score.loss)
+        return (fit_ridge_stage(cand, F, y_res, t_res, weight, score.penalty,
+                                score.ratio, score.loss),
+                {c.name: s.loss for c, s in scored})
 
     def _fit_stage(self, X: np.ndarray, g: Graph, y_res: np.ndarray, t_res: np.ndarray,
-                   weight: np.ndarray, seed: int, validate: bool) -> Any:
-        """One final stage fitted with node weights ``weight`` (0 = left out); the
-        closed-form stages choose their stage and penalties only when ``validate``;
-        otherwise (the refits of the inference) they keep the fitted stage's basis
-        and ratio with its penalty times ``_UNDERSMOOTH``."""
+                   weight: np.ndarray, seed: int, refit_of: Any = None) -> tuple[Any, dict]:
+        """One final stage fitted with node weights ``weight`` (0 = left out), and
+        the held-out R-loss of the closed-form candidates it was chosen from. The
+        closed-form stages choose their stage and penalties unless ``refit_of`` (a
+        fitted stage) is given; then (the refits of the inference) they keep its
+        basis and ratio with its penalty times ``_UNDERSMOOTH``, and the ``"gcn"``
+        stage holds no nodes out."""
         p = self._final_params_
         if p.final in _RIDGE_STAGES:
             F = propagated(X, g, p.hops)
-            if validate:
+            if refit_of is None:
                 return self._select_stage(F, y_res, t_res, weight, seed)
-            chosen = self.model_final_
-            return fit_ridge_stage(Candidate(chosen.name, chosen.basis), F, y_res, t_res,
-                                   weight, chosen.penalty * _UNDERSMOOTH, chosen.ratio)
+            return fit_ridge_stage(Candidate(refit_of.name, refit_of.basis), F, y_res,
+                                   t_res, weight, refit_of.penalty * _UNDERSMOOTH,
+                                   refit_of.ratio), {}
         if p.final in ("gnn", "linear", "linear_free_intercept"):
             if p.final == "gnn":
                 Z = t_res[:, None] * _ones(propagated(X, g, p.hops))
@@ -561,14 +606,15 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             else:
                 Z = np.hstack([np.ones((X.shape[0], 1)), t_res[:, None] * X])
             sw = np.sqrt(weight)
-            return np.linalg.lstsq(Z * sw[:, None], y_res * sw, rcond=None)[0]
+            return np.linalg.lstsq(Z * sw[:, None], y_res * sw, rcond=None)[0], {}
         if p.final == "forest":
             keep = weight > 0
             forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=5,
                                            random_state=seed)
             return forest.fit(X[keep], y_res[keep] / t_res[keep],
-                              sample_weight=(weight * t_res ** 2)[keep])
-        return self._fit_gcn_stage(X, g, y_res, t_res, weight, seed, validate)
+                              sample_weight=(weight * t_res ** 2)[keep]), {}
+        return self._fit_gcn_stage(X, g, y_res, t_res, weight, seed,
+                                   validate=refit_of is None), {}
 
     def _fit_gcn_stage(self, X: np.ndarray, g: Graph, y_res: np.ndarray,
                        t_res: np.ndarray, weight: np.ndarray, seed: int,
@@ -608,8 +654,16 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             out = stage(float_tensor(X, self.device_), g.to(self.device_))
         return out[:, 0].cpu().double().numpy()
 
+    def _stages(self) -> list[Any]:
+        """The final stage of every member, the selected pair's first."""
+        return [self.model_final_] + [m.stage for m in self._members_]
+
+    def _mean_effect(self, stages: list[Any], X: np.ndarray, g: Graph) -> np.ndarray:
+        """The mean of the members' stages' effects."""
+        return np.mean([self._stage_effect(s, X, g) for s in stages], axis=0)
+
     def _const_marginal_effect(self, X: np.ndarray, g: Graph) -> np.ndarray:
-        return self._stage_effect(self.model_final_, X, g)
+        return self._mean_effect(self._stages(), X, g)
 
     def _fit_graph(self) -> Graph:
         """The graph the final stage was fitted on (isolated nodes without one)."""
@@ -651,19 +705,21 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         Y, T, X, W, g = self._fit_inputs(Y, T, X, graph, W)
         self._fit_params_ = p
         seed = seed_from(p.random_state)
-        m_hat, e_hat = self._crossfit(NuisanceData(X, W, g), Y, T, p, seed)
+        (m_hat, e_hat), *others = self._crossfit(NuisanceData(X, W, g), Y, T, p, seed)
         self._propensity_ = e_hat
         self.residuals_ = (Y - m_hat, T - e_hat)
+        self._members_ = [_Member((Y - m, T - e), e) for m, e in others]
         self._n_controls_ = 0 if W is None else W.shape[1]
         self._seed_ = seed
         self.inference_ = None if inference is None else "bootstrap"
         return self._refit_final(p)
 
     def _check_overlap(self, e_hat: np.ndarray, p: SimpleNamespace) -> None:
-        """Sets ``overlap_`` and ``kept_``; warns or raises for nodes outside
-        ``[clip, 1 - clip]``."""
-        n = e_hat.shape[0]
-        outside = (e_hat < p.clip) | (e_hat > 1 - p.clip)
+        """Sets ``overlap_`` and ``kept_`` from the propensities ``e_hat`` (one row
+        per member); warns or raises for nodes outside ``[clip, 1 - clip]`` under
+        any member's."""
+        n = e_hat.shape[1]
+        outside = ((e_hat < p.clip) | (e_hat > 1 - p.clip)).any(axis=0)
         self.overlap_ = {"min": float(e_hat.min()), "max": float(e_hat.max()),
                          "n_outside": int(outside.sum()), "clip": p.clip}
         if outside.any():
@@ -678,10 +734,11 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             raise ValueError("no node has a propensity inside the overlap region")
 
     def refit_final(self) -> "GraphRLearner":
-        """Refits only the final stage (with the current ``final``, ``hops``,
-        ``final_max_epochs``, ...) on the stored cross-fitted residuals, as EconML's
-        ``refit_final``. The overlap region is drawn again from the stored
-        cross-fitted propensities with the current ``clip`` and ``overlap``.
+        """Refits only the final stages (with the current ``final``, ``hops``,
+        ``final_max_epochs``, ...) on the stored cross-fitted residuals of every
+        member, as EconML's ``refit_final``. The overlap region is drawn again from
+        the stored cross-fitted propensities with the current ``clip`` and
+        ``overlap``.
 
         Returns
         -------
@@ -690,27 +747,38 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         check_is_fitted(self, "residuals_")
         return self._refit_final(validate_params(self, self._aliases))
 
+    def _member_residuals(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The cross-fitted residuals of every member, the selected pair's first."""
+        return [self.residuals_] + [m.residuals for m in self._members_]
+
     def _refit_final(self, p: SimpleNamespace) -> "GraphRLearner":
-        self._check_overlap(self._propensity_, p)
+        self._check_overlap(np.stack([self._propensity_] +
+                                     [m.propensity for m in self._members_]), p)
         self._final_params_ = p
-        self.final_scores_: dict[str, float] = {}
-        stage = self._fit_stage(self._X_fit_, self._fit_graph(), *self.residuals_,
-                                self.kept_.astype(float), self._seed_ + 97, validate=True)
-        self.final_selected_ = stage.name if isinstance(stage, RidgeStage) else p.final
-        self.model_final_ = stage
-        self._bootstrap_: Optional[tuple[Any, list[Any]]] = None
+        X, g, weight = self._X_fit_, self._fit_graph(), self.kept_.astype(float)
+        fits = [self._fit_stage(X, g, *res, weight, self._seed_ + 97)
+                for res in self._member_residuals()]
+        (self.model_final_, self.final_scores_), *others = fits
+        for member, (stage, _) in zip(self._members_, others):
+            member.stage = stage
+        names = [s.name if isinstance(s, RidgeStage) else p.final for s, _ in fits]
+        self.final_selected_ = names[0]
+        for pair, name in zip(self.nuisance_members_, names):
+            pair["final"] = name
+        self._bootstrap_: Optional[tuple[list[Any], list[list[Any]]]] = None
         self.ate_ = float(self.effect(self._X_fit_, graph=self._fit_graph())[
             self.kept_].mean())
         return self
 
     # ------------------------------------------------------------ inference
-    def _bootstrap_stages(self) -> tuple[Any, list[Any]]:
-        """The stage the inference is centred on and its refits on ``n_bootstrap``
-        resamples of the kept nodes with replacement (fitted once, on first use).
+    def _bootstrap_stages(self) -> tuple[list[Any], list[list[Any]]]:
+        """The members' stages the inference is centred on and their refits on
+        ``n_bootstrap`` resamples of the kept nodes with replacement (every member on
+        the same resample; fitted once, on first use).
 
-        For the closed-form stages the centre is the chosen basis refitted on every
-        kept node with the penalty times ``_UNDERSMOOTH``, and so are the refits;
-        for the others it is the fitted stage itself."""
+        For the closed-form stages the centre is each member's chosen basis refitted
+        on every kept node with the penalty times ``_UNDERSMOOTH``, and so are the
+        refits; for the others it is the fitted stage itself."""
         if self.inference_ is None:
             raise ValueError("this learner was fitted with inference=None: fit it with "
                              "inference='bootstrap' for intervals and inference results")
@@ -718,17 +786,20 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             rng = np.random.default_rng(self._seed_ + 7)
             kept = np.flatnonzero(self.kept_)
             X, g = self._X_fit_, self._fit_graph()
-            stages = []
+            members = list(zip(self._member_residuals(), self._stages()))
+            draws = []
             for b in range(self._final_params_.n_bootstrap):
                 weight = np.bincount(rng.choice(kept, kept.size),
                                      minlength=self.kept_.size).astype(float)
-                stages.append(self._fit_stage(X, g, *self.residuals_, weight,
-                                              self._seed_ + 1000 + b, validate=False))
-            centre = self.model_final_
+                draws.append([self._fit_stage(X, g, *res, weight, self._seed_ + 1000 + b,
+                                              refit_of=stage)[0]
+                              for res, stage in members])
+            centres = self._stages()
             if self._final_params_.final in _RIDGE_STAGES:
-                centre = self._fit_stage(X, g, *self.residuals_, self.kept_.astype(float),
-                                         self._seed_ + 97, validate=False)
-            self._bootstrap_ = (centre, stages)
+                centres = [self._fit_stage(X, g, *res, self.kept_.astype(float),
+                                           self._seed_ + 97, refit_of=stage)[0]
+                           for res, stage in members]
+            self._bootstrap_ = (centres, draws)
         return self._bootstrap_
 
     def score(self, Y: Any, T: Any, *, X: Any, graph: Any = None, W: Any = None) -> float:
@@ -737,8 +808,9 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         .. math:: -\frac1n \sum_i \big(Y_i - \hat m_i - (T_i - \hat e_i)\,
                   \hat\tau(x_i, G)\big)^2,
 
-        with the nuisances averaged over the fold models, as EconML does (EconML's
-        ``score`` returns the R-loss itself, lower is better).
+        with the selected pair's nuisances averaged over the fold models, as EconML
+        does (EconML's ``score`` returns the R-loss itself, lower is better), and
+        :math:`\hat\tau` the members' mean effect.
 
         Parameters
         ----------
@@ -760,7 +832,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         return -float(np.mean((Y - m - (T - e) * tau) ** 2))
 
     def _inference(self, X: np.ndarray, g: Graph) -> EffectInference:
-        centre, stages = self._bootstrap_stages()
-        draws = np.stack([self._stage_effect(s, X, g) for s in stages])
-        return EffectInference(self._const_marginal_effect(X, g), draws,
-                               self._stage_effect(centre, X, g))
+        centres, draws = self._bootstrap_stages()
+        return EffectInference(self._const_marginal_effect(X, g),
+                               np.stack([self._mean_effect(d, X, g) for d in draws]),
+                               self._mean_effect(centres, X, g))

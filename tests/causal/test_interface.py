@@ -144,6 +144,71 @@ def test_nuisance_hops_are_candidates_chosen_by_out_of_fold_loss(constant):
     assert set(with_gnn.nuisance_scores_["y"]) == {"linear-1", "linear-2", "gnn"}
 
 
+def _alone_residuals(d, kind, **kw):
+    """The residuals of the linear nuisance ``kind`` fitted alone (same folds)."""
+    return _fit(d, nuisance="linear", nuisance_hops=int(kind[len("linear-"):]),
+                **kw).residuals_
+
+
+def test_nuisance_members_average_the_stages_of_the_best_pairs(constant):
+    d = constant
+    kw = dict(final="sgc", clip=0.3, n_bootstrap=5)
+    est = _fit(d, nuisance="linear", nuisance_hops=(0, 1, 2), nuisance_members=2, **kw)
+    scores = est.nuisance_scores_
+    ranked = {key: sorted(scores[key], key=scores[key].get) for key in ("y", "t")}
+    pairs = [(m["y"], m["t"]) for m in est.nuisance_members_]
+    assert pairs == list(zip(ranked["y"], ranked["t"]))[:2]
+    assert (est.nuisance_selected_["y"], est.nuisance_selected_["t"]) == pairs[0]
+    assert [m["final"] for m in est.nuisance_members_] == ["sgc", "sgc"]
+    # every member's stage is the one refitted on that pair's residuals over the
+    # nodes inside the overlap region of every member; the effect is their mean
+    single = _fit(d, nuisance="linear", nuisance_hops=(0, 1, 2), **kw)
+    residuals = [(_alone_residuals(d, ky, **kw)[0], _alone_residuals(d, kt, **kw)[1])
+                 for ky, kt in pairs]
+    inside = [(d.T - rt >= 0.3) & (d.T - rt <= 0.7) for _, rt in residuals]
+    np.testing.assert_array_equal(est.kept_, inside[0] & inside[1])
+    assert not est.kept_.all() and est.overlap_["n_outside"] == (~est.kept_).sum()
+    effects = []
+    for yr, tr in residuals:
+        single.residuals_, single._propensity_ = (yr, tr), d.T - tr
+        single.kept_ = est.kept_
+        single.model_final_, _ = single._fit_stage(d.X, d.graph, yr, tr,
+                                                   est.kept_.astype(float),
+                                                   single._seed_ + 97)
+        effects.append(single.effect(d.X))
+    np.testing.assert_allclose(est.effect(d.X), np.mean(effects, axis=0), atol=1e-10)
+    np.testing.assert_allclose(est.residuals_[0], residuals[0][0], atol=1e-10)
+    # the intervals refit every member on the same resamples and average
+    lo, hi = est.effect_interval(d.X)
+    assert lo.shape == (300,) and np.all(lo <= hi)
+    assert est.ate_ == pytest.approx(est.effect(d.X)[est.kept_].mean())
+    assert np.isfinite(est.score(d.Y, d.T, X=d.X))
+
+
+def test_one_member_is_the_selected_pair_alone(constant):
+    d = constant
+    one = _fit(d, nuisance="linear", nuisance_hops=(1, 2), final="sgc", n_bootstrap=5)
+    assert one.nuisance_members_ == [{**one.nuisance_selected_, "final": "sgc"}]
+    again = _fit(d, nuisance="linear", nuisance_hops=(1, 2), final="sgc", n_bootstrap=5,
+                 nuisance_members=1)
+    np.testing.assert_array_equal(one.effect(d.X), again.effect(d.X))
+    np.testing.assert_array_equal(one.effect_interval(d.X)[0],
+                                  again.effect_interval(d.X)[0])
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"nuisance_members": 2, "nuisance": "linear"},
+     r"nuisance_members=2 but the nuisances are chosen from 1 kind\(s\) \['linear'\]"),
+    ({"nuisance_members": 3, "nuisance": "linear", "nuisance_hops": (1, 2)},
+     "nuisance_members=3 but the nuisances are chosen from 2 kind"),
+    ({"nuisance_members": 0}, "nuisance_members must be an integer >= 1"),
+])
+def test_nuisance_members_beyond_the_kinds_fitted_are_refused(constant, params, match):
+    with pytest.raises(ValueError, match=match):
+        GraphRLearner(**params).fit(constant.Y, constant.T, X=constant.X,
+                                    graph=constant.graph)
+
+
 def test_auto_final_stage_chooses_by_held_out_r_loss():
     d = network_causal("ba", 600, effect="linear", treatment_strength=0.5, noise=0.5,
                        seed=1)
