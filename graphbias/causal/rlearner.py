@@ -583,7 +583,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                 {c.name: s.loss for c, s in scored})
 
     def _fit_stage(self, X: np.ndarray, g: Graph, y_res: np.ndarray, t_res: np.ndarray,
-                   weight: np.ndarray, seed: int, refit_of: Any = None) -> tuple[Any, dict]:
+                   weight: np.ndarray, seed: int,
+                   refit_of: Any = None) -> tuple[Any, dict]:
         """One final stage fitted with node weights ``weight`` (0 = left out), and
         the held-out R-loss of the closed-form candidates it was chosen from. The
         closed-form stages choose their stage and penalties unless ``refit_of`` (a
