@@ -12,7 +12,9 @@ nuisances) and ``econml-forest-h1`` / ``-h2`` (``CausalForestDML``) on the propa
 covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`;
 ``graph-rlearner-paper`` is :meth:`~graphbias.causal.GraphRLearner.paper_preset`;
 ``graph-rlearner-hops`` is ``GraphRLearner(nuisance_hops=(0, 1, 2, 3))``, its linear
-nuisances' propagation steps chosen by out-of-fold loss. The
+nuisances' propagation steps chosen by out-of-fold loss, and
+``graph-rlearner-members`` the same with ``nuisance_members=2``, the effects of the
+two best nuisance pairs' final stages averaged. The
 ``<nuisance>-<final>`` R-learners of one (dataset, seed, nuisance) share one
 cross-fitting (``refit_final``).
 
@@ -40,6 +42,8 @@ from .suites import Cell
 
 #: the propagation steps ``graph-rlearner-hops`` chooses its linear nuisances from
 NUISANCE_HOPS = (0, 1, 2, 3)
+#: the nuisance pairs whose final stages ``graph-rlearner-members`` averages
+NUISANCE_MEMBERS = 2
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -135,6 +139,9 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             "graph-rlearner-paper": lambda s: GraphRLearner.paper_preset(random_state=s),
             "graph-rlearner-hops": lambda s: GraphRLearner(
                 max_epochs=epochs, nuisance_hops=NUISANCE_HOPS, random_state=s),
+            "graph-rlearner-members": lambda s: GraphRLearner(
+                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS,
+                nuisance_members=NUISANCE_MEMBERS, random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),
             "econml-nonparam": lambda s: EconMLLearner("nonparam", random_state=s)})

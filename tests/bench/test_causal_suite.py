@@ -41,14 +41,16 @@ def test_dataset_names_set_size_treatment_and_setting():
         dataset_config("ba-linear-big")
 
 
+OPTIONS = ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops",
+           "graph-rlearner-members")
+
+
 def test_full_suite_lists_sizes_variants_and_the_paper_preset():
     from graphbias.bench.runner import build_cells
     cells = build_cells("causal", None, 1, False,
                         datasets=["sbm-linear-n5000", "ba-simple_h-threshold",
                                   "er-higher_order-paper"],
-                        methods=["graph-rlearner", "graph-rlearner-paper",
-                                 "graph-rlearner-hops"])
+                        methods=list(OPTIONS))
     assert {(c.dataset, c.method) for c in cells} == {
         (d, m) for d in ("sbm-linear-n5000", "ba-simple_h-threshold",
-                         "er-higher_order-paper")
-        for m in ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops")}
+                         "er-higher_order-paper") for m in OPTIONS}
