@@ -16,7 +16,9 @@ sequence, each of its propagation steps is a linear candidate of its own
 (``"linear-k"``), chosen the same way. With ``nuisance_members`` :math:`r > 1`, the
 final stage is fitted on the residuals of each of the :math:`r` best (outcome,
 propensity) pairs (the :math:`i`-th best outcome kind with the :math:`i`-th best
-propensity kind) and the effect is the average of the :math:`r` stages' effects.
+propensity kind), each on the nodes inside the overlap region under its own
+propensities, and the effect is the average of the :math:`r` stages' effects: the
+mean of :math:`r` R-learners that differ only in their nuisances.
 
 Final stages (``final``), with :math:`F = [X, \hat A X, \dots, \hat A^K X]` and
 :math:`\hat A` the GCN-normalised adjacency (self-loops added):
@@ -286,11 +288,12 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         The cross-fitted residuals :math:`(\tilde Y, \tilde T)` of the selected
         pair.
     kept_ : ndarray of bool
-        Nodes inside the overlap region under every member's propensities (those
-        the final stages are fitted on).
+        Nodes inside the overlap region (those the final stage is fitted on; with
+        several nuisance members, under at least one member's propensities: each
+        member's stage is fitted on the nodes inside under its own).
     overlap_ : dict
         ``min`` and ``max`` of the estimated propensities (over every member),
-        ``n_outside``, ``clip``.
+        ``n_outside`` (nodes outside under at least one member's), ``clip``.
     ate_ : float
         The average effect over the kept nodes of the training data.
     inference_ : str or None
@@ -716,23 +719,27 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         return self._refit_final(p)
 
     def _check_overlap(self, e_hat: np.ndarray, p: SimpleNamespace) -> None:
-        """Sets ``overlap_`` and ``kept_`` from the propensities ``e_hat`` (one row
-        per member); warns or raises for nodes outside ``[clip, 1 - clip]`` under
-        any member's."""
-        n = e_hat.shape[1]
-        outside = ((e_hat < p.clip) | (e_hat > 1 - p.clip)).any(axis=0)
+        """Sets ``overlap_``, ``kept_`` and each member's nodes inside ``[clip, 1 -
+        clip]`` (``_inside_``) from the propensities ``e_hat`` (one row per member);
+        warns or raises for nodes outside under any member's."""
+        members, n = e_hat.shape
+        self._inside_ = (e_hat >= p.clip) & (e_hat <= 1 - p.clip)
+        outside = ~self._inside_.all(axis=0)
         self.overlap_ = {"min": float(e_hat.min()), "max": float(e_hat.max()),
                          "n_outside": int(outside.sum()), "clip": p.clip}
         if outside.any():
+            under = "" if members == 1 else f" under one of the {members} nuisance pairs"
             msg = (f"{outside.sum()} of {n} nodes have estimated propensities outside "
-                   f"[{p.clip}, {1 - p.clip}] (range {e_hat.min():.3g} to "
+                   f"[{p.clip}, {1 - p.clip}]{under} (range {e_hat.min():.3g} to "
                    f"{e_hat.max():.3g}): overlap fails there")
             if p.overlap == "raise":
                 raise ValueError(msg + "; use overlap='trim' to drop them")
-            warnings.warn(msg + "; they are left out of the final stage", UserWarning)
-        self.kept_ = ~outside
-        if not self.kept_.any():
+            warnings.warn(msg + ("; they are left out of the final stage" if members == 1
+                                 else "; each pair's final stage leaves out its own"),
+                          UserWarning)
+        if not self._inside_.any(axis=1).all():
             raise ValueError("no node has a propensity inside the overlap region")
+        self.kept_ = self._inside_.any(axis=0)
 
     def refit_final(self) -> "GraphRLearner":
         """Refits only the final stages (with the current ``final``, ``hops``,
@@ -756,9 +763,9 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         self._check_overlap(np.stack([self._propensity_] +
                                      [m.propensity for m in self._members_]), p)
         self._final_params_ = p
-        X, g, weight = self._X_fit_, self._fit_graph(), self.kept_.astype(float)
-        fits = [self._fit_stage(X, g, *res, weight, self._seed_ + 97)
-                for res in self._member_residuals()]
+        X, g = self._X_fit_, self._fit_graph()
+        fits = [self._fit_stage(X, g, *res, inside.astype(float), self._seed_ + 97)
+                for res, inside in zip(self._member_residuals(), self._inside_)]
         (self.model_final_, self.final_scores_), *others = fits
         for member, (stage, _) in zip(self._members_, others):
             member.stage = stage
@@ -775,7 +782,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
     def _bootstrap_stages(self) -> tuple[list[Any], list[list[Any]]]:
         """The members' stages the inference is centred on and their refits on
         ``n_bootstrap`` resamples of the kept nodes with replacement (every member on
-        the same resample; fitted once, on first use).
+        the same resample, less the nodes outside its overlap region; fitted once, on
+        first use).
 
         For the closed-form stages the centre is each member's chosen basis refitted
         on every kept node with the penalty times ``_UNDERSMOOTH``, and so are the
@@ -787,19 +795,19 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
             rng = np.random.default_rng(self._seed_ + 7)
             kept = np.flatnonzero(self.kept_)
             X, g = self._X_fit_, self._fit_graph()
-            members = list(zip(self._member_residuals(), self._stages()))
+            members = list(zip(self._member_residuals(), self._inside_, self._stages()))
             draws = []
             for b in range(self._final_params_.n_bootstrap):
-                weight = np.bincount(rng.choice(kept, kept.size),
+                counts = np.bincount(rng.choice(kept, kept.size),
                                      minlength=self.kept_.size).astype(float)
-                draws.append([self._fit_stage(X, g, *res, weight, self._seed_ + 1000 + b,
-                                              refit_of=stage)[0]
-                              for res, stage in members])
+                draws.append([self._fit_stage(X, g, *res, counts * inside,
+                                              self._seed_ + 1000 + b, refit_of=stage)[0]
+                              for res, inside, stage in members])
             centres = self._stages()
             if self._final_params_.final in _RIDGE_STAGES:
-                centres = [self._fit_stage(X, g, *res, self.kept_.astype(float),
+                centres = [self._fit_stage(X, g, *res, inside.astype(float),
                                            self._seed_ + 97, refit_of=stage)[0]
-                           for res, stage in members]
+                           for res, inside, stage in members]
             self._bootstrap_ = (centres, draws)
         return self._bootstrap_
 
