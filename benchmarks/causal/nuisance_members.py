@@ -25,6 +25,10 @@ squared error of tau).
 
 Usage: python benchmarks/causal/nuisance_members.py GRAPH EFFECT TREATMENT N FIRST LAST
 >> benchmarks/causal/results/nuisance_members.jsonl   (seeds FIRST .. LAST - 1)
+
+``python benchmarks/causal/nuisance_members.py table ROWS.jsonl SUITE.jsonl ...`` prints
+each rule's mean PEHE as a ratio to the best EconML baseline recorded in the suite
+files on the same seeds, with the paired t-test p-value against ``default``.
 """
 import json
 import sys
@@ -33,11 +37,13 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.stats import ttest_rel
 
 from graphbias.causal import GraphRLearner
 from graphbias.data.synthetic.network_causal import network_causal
 
 HOPS = (0, 1, 2, 3)
+RULES = ("default", "sel", "top2", "top3", "ranked5", "cross2", "lin4", "kinds5")
 
 
 def fitted_kinds(d, seed: int) -> dict:
@@ -50,7 +56,44 @@ def fitted_kinds(d, seed: int) -> dict:
     return kinds
 
 
+def dataset(row: dict) -> str:
+    """The causal suite's name of a row's data."""
+    name = f"{row['graph']}-{row['effect']}"
+    name += "-threshold" if row["treatment"] == "threshold" else ""
+    return name + ("" if row["num_nodes"] == 1000 else f"-n{row['num_nodes']}")
+
+
+def table(rows_path: str, suite_paths: list[str]) -> None:
+    baselines: dict = {}
+    for path in suite_paths:
+        for line in open(path):
+            r = json.loads(line)
+            if r.get("method", "").startswith("econml-"):
+                baselines.setdefault(r["dataset"], {}).setdefault(
+                    r["method"], {})[r["seed"]] = r["pehe"]
+    cells: dict = {}
+    for line in open(rows_path):
+        r = json.loads(line)
+        cells.setdefault(dataset(r), []).append(r)
+    print("| dataset | seeds | best EconML | " + " | ".join(RULES) + " |")
+    print("|---" * (3 + len(RULES)) + "|")
+    for name, rows in sorted(cells.items()):
+        seeds = [r["seed"] for r in rows]
+        best = min(np.mean([got[s] for s in seeds])
+                   for got in baselines[name].values() if all(s in got for s in seeds))
+        default = np.array([r["pehe_default"] for r in rows])
+        out = []
+        for rule in RULES:
+            pehe = np.array([r[f"pehe_{rule}"] for r in rows])
+            p = "" if rule == "default" else f", p {ttest_rel(pehe, default).pvalue:.2g}"
+            out.append(f"{pehe.mean() / best:.2f}x{p}")
+        print(f"| {name} | {len(rows)} | {best:.3f} | " + " | ".join(out) + " |")
+
+
 def main() -> None:
+    if sys.argv[1] == "table":
+        table(sys.argv[2], sys.argv[3:])
+        return
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     graph, effect, treatment = sys.argv[1:4]
