@@ -1,9 +1,11 @@
 """Pointwise coverage of ``effect_interval`` (95%) of the true tau on one graph family,
 n=1000: by default ``GraphRLearner()`` (nuisances and final stage chosen by
 cross-validated loss); with ``--gnn`` also GNN nuisances with the SGC (``gnn``) and
-linear final stages (the rows of ``coverage.jsonl`` without ``"graph"``, all BA).
+linear final stages (the rows of ``coverage.jsonl`` without ``"graph"``, all BA); with
+``--members`` instead ``GraphRLearner(nuisance_hops=(0, 1, 2, 3),
+nuisance_members=2)`` (rows with ``"nuisance": "members"``).
 
-Usage: python benchmarks/causal/interval_coverage.py SEEDS GRAPH EFFECT [EFFECT ...] [--gnn] >> benchmarks/causal/coverage.jsonl
+Usage: python benchmarks/causal/interval_coverage.py SEEDS GRAPH EFFECT [EFFECT ...] [--gnn | --members] >> benchmarks/causal/coverage.jsonl
 """
 import json
 import sys
@@ -17,17 +19,20 @@ from graphbias.data.synthetic.network_causal import network_causal
 
 torch.set_num_threads(1)
 warnings.simplefilter("ignore", UserWarning)
-args = [a for a in sys.argv[1:] if a != "--gnn"]
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
 seeds, graph, effects = int(args[0]), args[1], args[2:]
-#: nuisance -> the final stages refitted on its cross-fitting
-CONFIGS = {"auto": ("auto",)}
+#: name -> the learner's parameters and the final stages refitted on its cross-fitting
+CONFIGS = {"auto": ({"nuisance": "auto"}, ("auto",))}
 if "--gnn" in sys.argv:
-    CONFIGS["gnn"] = ("gnn", "linear")
+    CONFIGS["gnn"] = ({"nuisance": "gnn"}, ("gnn", "linear"))
+if "--members" in sys.argv:
+    CONFIGS = {"members": ({"nuisance_hops": (0, 1, 2, 3), "nuisance_members": 2},
+                           ("auto",))}
 for seed in range(seeds):
     for effect in effects:
         d = network_causal(graph, 1000, effect=effect, seed=seed)
-        for nuisance, finals in CONFIGS.items():
-            est = GraphRLearner(nuisance=nuisance, final=finals[0], n_bootstrap=100,
+        for nuisance, (params, finals) in CONFIGS.items():
+            est = GraphRLearner(**params, final=finals[0], n_bootstrap=100,
                                 random_state=seed).fit(d.Y, d.T, X=d.X, graph=d.graph)
             for final in finals:
                 est.set_params(final=final).refit_final()
