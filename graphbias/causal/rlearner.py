@@ -468,6 +468,12 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
 
     # ------------------------------------------------------------ nuisances
     def _check_nuisance_models(self, p: SimpleNamespace) -> None:
+        kinds = self._nuisance_kinds(p)
+        if p.nuisance_members > len(kinds):
+            raise ValueError(f"nuisance_members={p.nuisance_members} but the nuisances "
+                             f"are chosen from {len(kinds)} kind(s) {list(kinds)}: pass "
+                             "nuisance='auto' and nuisance_hops with several values for "
+                             "more, or fewer members")
         if p.nuisance == "sklearn":
             if p.model_y is None or p.model_t is None:
                 raise ValueError("nuisance='sklearn' needs model_y (regressor) and "
@@ -501,11 +507,6 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         attributes."""
         n = Y.shape[0]
         kinds = self._nuisance_kinds(p)
-        if p.nuisance_members > len(kinds):
-            raise ValueError(f"nuisance_members={p.nuisance_members} but the nuisances "
-                             f"are chosen from {len(kinds)} kind(s) {list(kinds)}: pass "
-                             "nuisance='auto' and nuisance_hops with several values for "
-                             "more, or fewer members")
         oof = {kind: (np.empty(n), np.empty(n)) for kind in kinds}
         fitted: dict[str, list[tuple[Any, Any]]] = {kind: [] for kind in kinds}
         folds = KFold(p.n_folds, shuffle=True, random_state=seed % (2**31))
