@@ -42,6 +42,8 @@ from scipy.stats import ttest_rel
 from graphbias.causal import GraphRLearner
 from graphbias.data.synthetic.network_causal import network_causal
 
+from option_table import suite_pehe      # this directory's table script
+
 HOPS = (0, 1, 2, 3)
 RULES = ("default", "sel", "top2", "top3", "ranked5", "cross2", "lin4", "kinds5")
 
@@ -64,13 +66,7 @@ def dataset(row: dict) -> str:
 
 
 def table(rows_path: str, suite_paths: list[str]) -> None:
-    baselines: dict = {}
-    for path in suite_paths:
-        for line in open(path):
-            r = json.loads(line)
-            if r.get("method", "").startswith("econml-"):
-                baselines.setdefault(r["dataset"], {}).setdefault(
-                    r["method"], {})[r["seed"]] = r["pehe"]
+    recorded = suite_pehe(suite_paths)
     cells: dict = {}
     for line in open(rows_path):
         r = json.loads(line)
@@ -79,8 +75,13 @@ def table(rows_path: str, suite_paths: list[str]) -> None:
     print("|---" * (3 + len(RULES)) + "|")
     for name, rows in sorted(cells.items()):
         seeds = [r["seed"] for r in rows]
-        best = min(np.mean([got[s] for s in seeds])
-                   for got in baselines[name].values() if all(s in got for s in seeds))
+        baselines = [np.mean([got[s] for s in seeds])
+                     for method, got in recorded.get(name, {}).items()
+                     if method.startswith("econml-") and all(s in got for s in seeds)]
+        if not baselines:
+            sys.exit(f"no EconML baseline of {name} has seeds {seeds} in "
+                     f"{suite_paths}: pass the suite results that record them")
+        best = min(baselines)
         default = np.array([r["pehe_default"] for r in rows])
         out = []
         for rule in RULES:

@@ -30,14 +30,21 @@ def ratio(value: float, best: float, dataset: str) -> str:
     return f"**{text}**" if value / best > goal else text
 
 
-def main() -> None:
-    method, paths = sys.argv[1], sys.argv[2:]
+def suite_pehe(paths: list[str]) -> dict:
+    """The PEHE of every suite row in ``paths``: ``{dataset: {method: {seed: pehe}}}``
+    (rows of other scripts are skipped)."""
     cells: dict = defaultdict(lambda: defaultdict(dict))
     for path in paths:
         for line in open(path):
             r = json.loads(line)
             if "method" in r and "dataset" in r:
                 cells[r["dataset"]][r["method"]][r["seed"]] = r["pehe"]
+    return cells
+
+
+def main() -> None:
+    method, paths = sys.argv[1], sys.argv[2:]
+    cells = suite_pehe(paths)
     print(f"| dataset | seeds | best EconML | default | {method} | p | "
           "seeds better / tied / worse |")
     print("|---" * 7 + "|")
