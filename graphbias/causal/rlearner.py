@@ -127,11 +127,12 @@ class _HasMethods(Constraint):
 @dataclass
 class _Member:
     """A nuisance pair beyond the selected one whose final stage enters the
-    averaged effect: its cross-fitted residuals and propensities, and its stage."""
+    averaged effect: its cross-fitted residuals and propensities (its stage is in
+    the learner's ``_member_stages_``, a list, where moving the learner between
+    devices reaches it)."""
 
     residuals: tuple[np.ndarray, np.ndarray]
     propensity: np.ndarray
-    stage: Any = None
 
 
 def _ones(X: np.ndarray) -> np.ndarray:
@@ -661,7 +662,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
 
     def _stages(self) -> list[Any]:
         """The final stage of every member, the selected pair's first."""
-        return [self.model_final_] + [m.stage for m in self._members_]
+        return [self.model_final_] + self._member_stages_
 
     def _mean_effect(self, stages: list[Any], X: np.ndarray, g: Graph) -> np.ndarray:
         """The mean of the members' stages' effects."""
@@ -768,8 +769,7 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
         fits = [self._fit_stage(X, g, *res, inside.astype(float), self._seed_ + 97)
                 for res, inside in zip(self._member_residuals(), self._inside_)]
         (self.model_final_, self.final_scores_), *others = fits
-        for member, (stage, _) in zip(self._members_, others):
-            member.stage = stage
+        self._member_stages_ = [stage for stage, _ in others]
         names = [s.name if isinstance(s, RidgeStage) else p.final for s, _ in fits]
         self.final_selected_ = names[0]
         for pair, name in zip(self.nuisance_members_, names):

@@ -190,6 +190,28 @@ def test_nuisance_members_average_the_stages_of_the_best_pairs(constant):
     assert np.isfinite(est.score(d.Y, d.T, X=d.X))
 
 
+def test_every_members_gcn_stage_moves_with_the_learner(constant):
+    import pickle
+
+    import torch
+
+    from graphbias.base import to_device
+
+    est = _fit(constant, nuisance="linear", nuisance_hops=(1, 2), nuisance_members=2,
+               final="gcn", final_max_epochs=3, n_bootstrap=2)
+    est._bootstrap_stages()
+    # what pickling and loading go through, on every attribute but the graph
+    moved = to_device({k: v for k, v in vars(est).items() if k != "graph_"}, "meta",
+                      copy_modules=True)
+    stages = [moved["model_final_"]] + moved["_member_stages_"]
+    stages += [s for draw in moved["_bootstrap_"][1] for s in draw]
+    assert len(stages) == 2 + 2 * 2
+    assert all(next(s.parameters()).device.type == "meta" for s in stages)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.effect(constant.X), est.effect(constant.X))
+    assert isinstance(again._member_stages_[0], torch.nn.Module)
+
+
 def test_one_member_is_the_selected_pair_alone(constant):
     d = constant
     one = _fit(d, nuisance="linear", nuisance_hops=(1, 2), final="sgc", n_bootstrap=5)
