@@ -162,9 +162,28 @@ def _gram(Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.n
     return zw.T @ Z, zw.T @ y
 
 
+def _solve_path(gram: np.ndarray, rhs: np.ndarray, penalties: Sequence[float],
+                weights: np.ndarray) -> np.ndarray:
+    """The coefficients ``[penalty, column]`` of every penalty. A positive penalty
+    makes the system positive definite (the unpenalised intercept's diagonal is the
+    mean of :math:`w \tilde T^2 > 0`): one batched LU solve for all of them. Least
+    squares (penalty 0) takes the minimum-norm solution, as the Gram matrix of
+    collinear columns is singular."""
+    penalties = np.asarray(penalties, dtype=float)
+    coef = np.empty((penalties.size, rhs.size))
+    positive = penalties > 0
+    if positive.any():
+        systems = gram + penalties[positive, None, None] * np.diag(weights)
+        coef[positive] = np.linalg.solve(systems, np.broadcast_to(
+            rhs[:, None], (int(positive.sum()), rhs.size, 1)))[..., 0]
+    for i in np.flatnonzero(~positive):
+        coef[i] = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+    return coef
+
+
 def _solve(gram: np.ndarray, rhs: np.ndarray, penalty: float,
            weights: np.ndarray) -> np.ndarray:
-    return np.linalg.lstsq(gram + penalty * np.diag(weights), rhs, rcond=None)[0]
+    return _solve_path(gram, rhs, [penalty], weights)[0]
 
 
 @dataclass
@@ -221,10 +240,9 @@ def _held_out_losses(candidate: Candidate, F: np.ndarray, y_res: np.ndarray,
                           w[train])
         z_test = t_res[test, None] * basis.transform(F[test])
         for a, ratio in enumerate(candidate.ratios):
-            weights = basis.penalty(ratio)
-            for b, penalty in enumerate(candidate.penalties):
-                err = y_res[test] - z_test @ _solve(gram, rhs, penalty, weights)
-                losses[a, b, test] = w[test] * err ** 2
+            coef = _solve_path(gram, rhs, candidate.penalties, basis.penalty(ratio))
+            err = y_res[test, None] - z_test @ coef.T
+            losses[a][:, test] = (w[test, None] * err ** 2).T
     return losses * (w.size / w.sum())
 
 

@@ -3,8 +3,8 @@ import pytest
 
 from graphbias.causal._final import (INDEX_PENALTIES, PENALTIES, RATIOS, Candidate,
                                      IndexBasis, LinearBasis, QuadraticBasis, Score,
-                                     fit_ridge_stage, node_folds, parsimonious,
-                                     score_candidate)
+                                     _held_out_losses, _solve_path, fit_ridge_stage,
+                                     node_folds, parsimonious, score_candidate)
 from graphbias.causal._inference import EffectInference, PopulationInference, \
     pivot_interval
 
@@ -34,6 +34,37 @@ def test_ridge_stage_is_the_weighted_penalised_least_squares_solution():
     np.testing.assert_allclose(stage.coef, beta, atol=1e-10)
     np.testing.assert_allclose(stage.predict(F), np.hstack(
         [np.ones((300, 1)), (F - mean) / std]) @ beta, atol=1e-10)
+
+
+def test_penalty_path_equals_least_squares_per_penalty():
+    """The batched solve of the cross-validation equals one least-squares solve per
+    penalty, collinear columns at penalty 0 (minimum-norm) included."""
+    rng = np.random.default_rng(3)
+    F = rng.standard_normal((200, 3))
+    F = np.hstack([F, F[:, :1] + F[:, 1:2]])            # a collinear column
+    y, t = _residuals(1 + F[:, 0] * F[:, 2], 200)
+    Z = t[:, None] * np.hstack([np.ones((200, 1)), F])
+    gram, rhs = Z.T @ Z / 200, Z.T @ y / 200
+    weights = np.r_[0.0, 1.0, 1.0, 2.0, 0.5]
+    path = _solve_path(gram, rhs, PENALTIES, weights)
+    for coef, penalty in zip(path, PENALTIES):
+        ref = np.linalg.lstsq(gram + penalty * np.diag(weights), rhs, rcond=None)[0]
+        np.testing.assert_allclose(coef, ref, rtol=1e-7, atol=1e-9)
+    w = rng.integers(0, 3, 200).astype(float)
+    candidate = Candidate("quad", QuadraticBasis(LinearBasis(np.arange(4)),
+                                                 LinearBasis(np.arange(2))),
+                          ratios=RATIOS)
+    folds = node_folds(w, 4, 0)
+    losses = _held_out_losses(candidate, F, y, t, w, folds)
+    for train, test in folds:
+        for a, ratio in enumerate(RATIOS):
+            for b, penalty in enumerate(PENALTIES):
+                stage = fit_ridge_stage(candidate, F[train], y[train], t[train],
+                                        w[train], penalty, ratio)
+                err = y[test] - t[test] * stage.predict(F[test])
+                np.testing.assert_allclose(losses[a, b, test],
+                                           w[test] * err ** 2 * 200 / w.sum(),
+                                           rtol=1e-6, atol=1e-12)
 
 
 def test_cross_validation_penalises_noise_and_not_signal():
