@@ -8,7 +8,11 @@ ATE errors. The CausalForestDML baselines are given as mean PEHE over the seeds 
 have (their count in brackets), with the ratio against the best of all baselines on
 the seeds every method has.
 
-Usage: python benchmarks/causal/family_table.py RESULTS.jsonl
+``--ours METHOD`` puts another method in the place of ``graph-rlearner``: records made
+before the default averaged two nuisance pairs name today's default
+``graph-rlearner-members`` (and the single-pair learner ``graph-rlearner``).
+
+Usage: python benchmarks/causal/family_table.py [--ours METHOD] RESULTS.jsonl [RESULTS.jsonl ...]
 """
 import json
 import sys
@@ -17,7 +21,10 @@ from collections import defaultdict
 import numpy as np
 from scipy.stats import ttest_rel
 
+args = sys.argv[1:]
 OURS = "graph-rlearner"
+if args[:1] == ["--ours"]:
+    OURS, args = args[1], args[2:]
 LINEAR = ("econml-linear-h1", "econml-linear-h2")
 FORESTS = ("econml-forest-h1", "econml-forest-h2")
 
@@ -31,10 +38,12 @@ def common_seeds(got: dict, methods: tuple) -> list:
                   if all((m, s) in got for m in methods))
 
 
-records = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 cells = defaultdict(dict)
-for r in records:
-    cells[r["dataset"]][(r["method"], r["seed"])] = r
+for path in args:
+    for line in open(path):
+        r = json.loads(line) if line.strip() else {}
+        if "method" in r and "dataset" in r:
+            cells[r["dataset"]][(r["method"], r["seed"])] = r
 print("| dataset | seeds | " + " | ".join((OURS,) + LINEAR)
       + " | ratio (means) | ratio (medians) | paired p | wins | ATE error ours / LinearDML "
       "| " + " | ".join(FORESTS) + " | ratio to the best of all (seeds) |")

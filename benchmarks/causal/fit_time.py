@@ -3,11 +3,15 @@
 the causal suite), in one process, alternating the two on the same data: CPU seconds
 of the process (``time.process_time``, every thread counted; one torch thread) and
 wall seconds, with the load average at the start of each fit. The bootstrap of the
-intervals is drawn on first use, not in ``fit``. With ``--members`` also
-``GraphRLearner(nuisance_hops=(0, 1, 2, 3), nuisance_members=2)``
-(``graph-rlearner-members``), in the same rotation.
+intervals is drawn on first use, not in ``fit``. With ``--single`` also the
+single-pair learner ``GraphRLearner(nuisance_hops=None, nuisance_members=1)``
+(``graph-rlearner-single``), in the same rotation.
 
-Usage: python benchmarks/causal/fit_time.py GRAPH EFFECT N SEEDS [LABEL] [--members]
+The rows recorded before the default averaged two nuisance pairs (labels ``before``,
+``after``, ``members``, ``path``) name the single-pair learner ``graph-rlearner`` and
+today's default ``graph-rlearner-members``.
+
+Usage: python benchmarks/causal/fit_time.py GRAPH EFFECT N SEEDS [LABEL] [--single]
 >> benchmarks/causal/results/fit_time.jsonl
 """
 import json
@@ -23,14 +27,14 @@ from graphbias.data.synthetic.network_causal import network_causal
 
 torch.set_num_threads(1)
 warnings.simplefilter("ignore")
-args = [a for a in sys.argv[1:] if a != "--members"]
+args = [a for a in sys.argv[1:] if a != "--single"]
 graph, effect, n, seeds = args[0], args[1], int(args[2]), int(args[3])
 label = args[4] if len(args) > 4 else ""
 METHODS = {"graph-rlearner": lambda s: GraphRLearner(random_state=s),
            "econml-forest-h2": lambda s: EconMLLearner("forest", hops=2, random_state=s)}
-if "--members" in sys.argv:
-    METHODS["graph-rlearner-members"] = lambda s: GraphRLearner(
-        nuisance_hops=(0, 1, 2, 3), nuisance_members=2, random_state=s)
+if "--single" in sys.argv:
+    METHODS["graph-rlearner-single"] = lambda s: GraphRLearner(
+        nuisance_hops=None, nuisance_members=1, random_state=s)
 for seed in range(seeds):
     d = network_causal(graph, n, effect=effect, seed=seed)
     order = list(METHODS) if seed % 2 == 0 else list(METHODS)[::-1]

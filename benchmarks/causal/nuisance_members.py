@@ -11,7 +11,9 @@ the joint learner's. The outcome kinds and the propensity kinds are each ranked 
 out-of-fold loss; a pair's effect is ``refit_final()`` (the default stage selection,
 the pair's own trimming) on its residuals. Rules:
 
-- ``default``: the pair ``GraphRLearner()`` selects (among ``linear-2`` and ``gnn``);
+- ``default``: the pair the single-pair learner ``GraphRLearner(nuisance_hops=None,
+  nuisance_members=1)`` selects (among ``linear-2`` and ``gnn``), the default when these
+  rows were recorded; ``top2`` is today's default, ``GraphRLearner()``;
 - ``sel``: the best outcome kind with the best propensity kind (``nuisance_hops``);
 - ``topR``: the mean effect of the pairs (i-th outcome kind, i-th propensity kind),
   i < R, for R = 2, 3 and 5 (``ranked5``);

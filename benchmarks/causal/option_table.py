@@ -1,5 +1,8 @@
-"""An option of the Graph R-Learner against its default and EconML given graph
-features, from recorded suite rows.
+"""An option of the Graph R-Learner against the ``graph-rlearner`` rows and EconML
+given graph features, from recorded suite rows (``graph-rlearner`` is the default of
+the run that recorded the rows: the single-pair learner in the records made before
+the default averaged two nuisance pairs, where ``graph-rlearner-members`` is today's
+default).
 
 For every dataset where METHOD is recorded, over the seeds that also have
 ``graph-rlearner`` and every EconML baseline recorded for the dataset: the best

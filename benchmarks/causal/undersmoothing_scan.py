@@ -1,6 +1,7 @@
 """Coverage of per-node bootstrap intervals of the chosen closed-form final stage when
 its refits (and the interval's centre) use the cross-validated penalty times 1, 0.1,
-0.01 and 0: the scan behind the undersmoothing of ``GraphRLearner``'s inference. One
+0.01 and 0: the scan behind the undersmoothing of ``GraphRLearner``'s inference, on the
+single-pair learner (``nuisance_hops=None, nuisance_members=1``, the default then). One
 fixed design of ``network_causal(GRAPH, N, effect=EFFECT, seed=0)`` with treatments and
 outcomes redrawn REDRAWS times; per scale: mean coverage and width of the 95% basic
 bootstrap intervals, RMSE, rms bias, rms sd of the estimates over the redraws and rms
@@ -51,7 +52,8 @@ for r in range(redraws):
     rng = np.random.default_rng(1000 + r)
     T = (rng.random(n) < d.propensity).astype(float)
     Y = baseline + rng.standard_normal(n) + T * d.tau
-    est = GraphRLearner(random_state=r).fit(Y, T, X=d.X, graph=d.graph)
+    est = GraphRLearner(nuisance_hops=None, nuisance_members=1,
+                        random_state=r).fit(Y, T, X=d.X, graph=d.graph)
     stage = est.model_final_
     F = propagated(d.X, d.graph, 2)
     for s in SCALES:

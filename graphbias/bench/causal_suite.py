@@ -1,9 +1,12 @@
-"""``graphbias bench --suite causal``: PEHE of the Graph R-Learner, its graph-blind
+r"""``graphbias bench --suite causal``: PEHE of the Graph R-Learner, its graph-blind
 ablations and the baselines on the network-confounded data of
 :mod:`graphbias.data.synthetic.network_causal`.
 
 Methods are ``graph-rlearner`` (``GraphRLearner()`` with its defaults: nuisances and
-final stage chosen by cross-validated loss), ``<nuisance>-<final>`` R-learners
+final stage chosen by cross-validated loss, the final stages of the two best nuisance
+pairs averaged), ``graph-rlearner-single`` (``GraphRLearner(nuisance_hops=None,
+nuisance_members=1)``: the single best pair, linear nuisances on two hops; the
+default before), ``<nuisance>-<final>`` R-learners
 (nuisance ``mlp`` or ``gnn``; final ``linear``, ``gnn`` (the unpenalised SGC),
 ``gcn``, ``forest``, ``free-intercept``), ``t-learner`` and ``s-learner`` (GNN), and
 EconML's ``econml-forest`` / ``econml-nonparam`` on X (``-nbr``: plus neighbour
@@ -11,10 +14,10 @@ means) and ``econml-linear-h1`` / ``-h2`` (``LinearDML`` with EconML's default
 nuisances) and ``econml-forest-h1`` / ``-h2`` (``CausalForestDML``) on the propagated
 covariates :math:`[X, \hat A X]` / :math:`[X, \hat A X, \hat A^2 X]`;
 ``graph-rlearner-paper`` is :meth:`~graphbias.causal.GraphRLearner.paper_preset`;
-``graph-rlearner-hops`` is ``GraphRLearner(nuisance_hops=(0, 1, 2, 3))``, its linear
-nuisances' propagation steps chosen by out-of-fold loss, and
-``graph-rlearner-members`` the same with ``nuisance_members=2``, the effects of the
-two best nuisance pairs' final stages averaged. The
+``graph-rlearner-hops`` is ``GraphRLearner(nuisance_hops=(0, 1, 2, 3),
+nuisance_members=1)``, its linear nuisances' propagation steps chosen by out-of-fold
+loss, the best pair alone (recorded rows named ``graph-rlearner-members`` are the
+default learner under its earlier name). The
 ``<nuisance>-<final>`` R-learners of one (dataset, seed, nuisance) share one
 cross-fitting (``refit_final``).
 
@@ -42,8 +45,6 @@ from .suites import Cell
 
 #: the propagation steps ``graph-rlearner-hops`` chooses its linear nuisances from
 NUISANCE_HOPS = (0, 1, 2, 3)
-#: the nuisance pairs whose final stages ``graph-rlearner-members`` averages
-NUISANCE_MEMBERS = 2
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -137,11 +138,12 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             "econml-forest-h1": lambda s: EconMLLearner("forest", hops=1, random_state=s),
             "econml-forest-h2": lambda s: EconMLLearner("forest", hops=2, random_state=s),
             "graph-rlearner-paper": lambda s: GraphRLearner.paper_preset(random_state=s),
+            "graph-rlearner-single": lambda s: GraphRLearner(
+                max_epochs=epochs, nuisance_hops=None, nuisance_members=1,
+                random_state=s),
             "graph-rlearner-hops": lambda s: GraphRLearner(
-                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS, random_state=s),
-            "graph-rlearner-members": lambda s: GraphRLearner(
-                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS,
-                nuisance_members=NUISANCE_MEMBERS, random_state=s),
+                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS, nuisance_members=1,
+                random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),
             "econml-nonparam": lambda s: EconMLLearner("nonparam", random_state=s)})

@@ -42,7 +42,7 @@ def test_dataset_names_set_size_treatment_and_setting():
 
 
 OPTIONS = ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops",
-           "graph-rlearner-members")
+           "graph-rlearner-single")
 
 
 def test_full_suite_lists_sizes_variants_and_the_paper_preset():

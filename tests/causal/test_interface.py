@@ -89,8 +89,8 @@ def test_inference_none_and_bad_inference(constant):
      "model_y and model_t given.*nuisance='sklearn'"),
     ({"nuisance_hops": 1, "nuisance": "gnn"},
      "nuisance_hops=1 given, but nuisance='gnn' fits no linear model"),
-    ({"nuisance_hops": [1, -1]}, "nuisance_hops must be an integer or a non-empty "
-                                 "sequence of integers, each >= 0 or None"),
+    ({"nuisance_hops": [1, -1]}, "nuisance_hops must be one of .auto. or an integer or "
+                                 "a non-empty sequence of integers, each >= 0 or None"),
     ({"nuisance_hops": []}, "nuisance_hops must be"),
 ])
 def test_nuisance_models_with_a_nuisance_that_ignores_them(constant, params, match):
@@ -223,12 +223,33 @@ def test_one_member_is_the_selected_pair_alone(constant):
                                   again.effect_interval(d.X)[0])
 
 
+def test_the_automatic_learner_averages_two_pairs_of_zero_to_three_hops(constant):
+    d = constant
+    auto = _fit(d, max_epochs=20, n_bootstrap=2)
+    assert auto.nuisance_hops == auto.nuisance_members == "auto"   # not rewritten
+    assert set(auto.nuisance_scores_["y"]) == {"linear-0", "linear-1", "linear-2",
+                                               "linear-3", "gnn"}
+    assert len(auto.nuisance_members_) == 2
+    spelled = _fit(d, max_epochs=20, n_bootstrap=2, nuisance_hops=(0, 1, 2, 3),
+                   nuisance_members=2)
+    np.testing.assert_array_equal(auto.effect(d.X), spelled.effect(d.X))
+    # any other nuisance or final stage: the single pair, linear nuisances on hops
+    for kw in ({"final": "sgc"}, {"nuisance": "linear"}, {"nuisance": "gnn"}):
+        other = _fit(d, max_epochs=20, n_bootstrap=2, **kw)
+        assert len(other.nuisance_members_) == 1
+        assert not any(k.startswith("linear-") for k in other.nuisance_scores_["y"])
+    single = _fit(d, final="sgc", n_bootstrap=2, max_epochs=20, nuisance_hops=None,
+                  nuisance_members=1)
+    np.testing.assert_array_equal(single.effect(d.X), _fit(
+        d, final="sgc", n_bootstrap=2, max_epochs=20).effect(d.X))
+
+
 @pytest.mark.parametrize("params,match", [
     ({"nuisance_members": 2, "nuisance": "linear"},
      r"nuisance_members=2 but the nuisances are chosen from 1 kind\(s\) \['linear'\]"),
     ({"nuisance_members": 3, "nuisance": "linear", "nuisance_hops": (1, 2)},
      "nuisance_members=3 but the nuisances are chosen from 2 kind"),
-    ({"nuisance_members": 0}, "nuisance_members must be an integer >= 1"),
+    ({"nuisance_members": 0}, "nuisance_members must be one of .auto. or an integer >= 1"),
 ])
 def test_nuisance_members_beyond_the_kinds_fitted_are_refused(constant, params, match):
     with pytest.raises(ValueError, match=match):
