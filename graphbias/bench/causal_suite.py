@@ -29,7 +29,11 @@ Datasets are ``<graph>-<effect>`` at 1,000 nodes: BA with ``simple_h`` and
 ``<graph>-<effect>-threshold`` (the threshold treatment
 :math:`T = [\ell + \eta > 0]`, :math:`\eta \sim \mathcal N(0, 1)`, at 1,000 nodes) and
 ``<graph>-<effect>-paper`` (``setting="paper"``, the simulator of "The Final-Stage
-Bottleneck", at 1,000 nodes).
+Bottleneck", at 1,000 nodes). With Cora's Planetoid files under ``--root``, also
+``cora-<effect>`` and ``cora-<effect>-threshold``: the same process on Cora's
+citation graph (2,708 nodes, 78 components; covariates a random projection of its
+word features, :func:`~graphbias.data.synthetic.network_causal.cora_causal`), a real
+graph none of the learners' defaults was chosen on.
 """
 from __future__ import annotations
 
@@ -59,30 +63,38 @@ def _metrics(est: Any, data: Any, seconds: float) -> dict[str, float]:
 
 def dataset_config(name: str) -> dict[str, Any]:
     """The :func:`~graphbias.data.synthetic.network_causal.network_causal` arguments
-    of a dataset name ``<graph>-<effect>[-n<N>|-threshold|-paper]``.
+    of a dataset name ``<graph>-<effect>[-n<N>|-threshold|-paper]`` (for
+    ``cora-<effect>[-threshold|-paper]``, ``graph="cora"`` and the arguments of
+    :func:`~graphbias.data.synthetic.network_causal.cora_causal` but the root).
 
     >>> dataset_config("sbm-linear-n5000")
     {'graph': 'sbm', 'effect': 'linear', 'num_nodes': 5000}
     >>> dataset_config("ba-simple_h-paper")
     {'graph': 'ba', 'effect': 'simple_h', 'num_nodes': 1000, 'setting': 'paper'}
+    >>> dataset_config("cora-linear-threshold")
+    {'graph': 'cora', 'effect': 'linear', 'treatment': 'threshold'}
     """
     graph, effect, *variant = name.split("-")
-    config: dict[str, Any] = {"graph": graph, "effect": effect, "num_nodes": 1000}
+    config: dict[str, Any] = {"graph": graph, "effect": effect}
+    if graph != "cora":
+        config["num_nodes"] = 1000
     if variant == ["threshold"]:
         config["treatment"] = "threshold"
     elif variant == ["paper"]:
         config["setting"] = "paper"
-    elif len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit():
+    elif (len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit()
+          and graph != "cora"):
         config["num_nodes"] = int(variant[0][1:])
     elif variant:
         raise ValueError(f"dataset {name!r} is not <graph>-<effect>"
-                         "[-n<N>|-threshold|-paper]")
+                         "[-n<N>|-threshold|-paper] (cora: no -n<N>, its size is fixed)")
     return config
 
 
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     from ..causal import EconMLLearner, GNNSLearner, GNNTLearner, GraphRLearner
-    from ..data.synthetic.network_causal import EFFECTS, GRAPHS, network_causal
+    from ..data.datasets.planetoid import find_planetoid
+    from ..data.synthetic.network_causal import EFFECTS, GRAPHS, cora_causal, network_causal
 
     epochs = 60 if quick else 200
     names = ["ba-simple_h"] if quick else ["ba-simple_h", "ba-higher_order"]
@@ -91,13 +103,19 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
         names += [f for f in family if f not in names]
         names += [f"{f}-{variant}" for f in family
                   for variant in [f"n{n}" for n in SIZES] + ["threshold", "paper"]]
+        if root is not None and find_planetoid(root, "cora") is not None:
+            names += [f"cora-{e}{variant}" for variant in ("", "-threshold")
+                      for e in EFFECTS if e != "local_x"]
 
     @functools.cache
     def data(name: str, seed: int) -> Any:
         config = dataset_config(name)
+        graph = config.pop("graph")
+        if graph == "cora":
+            return cora_causal(root, **config, seed=seed)
         if quick:
             config["num_nodes"] = 300
-        return network_causal(**config, seed=seed)
+        return network_causal(graph, **config, seed=seed)
 
     @functools.cache
     def crossfitted(name: str, seed: int, nuisance: str) -> Any:

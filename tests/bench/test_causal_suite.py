@@ -54,3 +54,29 @@ def test_full_suite_lists_sizes_variants_and_the_paper_preset():
     assert {(c.dataset, c.method) for c in cells} == {
         (d, m) for d in ("sbm-linear-n5000", "ba-simple_h-threshold",
                          "er-higher_order-paper") for m in OPTIONS}
+
+
+def test_cora_cells_need_cora_under_the_root_and_fit_its_graph(planetoid_root, tmp_path):
+    from graphbias.bench.runner import build_cells
+    from graphbias.data.synthetic.network_causal import cora_causal
+
+    assert not [c for c in suite(None, 1, False) if c.dataset.startswith("cora")]
+    assert not [c for c in suite(tmp_path, 1, False) if c.dataset.startswith("cora")]
+    cells = build_cells("causal", planetoid_root, 1, False,
+                        datasets=["cora-constant-threshold", "cora-linear"],
+                        methods=["graph-rlearner-single", "econml-linear-h1"])
+    assert {(c.dataset, c.method) for c in cells} == {
+        (d, m) for d in ("cora-constant-threshold", "cora-linear")
+        for m in ("graph-rlearner-single", "econml-linear-h1")}
+    cell = next(c for c in cells if c.dataset == "cora-constant-threshold"
+                and c.method == "graph-rlearner-single")
+    out = cell.run()
+    # the learner saw Cora's process: its PEHE is that of a fit on cora_causal's data
+    d = cora_causal(planetoid_root, effect="constant", treatment="threshold", seed=0)
+    est = GraphRLearner(nuisance_hops=None, nuisance_members=1, random_state=0).fit(
+        d.Y, d.T, X=d.X, graph=d.graph)
+    assert d.X.shape[0] == 2708
+    assert out["pehe"] == pytest.approx(float(np.mean((est.effect(d.X) - d.tau) ** 2)))
+    with pytest.raises(ValueError, match="cora: no -n<N>"):
+        from graphbias.bench.causal_suite import dataset_config
+        dataset_config("cora-linear-n500")
