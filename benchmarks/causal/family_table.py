@@ -12,7 +12,7 @@ the seeds every method has.
 before the default averaged two nuisance pairs name today's default
 ``graph-rlearner-members`` (and the single-pair learner ``graph-rlearner``).
 
-Usage: python benchmarks/causal/family_table.py [--ours METHOD] RESULTS.jsonl [RESULTS.jsonl ...]
+Usage: python benchmarks/causal/family_table.py [--ours METHOD] RESULTS.jsonl [...]
 """
 import json
 import sys

@@ -3,9 +3,9 @@ selection on the cross-fitted residuals and on the residuals of the true nuisanc
 
 The single-pair ``GraphRLearner(nuisance_hops=None, nuisance_members=1)`` (the
 default before the nuisance pairs were averaged) as the causal suite fits it
-(``max_epochs=200``, its other defaults) on ``network_causal(GRAPH, N, effect=EFFECT, treatment=TREATMENT)``; then
-the stored residuals are replaced and ``refit_final()`` reruns the default selection
-(same folds, same trimming) on
+(``max_epochs=200``, its other defaults) on ``network_causal(GRAPH, N, effect=EFFECT,
+treatment=TREATMENT)``; then the stored residuals are replaced and ``refit_final()``
+reruns the default selection (same folds, same trimming) on
 
 - ``oracle``: :math:`Y - m`, :math:`T - e` with the true :math:`m = E[Y \\mid X, G]`
   (``CausalData.outcome_mean``) and propensity :math:`e`;

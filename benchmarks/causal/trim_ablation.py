@@ -2,9 +2,9 @@
 
 The single-pair ``GraphRLearner(nuisance_hops=None, nuisance_members=1)`` (the
 default before the nuisance pairs were averaged) as the causal suite fits it
-(``max_epochs=200``, its other defaults: ``clip=0.01``) on ``network_causal(GRAPH, 1000, effect=EFFECT,
-treatment=TREATMENT)``, then ``set_params(clip=0).refit_final()``: the same
-cross-fitted residuals, the final stage refitted on every node. One JSON line per
+(``max_epochs=200``, its other defaults: ``clip=0.01``) on ``network_causal(GRAPH,
+1000, effect=EFFECT, treatment=TREATMENT)``, then ``set_params(clip=0).refit_final()``:
+the same cross-fitted residuals, the final stage refitted on every node. One JSON line per
 seed: PEHE and ATE error of both, the nodes trimmed, the stages chosen.
 
 Usage: python benchmarks/causal/trim_ablation.py GRAPH EFFECT TREATMENT SEEDS

@@ -166,7 +166,7 @@ def _solve_path(gram: np.ndarray, rhs: np.ndarray, penalties: Sequence[float],
                 weights: np.ndarray) -> np.ndarray:
     """The coefficients ``[penalty, column]`` of every penalty. A positive penalty
     makes the system positive definite (the unpenalised intercept's diagonal is the
-    mean of :math:`w \tilde T^2 > 0`): one batched LU solve for all of them. Least
+    mean of :math:`w \\tilde T^2 > 0`): one batched LU solve for all of them. Least
     squares (penalty 0) takes the minimum-norm solution, as the Gram matrix of
     collinear columns is singular."""
     penalties = np.asarray(penalties, dtype=float)

@@ -96,11 +96,11 @@ FINAL_STAGES = ("auto", "sgc", "single_index", "quadratic", "gnn", "gcn", "linea
 NUISANCES = ("auto", "linear", "gnn", "mlp", "sklearn")
 INFERENCE = ("auto", "bootstrap")
 
-#: the nuisance kinds each ``nuisance`` setting fits and chooses from
 #: ``nuisance_hops="auto"`` and ``nuisance_members="auto"`` of the fully automatic
 #: learner: every depth of 0 to 3 hops a linear candidate, the two best pairs averaged
 AUTO_NUISANCE_HOPS = (0, 1, 2, 3)
 AUTO_NUISANCE_MEMBERS = 2
+#: the nuisance kinds each ``nuisance`` setting fits and chooses from
 _NUISANCE_KINDS = {"auto": ("linear", "gnn"), "linear": ("linear",), "gnn": ("gnn",),
                    "mlp": ("mlp",), "sklearn": ("sklearn",)}
 #: the closed-form final stages (penalised, chosen by cross-validated R-loss)
@@ -399,8 +399,8 @@ class GraphRLearner(EstimatorMixin, NetworkEffectMixin, EffectInferenceMixin,
                  weight_decay: float = 5e-4, validation_fraction: float = 0.1,
                  final_validation_fraction: float = 0.1, patience: Optional[int] = 20,
                  overlap: str = "trim", clip: float = 0.01, n_bootstrap: int = 100,
-                 hops: int = 2, nuisance_hops: Any = "auto", nuisance_members: Any = "auto",
-                 cv: int = 5,
+                 hops: int = 2, nuisance_hops: Any = "auto",
+                 nuisance_members: Any = "auto", cv: int = 5,
                  random_state: Any = None, device: Any = "cpu",
                  hidden: Any = DEPRECATED, epochs: Any = DEPRECATED,
                  final_epochs: Any = DEPRECATED) -> None:
