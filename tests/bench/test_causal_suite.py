@@ -37,8 +37,12 @@ def test_dataset_names_set_size_treatment_and_setting():
     assert dataset_config("geometric-interaction-n3000")["num_nodes"] == 3000
     assert dataset_config("ba-linear-threshold")["treatment"] == "threshold"
     assert dataset_config("sbm-simple_h-paper")["setting"] == "paper"
+    assert dataset_config("cora-linear-threshold") == {"graph": "cora", "effect": "linear",
+                                                      "treatment": "threshold"}
     with pytest.raises(ValueError, match="ba-linear-big"):
         dataset_config("ba-linear-big")
+    with pytest.raises(ValueError, match="cora: no -n<N>"):
+        dataset_config("cora-linear-n500")
 
 
 OPTIONS = ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops",
@@ -77,6 +81,3 @@ def test_cora_cells_need_cora_under_the_root_and_fit_its_graph(planetoid_root, t
         d.Y, d.T, X=d.X, graph=d.graph)
     assert d.X.shape[0] == 2708
     assert out["pehe"] == pytest.approx(float(np.mean((est.effect(d.X) - d.tau) ** 2)))
-    with pytest.raises(ValueError, match="cora: no -n<N>"):
-        from graphbias.bench.causal_suite import dataset_config
-        dataset_config("cora-linear-n500")
