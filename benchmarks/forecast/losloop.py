@@ -11,7 +11,8 @@ metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol'
 100 epochs (recorded as ``max_epochs``). A method named with the suffix
 ``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``; one
 with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32,
-and one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1.
+one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1, and one
+with ``-wd<decay>`` (``gwnet-wd0.0001``) that Adam weight decay instead of 0.
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -36,24 +37,28 @@ RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
-#: method suffixes (before ``-compiled``) that set a size: ``tts-h64-l2``
-SIZES = {"h": "hidden_channels", "l": "num_layers"}
+#: method suffixes (before ``-compiled``) that set a parameter: ``tts-h64-l2``
+SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
+            "wd": ("weight_decay", float)}
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
-    suffix trains it with ``compile=True``, ``-h<width>`` and ``-l<layers>`` suffixes
-    before it set the hidden width and ``num_layers``) under the protocol; with
-    ``progress``, each epoch's validation and test metrics go to that file."""
+    suffix trains it with ``compile=True``, ``-h<width>``, ``-l<layers>`` and
+    ``-wd<decay>`` suffixes before it set the hidden width, ``num_layers`` and
+    ``weight_decay``) under the protocol; with ``progress``, each epoch's validation
+    and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
     protocol = los_protocol(quick)
     while True:
         base, sep, suffix = method.rpartition("-")
-        if not (sep and suffix[:1] in SIZES and suffix[1:].isdigit()):
+        key = suffix.rstrip("0123456789.")
+        if not (sep and key in SETTINGS and suffix[len(key):]):
             break
-        method, protocol[SIZES[suffix[:1]]] = base, int(suffix[1:])
+        name, kind = SETTINGS[key]
+        method, protocol[name] = base, kind(suffix[len(key):])
     if method.startswith("tsl-"):
         from tsl_peer import TSLForecaster
         cls: type = TSLForecaster

@@ -36,7 +36,7 @@ def test_baselines_are_not_tracked(tmp_path):
     assert type(f).__name__ == "STGNNForecaster"
 
 
-def test_size_suffixes_set_the_width_and_layers_only():
+def test_setting_suffixes_set_their_parameter_only():
     wide, plain = losloop.forecaster("tts-h64", 1), losloop.forecaster("tts", 1)
     assert (wide.model, wide.hidden_channels, plain.hidden_channels) == ("tts", 64, 32)
     assert {k: v for k, v in wide.get_params().items() if k != "hidden_channels"} == \
@@ -45,6 +45,10 @@ def test_size_suffixes_set_the_width_and_layers_only():
     deep = losloop.forecaster("tts-h64-l2", 1)
     assert (deep.model, deep.hidden_channels, deep.num_layers) == ("tts", 64, 2)
     assert losloop.forecaster("tsl-dcrnn-h16", 0).get_params()["hidden_channels"] == 16
+    decayed, gwnet = losloop.forecaster("gwnet-wd0.0001", 2), losloop.forecaster("gwnet", 2)
+    assert (decayed.model, decayed.weight_decay, gwnet.weight_decay) == ("gwnet", 1e-4, 0.0)
+    assert {k: v for k, v in decayed.get_params().items() if k != "weight_decay"} == \
+        {k: v for k, v in gwnet.get_params().items() if k != "weight_decay"}
 
 
 def test_tsl_peer_trains_under_the_same_protocol():
