@@ -16,8 +16,8 @@ Models (tsl 0.9.5 classes, tsl's defaults except the sizes named here):
   spatial_kernel_size=k, n_nodes; 8 layers, ff_size 256, dropout 0.3, batch norm).
 * ``"tsl-agcrn"``: ``tsl.nn.models.AGCRNModel`` (hidden_size, n_nodes; embedding 10).
 
-The scaled values and their mask are tsl's ``x``; the time-of-day / day-of-week
-covariates are its exogenous input ``u`` (``exog_size``). The graph goes in as a
+The scaled values and their mask are tsl's ``x``; the covariates (time of day and
+day of week, and any the data gives) are its exogenous input ``u`` (``exog_size``). The graph goes in as a
 ``torch_sparse.SparseTensor`` (``adj_t``, target x source), tsl's fastest layout, or
 with ``layout="edge_index"`` as its default ``edge_index`` / ``edge_weight``.
 
@@ -40,8 +40,6 @@ __all__ = ["TSLForecaster", "TSL_MODELS", "tsl_version"]
 
 #: tsl models, by the name :class:`TSLForecaster` takes
 TSL_MODELS = ("tsl-dcrnn", "tsl-gwnet", "tsl-agcrn")
-#: time covariates of a series with timestamps (time_covariates' four columns)
-N_COVARIATES = 4
 
 
 def tsl_version() -> str:
@@ -111,7 +109,7 @@ class TSLForecaster(STGNNForecaster):
     def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
         from tsl.nn.models import AGCRNModel, DCRNNModel, GraphWaveNetModel
 
-        exog = N_COVARIATES if self.use_covariates_ else 0
+        exog = self.n_covariates_ + self.n_node_covariates_ if self.use_covariates_ else 0
         sizes = dict(input_size=in_channels - exog, output_size=self.n_features_in_,
                      horizon=p.horizon, exog_size=exog, hidden_size=p.hidden_channels)
         if p.model == "tsl-dcrnn":

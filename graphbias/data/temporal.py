@@ -2,8 +2,9 @@ r"""Spatiotemporal data: a ``T x N x F`` series on a graph, lazy windows, leak-f
 
 A :class:`SpatioTemporalData` holds ``values`` (time steps x nodes x features), a
 boolean ``mask`` (``True`` = observed, ``False`` = missing), a static
-:class:`~graphbias.data.Graph` or one graph per time step, and optional time
-covariates computed from a timestamp index.
+:class:`~graphbias.data.Graph` or one graph per time step, and optional exogenous
+covariates: time covariates computed from a timestamp index, covariates shared by
+every node (``T x C``, such as weather) and covariates per node (``T x N x C``).
 
 Windows are never materialised: a window is the integer ``start``; its inputs are
 steps ``[start, start + window)`` and its targets
@@ -79,15 +80,29 @@ class SpatioTemporalData:
         mask: boolean array of ``values``' shape, ``True`` where observed.
         zeros_missing: treat exact zeros as missing (traffic speed convention).
         mask_nan: treat NaN as missing; otherwise NaN in an observed entry is an error.
-        timestamps: ``T`` timestamps; gives :attr:`covariates` (time of day, day of week).
+        timestamps: ``T`` timestamps; gives the time covariates (time of day, day
+            of week), the first :attr:`num_time_covariates` columns of
+            :attr:`covariates`.
+        covariates: ``T x C`` (or ``T``) exogenous covariates shared by every node,
+            finite; :attr:`covariates` holds them after the time covariates.
+        node_covariates: ``T x N x C`` (or ``T x N``) exogenous covariates per node,
+            finite; kept in :attr:`node_covariates`.
 
     Missing entries are stored as 0 in :attr:`values`; a node with no observed
-    entry at all is an error.
+    entry at all is an error. Covariates are known inputs, so they have no mask.
+
+    >>> data = SpatioTemporalData(np.zeros((10, 3)), covariates=np.arange(10.0),
+    ...                           node_covariates=np.ones((10, 3, 2)))
+    >>> data.num_covariates, data.num_node_covariates
+    (1, 2)
+    >>> data.gather([0], window=4, horizon=1)[4].shape    # [B, W, N, 1 + 2]
+    torch.Size([1, 4, 3, 3])
     """
 
     def __init__(self, values: Any, graph: GraphInput = None, *, mask: Any = None,
                  zeros_missing: bool = False, mask_nan: bool = False,
-                 timestamps: Any = None) -> None:
+                 timestamps: Any = None, covariates: Any = None,
+                 node_covariates: Any = None) -> None:
         x = np.asarray(values, dtype=np.float32)
         if x.ndim == 2:
             x = x[:, :, None]
@@ -124,7 +139,32 @@ class SpatioTemporalData:
         if timestamps is not None and len(timestamps) != x.shape[0]:
             raise ValueError(f"timestamps has {len(timestamps)} entries, values has "
                              f"{x.shape[0]} time steps")
-        self.covariates = None if timestamps is None else time_covariates(timestamps)
+        columns = [] if timestamps is None else [time_covariates(timestamps)]
+        self.num_time_covariates = sum(c.shape[1] for c in columns)
+        if covariates is not None:
+            columns.append(self._check_covariates("covariates", covariates, 2))
+        self.covariates = np.hstack(columns) if columns else None
+        self.node_covariates = (None if node_covariates is None else
+                                self._check_covariates("node_covariates", node_covariates, 3))
+
+    def _check_covariates(self, name: str, covariates: Any, ndim: int) -> np.ndarray:
+        """``covariates`` as float32 of ``ndim`` dimensions (a missing last one
+        added), with the series' steps (and nodes) and finite values."""
+        c = np.asarray(covariates, dtype=np.float32)
+        if c.ndim == ndim - 1:
+            c = c[..., None]
+        lead = (self.num_steps, self.num_nodes)[:ndim - 1]
+        shape = " x ".join(["T", "N", "C"][:ndim - 1] + ["C"])
+        if c.ndim != ndim or c.shape[:ndim - 1] != lead or c.shape[-1] == 0:
+            raise ValueError(f"{name} must be a {shape} array with T = {self.num_steps}"
+                             + (f", N = {self.num_nodes}" if ndim == 3 else "")
+                             + f" and C >= 1, got shape {np.shape(covariates)}")
+        bad = np.argwhere(~np.isfinite(c))
+        if bad.size:
+            raise ValueError(f"{name} has a NaN or infinite entry (first at index "
+                             f"{tuple(int(i) for i in bad[0])}): covariates are inputs "
+                             "known at every step, with no mask")
+        return c
 
     def _check_graph(self, graph: GraphInput) -> Union[None, Graph, list[Graph]]:
         if graph is None:
@@ -159,6 +199,16 @@ class SpatioTemporalData:
         return self.values.shape[2]
 
     @property
+    def num_covariates(self) -> int:
+        """Columns of :attr:`covariates` (time covariates included)."""
+        return 0 if self.covariates is None else self.covariates.shape[1]
+
+    @property
+    def num_node_covariates(self) -> int:
+        """Columns of :attr:`node_covariates`."""
+        return 0 if self.node_covariates is None else self.node_covariates.shape[2]
+
+    @property
     def is_static(self) -> bool:
         return not isinstance(self.graph, list)
 
@@ -186,12 +236,18 @@ class SpatioTemporalData:
     def gather(self, starts: Any, window: int, horizon: int, delay: int = 0
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
                           Optional[torch.Tensor]]:
-        """Inputs ``[B, W, N, F]``, targets ``[B, H, N, F]``, their masks and the input
-        covariates ``[B, W, C]`` (or None) of the windows at ``starts``."""
+        """Inputs ``[B, W, N, F]``, targets ``[B, H, N, F]``, their masks and the
+        covariates of the input steps of the windows at ``starts``: ``[B, W, C]``, or
+        ``[B, W, N, C + C']`` with node covariates (the shared ones repeated at every
+        node, then the node ones), or None without covariates."""
         s = np.asarray(starts, dtype=np.int64)[:, None]
         xi = s + np.arange(window)
         yi = s + window + delay + np.arange(horizon)
         cov = None if self.covariates is None else torch.from_numpy(self.covariates[xi])
+        if self.node_covariates is not None:
+            node = torch.from_numpy(self.node_covariates[xi])
+            cov = node if cov is None else torch.cat(
+                [cov[:, :, None, :].expand(-1, -1, self.num_nodes, -1), node], -1)
         return (torch.from_numpy(self.values[xi]), torch.from_numpy(self.values[yi]),
                 torch.from_numpy(self.mask[xi]), torch.from_numpy(self.mask[yi]), cov)
 

@@ -54,8 +54,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     ``fit(data)`` splits the series chronologically into train / validation / test
     windows (``validation_fraction``, ``test_fraction``; :meth:`split_windows`);
     the test part is not used. The input scaler is fit on the training part only.
-    Inputs per node are the scaled values, the mask and, when the data has
-    timestamps, time-of-day / day-of-week covariates. The loss is the masked MAE in
+    Inputs per node and step are the scaled values, the mask and the data's
+    exogenous covariates (:class:`~graphbias.data.SpatioTemporalData`): time-of-day /
+    day-of-week covariates when it has timestamps, then the covariates shared by
+    every node, then the node covariates; the given ones (not the time covariates)
+    are standardised per column by their mean and standard deviation over the
+    training steps. The data a fitted network predicts must carry covariates of
+    the same columns; the baselines read none. The loss is the masked MAE in
     original units,
 
     .. math::
@@ -160,7 +165,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     n_features_in_ : int
         Features per node (F of ``T x N x F``).
     use_covariates_ : bool
-        Whether time covariates are inputs (the data of ``fit`` had timestamps).
+        Whether covariates are inputs of the network (the data of ``fit`` had
+        timestamps or covariates; False for the baselines).
+    n_covariates_, n_node_covariates_ : int
+        Columns of the data's ``covariates`` (time covariates included) and
+        ``node_covariates`` at ``fit``.
     device_ : torch.device
         Where the network and its inputs live.
 
@@ -291,6 +300,16 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"the data has {d.num_nodes} nodes x {d.num_features} "
                              f"features, the model was fit on {fitted[0]} x {fitted[1]}"
                              f"{hint}")
+        if not hasattr(self, "baseline_"):
+            got = (d.num_time_covariates, d.num_covariates - d.num_time_covariates,
+                   d.num_node_covariates)
+            want = (self._time_covariates_, self.n_covariates_ - self._time_covariates_,
+                    self.n_node_covariates_)
+            if got != want:
+                raise ValueError(
+                    f"the data has {got[0]} time covariates, {got[1]} shared and "
+                    f"{got[2]} node covariates; the network was fit on {want[0]}, "
+                    f"{want[1]} and {want[2]}: give timestamps and covariates as at fit")
         if d.graph is None and self.graph_ is not None:
             d = _with_graph(d, self.graph_)
         return d
@@ -304,7 +323,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         z = torch.where(mx, self.scaler_.transform(x), x.new_zeros(()))
         parts = [z, mx.float()]
         if self.use_covariates_:
-            parts.append(cov.to(dev)[:, :, None, :].expand(-1, -1, x.size(2), -1))
+            cov = cov.to(dev)
+            if self._covariate_moments_ is not None:
+                mean, std = (torch.from_numpy(a).to(cov) for a in self._covariate_moments_)
+                cov = (cov - mean) / std
+            if cov.dim() == 3:
+                cov = cov[:, :, None, :].expand(-1, -1, x.size(2), -1)
+            parts.append(cov)
         return torch.cat(parts, -1), y.to(dev), my.to(dev)
 
     def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
@@ -358,6 +383,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"model {p.model!r} needs a graph; use model='gru' "
                              "for graph-free forecasting")
         self.n_nodes_, self.n_features_in_ = d.num_nodes, d.num_features
+        self.n_covariates_, self.n_node_covariates_ = d.num_covariates, d.num_node_covariates
+        self._time_covariates_ = d.num_time_covariates
+        self.use_covariates_ = (p.model not in BASELINES
+                                and self.n_covariates_ + self.n_node_covariates_ > 0)
         self.graph_ = None if d.graph is None else d.graph.to(self.device_)
         if p.model in BASELINES:
             self.baseline_ = BASELINES[p.model]().fit(d, split.train_steps)
@@ -368,9 +397,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     def _train(self, d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> None:
         self.scaler_ = StandardScaler().fit(d, split.train_steps)
-        self.use_covariates_ = d.covariates is not None
-        in_channels = 2 * d.num_features + (d.covariates.shape[1] if self.use_covariates_
-                                            else 0)
+        self._covariate_moments_ = _covariate_moments(d, split.train_steps)
+        in_channels = 2 * d.num_features + self.n_covariates_ + self.n_node_covariates_
         seed = seed_from(p.random_state)
         rng = np.random.default_rng(seed)
         with torch_seed(seed):
@@ -530,7 +558,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         shape = (pad,) + d.values.shape[1:]
         ext = SpatioTemporalData(np.concatenate([d.values, np.zeros(shape, np.float32)]),
                                  mask=np.concatenate([d.mask, np.ones(shape, bool)]),
-                                 timestamps=_extend_stamps(d, pad))
+                                 timestamps=_extend_stamps(d, pad),
+                                 covariates=_pad_steps(d.covariates, pad,
+                                                       d.num_time_covariates),
+                                 node_covariates=_pad_steps(d.node_covariates, pad))
         return self._forecast_windows(_with_graph(ext, d.graph),
                                       np.array([d.num_steps - p.window]))[0]
 
@@ -656,6 +687,34 @@ def _with_graph(d: SpatioTemporalData, graph: Optional[Graph]) -> SpatioTemporal
     out = copy.copy(d)
     out.graph = graph
     return out
+
+
+def _covariate_moments(d: SpatioTemporalData, steps: tuple[int, int]
+                       ) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """Mean and standard deviation of every covariate column over ``steps``, in the
+    column order of :meth:`SpatioTemporalData.gather` (0 and 1 for the time
+    covariates, which are already on a unit scale); None without given covariates."""
+    lo, hi = steps
+    given = [] if d.covariates is None else [d.covariates[lo:hi, d.num_time_covariates:]]
+    if d.node_covariates is not None:
+        given.append(d.node_covariates[lo:hi].reshape(-1, d.num_node_covariates))
+    if not any(c.shape[1] for c in given):
+        return None
+    mean = np.concatenate([np.zeros(d.num_time_covariates, np.float32)]
+                          + [c.mean(0) for c in given])
+    std = np.concatenate([np.ones(d.num_time_covariates, np.float32)]
+                         + [c.std(0) for c in given])
+    return mean.astype(np.float32), np.where(std > 1e-12, std, 1.0).astype(np.float32)
+
+
+def _pad_steps(covariates: Optional[np.ndarray], pad: int, skip: int = 0
+               ) -> Optional[np.ndarray]:
+    """The columns of ``covariates`` after the first ``skip``, followed by ``pad``
+    steps of zeros (steps no input window reads); None without such columns."""
+    if covariates is None or covariates.shape[-1] == skip:
+        return None
+    c = covariates[..., skip:]
+    return np.concatenate([c, np.zeros((pad,) + c.shape[1:], c.dtype)])
 
 
 def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:

@@ -96,6 +96,44 @@ def test_time_varying_graph_and_covariates():
     assert data.gather([0], 2, 1)[4].shape == (1, 2, 4)
 
 
+def test_given_covariates_follow_the_time_covariates_in_every_window():
+    import pandas as pd
+    stamps = pd.date_range("2024-01-01", periods=8, freq="6h")
+    shared = np.arange(16.0).reshape(8, 2)
+    node = np.arange(8 * 3.0).reshape(8, 3) * 10           # one column per node
+    data = SpatioTemporalData(np.ones((8, 3)), path_graph(3), timestamps=stamps,
+                              covariates=shared, node_covariates=node)
+    assert (data.num_time_covariates, data.num_covariates, data.num_node_covariates) == \
+        (4, 6, 1)
+    np.testing.assert_array_equal(data.covariates[:, 4:], shared)
+    np.testing.assert_array_equal(data.covariates[:, :4], time_covariates(stamps))
+    cov = data.gather([1, 3], 2, 1)[4]
+    assert cov.shape == (2, 2, 3, 7)                       # [B, W, N, 4 + 2 + 1]
+    for b, s in enumerate((1, 3)):
+        for n in range(3):
+            np.testing.assert_array_equal(cov[b, :, n, :6], data.covariates[s:s + 2])
+            np.testing.assert_array_equal(cov[b, :, n, 6], node[s:s + 2, n])
+    only = SpatioTemporalData(np.ones((8, 3)), covariates=np.arange(8.0))
+    assert only.num_time_covariates == 0 and only.gather([0], 3, 1)[4].shape == (1, 3, 1)
+    assert SpatioTemporalData(np.ones((8, 3))).num_covariates == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"covariates": np.ones((7, 2))}, r"covariates must be a T x C array with T = 8"),
+    ({"covariates": np.ones((8, 0))}, r"C >= 1"),
+    ({"covariates": np.ones((8, 3, 2))}, r"T x C array"),
+    ({"node_covariates": np.ones((8, 2, 1))}, r"node_covariates must be a T x N x C array "
+                                               r"with T = 8, N = 3"),
+    ({"node_covariates": np.ones(8)}, r"T x N x C"),
+    ({"covariates": np.r_[np.ones(5), np.nan, 1, 1]}, r"covariates has a NaN or infinite "
+                                                      r"entry \(first at index \(5, 0\)\)"),
+    ({"node_covariates": np.full((8, 3), np.inf)}, r"node_covariates has a NaN"),
+])
+def test_bad_covariates_are_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SpatioTemporalData(np.ones((8, 3)), **kwargs)
+
+
 def test_connectivity_from_distances_and_adjacency():
     pts = np.array([0.0, 1.0, 2.0, 10.0])
     d = np.abs(pts[:, None] - pts[None])
