@@ -70,13 +70,25 @@ class Split:
         return getattr(self, part)
 
 
+def _same_graph(a: Graph, b: Graph) -> bool:
+    """Whether ``a`` and ``b`` have the same nodes, edges and edge weights."""
+    if a is b:
+        return True
+    if a.num_nodes != b.num_nodes or not torch.equal(a.edge_index, b.edge_index):
+        return False
+    if a.edge_weight is None or b.edge_weight is None:
+        return a.edge_weight is None and b.edge_weight is None
+    return torch.equal(a.edge_weight, b.edge_weight)
+
+
 class SpatioTemporalData:
     """A multivariate time series on the nodes of a graph.
 
     Args:
         values: ``T x N x F`` (or ``T x N``, read as ``F = 1``) real array.
         graph: a Graph (or anything :func:`~graphbias.data.as_graph` reads), or a
-            sequence of ``T`` graphs for a time-varying topology, or None.
+            sequence of ``T`` graphs for a time-varying topology (a graph equal to
+            the one of the step before is kept as that object), or None.
         mask: boolean array of ``values``' shape, ``True`` where observed.
         zeros_missing: treat exact zeros as missing (traffic speed convention).
         mask_nan: treat NaN as missing; otherwise NaN in an observed entry is an error.
@@ -173,9 +185,11 @@ class SpatioTemporalData:
             if len(graph) != self.num_steps:
                 raise ValueError(f"a time-varying graph needs one graph per step "
                                  f"({self.num_steps}), got {len(graph)}")
-            graphs = [as_graph(g) for g in graph]
-            for t, g in enumerate(graphs):
+            graphs: list[Graph] = []
+            for t, g in enumerate(graph):
+                g = as_graph(g)
                 self._check_nodes(g, f"graph at step {t}")
+                graphs.append(graphs[-1] if graphs and _same_graph(g, graphs[-1]) else g)
             return graphs
         g = as_graph(graph)
         self._check_nodes(g, "graph")

@@ -84,6 +84,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     ``fit`` when the node count matches, and raises otherwise; it never predicts
     graph-free silently. A graph given at prediction is used.
 
+    A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
+    by every network: each window is forecast on the graph of its last input step,
+    and the windows of a batch that share that graph go through the network
+    together (consecutive equal graphs are one object, so a topology that changes
+    now and then costs little). ``graph_`` is then None, the data to predict must
+    bring its graphs, and ``compile=True`` is refused.
+
     Parameters
     ----------
     model : {"dcrnn", "gwnet", "tts", "gru", "last", "ha", "var"}, default="dcrnn"
@@ -159,7 +166,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     scaler_ : StandardScaler
         Input scaler fit on the training steps.
     graph_ : Graph or None
-        The graph of ``fit``, on ``device_``.
+        The graph of ``fit``, on ``device_`` (None without one, or with one graph per
+        step).
+    dynamic_graph_ : bool
+        Whether the data of ``fit`` had one graph per step.
     n_nodes_ : int
         Nodes of the series.
     n_features_in_ : int
@@ -283,9 +293,6 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             out = data
         else:
             out = SpatioTemporalData(data, graph, mask_nan=self._settings().mask_nan)
-        if not out.is_static:
-            raise ValueError(f"{type(self).__name__} needs a static graph; got one graph "
-                             "per step")
         return out
 
     def _data(self, data: Any, graph: Any) -> SpatioTemporalData:
@@ -312,7 +319,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                     f"{want[1]} and {want[2]}: give timestamps and covariates as at fit")
         if d.graph is None and self.graph_ is not None:
             d = _with_graph(d, self.graph_)
-        return d
+        if d.graph is None and self.dynamic_graph_:
+            raise ValueError("the model was fit on one graph per step: give the data's "
+                             "graphs (a graph, or one per step)")
+        return _with_graph(d, _on_device(d.graph, self.device_))
 
     def _inputs(self, data: SpatioTemporalData, starts: np.ndarray
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -343,11 +353,24 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
                              graph_free=p.model == "gru", **conv)
 
-    def _forward(self, inputs: torch.Tensor, graph: Optional[Graph],
+    def _forward(self, inputs: torch.Tensor, d: SpatioTemporalData, starts: np.ndarray,
                  net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
-        """Forecasts in original units by ``net`` (default: the network)."""
+        """Forecasts in original units by ``net`` (default: the network) of the
+        windows at ``starts``, each on the graph of its last input step (windows that
+        share that graph go through ``net`` together)."""
         net = self.module_ if net is None else net
-        return self.scaler_.inverse_transform(net(inputs, graph))
+        if d.is_static:
+            return self.scaler_.inverse_transform(net(inputs, d.graph))
+        last = np.asarray(starts) + self._params_.window - 1
+        groups: dict[int, list[int]] = {}
+        for i, t in enumerate(last):
+            groups.setdefault(id(d.graph[t]), []).append(i)
+        outs, order = [], []
+        for rows in groups.values():
+            outs.append(net(inputs[rows], d.graph[last[rows[0]]]))
+            order.extend(rows)
+        out = torch.cat(outs)[torch.from_numpy(np.argsort(order)).to(inputs.device)]
+        return self.scaler_.inverse_transform(out)
 
     # -------------------------------------------------------------------- fit
     def fit(self, data: Any, y: None = None, *, graph: Any = None) -> "STGNNForecaster":
@@ -387,12 +410,16 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self._time_covariates_ = d.num_time_covariates
         self.use_covariates_ = (p.model not in BASELINES
                                 and self.n_covariates_ + self.n_node_covariates_ > 0)
-        self.graph_ = None if d.graph is None else d.graph.to(self.device_)
+        self.dynamic_graph_ = not d.is_static
+        if self.dynamic_graph_ and p.compile:
+            raise ValueError("compile=True needs a static graph: the compiled network "
+                             "trusts the graph operators it checked once")
+        self.graph_ = None if self.dynamic_graph_ else _on_device(d.graph, self.device_)
         if p.model in BASELINES:
             self.baseline_ = BASELINES[p.model]().fit(d, split.train_steps)
             self.history_, self.best_epoch_, self.n_epochs_ = [], None, 0
             return self
-        self._train(_with_graph(d, self.graph_), split, p)
+        self._train(_with_graph(d, _on_device(d.graph, self.device_)), split, p)
         return self
 
     def _train(self, d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> None:
@@ -434,7 +461,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         starts, weighted by the batch size."""
         def step(starts: np.ndarray) -> tuple[torch.Tensor, int]:
             inputs, y, my = self._inputs(d, starts)
-            pred = self._forward(inputs, self.graph_, net)
+            pred = self._forward(inputs, d, starts, net)
             loss = (pred - y).abs()[my].mean() if my.any() else pred.sum() * 0.0
             return loss, len(starts)
         return step
@@ -484,15 +511,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         p = self._params_
         if hasattr(self, "baseline_"):
             return self.baseline_.forecast(d, starts, p.window, p.horizon, p.delay)
-        graph = d.graph if d.graph is None or d.graph is self.graph_ else \
-            d.graph.to(self.device_)
         self.module_.eval()
         chunk = 4 * p.batch_size
         outs = []
         with torch.no_grad():
             for i in range(0, len(starts), chunk):
                 inputs = self._inputs(d, starts[i:i + chunk])[0]
-                outs.append(self._forward(inputs, graph).cpu())
+                outs.append(self._forward(inputs, d, starts[i:i + chunk]).cpu())
         return torch.cat(outs).numpy()
 
     def predict_windows(self, data: Any, starts: Any, *, graph: Any = None) -> np.ndarray:
@@ -562,7 +587,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                                  covariates=_pad_steps(d.covariates, pad,
                                                        d.num_time_covariates),
                                  node_covariates=_pad_steps(d.node_covariates, pad))
-        return self._forecast_windows(_with_graph(ext, d.graph),
+        graph = d.graph if d.is_static else d.graph + [d.graph[-1]] * pad
+        return self._forecast_windows(_with_graph(ext, graph),
                                       np.array([d.num_steps - p.window]))[0]
 
     def evaluate(self, data: Any, part: str = "test", *, graph: Any = None
@@ -682,7 +708,19 @@ def _shuffled_batches(starts: np.ndarray, batch_size: int, rng: np.random.Genera
     return batches
 
 
-def _with_graph(d: SpatioTemporalData, graph: Optional[Graph]) -> SpatioTemporalData:
+def _on_device(graph: Any, device: torch.device) -> Any:
+    """``graph`` (None, a Graph or one per step) on ``device``; a graph repeated
+    over steps stays one object."""
+    if graph is None or isinstance(graph, Graph):
+        return None if graph is None else graph.to(device)
+    moved: dict[int, Graph] = {}
+    for g in graph:
+        if id(g) not in moved:
+            moved[id(g)] = g.to(device)
+    return [moved[id(g)] for g in graph]
+
+
+def _with_graph(d: SpatioTemporalData, graph: Any) -> SpatioTemporalData:
     """``d`` (sharing its arrays) on ``graph``."""
     out = copy.copy(d)
     out.graph = graph

@@ -1,0 +1,83 @@
+"""Forecasting on a time-varying graph: one graph per step of the series."""
+import numpy as np
+import pytest
+import torch
+
+from graphbias.data import Graph
+from graphbias.data.temporal import SpatioTemporalData
+from graphbias.forecast import STGNNForecaster
+
+FIT = dict(window=4, horizon=1, hidden_channels=16, max_epochs=30, lr=0.01,
+           random_state=0)
+
+
+def shift(n, step):
+    """A directed ring on which node ``i`` receives from node ``i - step``."""
+    return Graph(torch.tensor(np.stack([(np.arange(n) - step) % n, np.arange(n)])), n)
+
+
+def rotating(steps=600, n=8, block=50, seed=0):
+    """Values move one node along a ring per step, clockwise in even blocks of
+    ``block`` steps and counter-clockwise in odd ones; the graph of each step says
+    which (noise sd 0.2, so the optimal MAE is 0.2 sqrt(2 / pi) = 0.16)."""
+    rng = np.random.default_rng(seed)
+    phase = (np.arange(steps) // block) % 2
+    y = np.zeros((steps, n))
+    y[0] = rng.standard_normal(n)
+    for t in range(1, steps):
+        y[t] = 0.95 * np.roll(y[t - 1], 1 - 2 * phase[t]) + 0.2 * rng.standard_normal(n)
+    graphs = [shift(n, 1), shift(n, -1)]
+    return y, [graphs[k] for k in phase], graphs
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    y, dynamic, _ = rotating(steps=300)
+    data = SpatioTemporalData(y, dynamic)
+    return STGNNForecaster("tts", **{**FIT, "max_epochs": 2}).fit(data), data
+
+
+@pytest.mark.parametrize("model", ["tts", "gwnet"])
+def test_a_rotating_graph_is_learned(model):
+    y, dynamic, (clockwise, counter) = rotating()
+    union = Graph(torch.cat([clockwise.edge_index, counter.edge_index], 1), 8)
+    mae = {name: -STGNNForecaster(model, **FIT).fit(SpatioTemporalData(y, g)).score(
+               SpatioTemporalData(y, g))
+           for name, g in (("dynamic", dynamic), ("static", clockwise), ("union", union))}
+    assert mae["dynamic"] < 1.15 * 0.2 * np.sqrt(2 / np.pi)
+    assert mae["dynamic"] < 0.9 * min(mae["static"], mae["union"])
+
+
+def test_each_window_is_forecast_on_the_graph_of_its_last_input_step(fitted):
+    f, data = fitted
+    assert f.dynamic_graph_ and f.graph_ is None
+    starts = np.r_[30, 45:50, 95:100, 120]        # inside a block and across its end
+    got = f.predict_windows(data, starts)
+    for i, s in enumerate(starts):
+        static = SpatioTemporalData(data.values, data.graph[s + 3])
+        np.testing.assert_allclose(got[i], f.predict_windows(static, [s])[0], rtol=1e-5,
+                                   atol=1e-6)
+    first = SpatioTemporalData(data.values, data.graph[48])  # the other graph for 48
+    assert np.abs(got[4] - f.predict_windows(first, [48])[0]).max() > 1e-3
+    last = SpatioTemporalData(data.values, data.graph[-1])
+    np.testing.assert_allclose(f.predict(data), f.predict(last), rtol=1e-5, atol=1e-6)
+
+
+def test_one_graph_at_every_step_is_the_static_fit():
+    y, _, (clockwise, _) = rotating(steps=200)
+    copies = [Graph(clockwise.edge_index.clone(), 8) for _ in range(200)]
+    dynamic = SpatioTemporalData(y, copies)
+    assert all(g is dynamic.graph[0] for g in dynamic.graph)
+    kw = {**FIT, "max_epochs": 2}
+    a = STGNNForecaster("dcrnn", **kw).fit(dynamic)
+    b = STGNNForecaster("dcrnn", **kw).fit(SpatioTemporalData(y, clockwise))
+    np.testing.assert_array_equal(a.predict_windows(dynamic, [0, 50, 150]),
+                                  b.predict_windows(dynamic, [0, 50, 150]))
+
+
+def test_time_varying_graph_errors(fitted):
+    f, data = fitted
+    with pytest.raises(ValueError, match="fit on one graph per step: give the data's"):
+        f.predict(data.values)
+    with pytest.raises(ValueError, match="compile=True needs a static graph"):
+        STGNNForecaster("tts", compile=True, **FIT).fit(data)
