@@ -85,13 +85,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     graph-free silently. A graph given at prediction is used.
 
     A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
-    by every network: each window is forecast on the graph of its last input step,
-    and the windows of a batch that share that graph go through the network
-    together (consecutive equal graphs are one object). Each distinct graph of a
-    batch is a pass of its own: on Los-loop, with graphs redrawn every hour or every
-    step (a batch of 64 shuffled windows then meets dozens), one thread trained at
-    0.96 / 0.86x the static graph's windows/s for ``"tts"``, 0.72 / 0.75x for
-    ``"gwnet"`` and 0.41 / 0.38x for ``"dcrnn"`` (``benchmarks/forecast``).
+    by every network: each window is forecast on the graph of its last input step.
+    ``"dcrnn"`` and ``"tts"`` take a batch of windows at once as the nodes of one
+    block-diagonal graph; ``"gwnet"``, whose adaptive adjacency has one row per
+    node, takes the windows that share a graph together, one pass per distinct graph
+    (consecutive equal graphs are one object). On Los-loop, with graphs redrawn every
+    hour or every step, one thread trained at 0.95-0.98x the static graph's windows/s
+    (``"dcrnn"``, ``"tts"``) and 0.71-0.75x (``"gwnet"``; ``benchmarks/forecast``).
     ``graph_`` is then None, the data to predict must bring its graphs, and
     ``compile=True`` is refused.
 
@@ -360,12 +360,19 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     def _forward(self, inputs: torch.Tensor, d: SpatioTemporalData, starts: np.ndarray,
                  net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
         """Forecasts in original units by ``net`` (default: the network) of the
-        windows at ``starts``, each on the graph of its last input step (windows that
-        share that graph go through ``net`` together)."""
+        windows at ``starts``, each on the graph of its last input step: all at once
+        as one block-diagonal graph when the network allows it, else the windows
+        that share a graph together."""
         net = self.module_ if net is None else net
         if d.is_static:
             return self.scaler_.inverse_transform(net(inputs, d.graph))
         last = np.asarray(starts) + self._params_.window - 1
+        if getattr(self.module_, "node_count_free", False):
+            B, W, N, C = inputs.shape
+            union = _block_diagonal([d.graph[t] for t in last])
+            out = net(inputs.transpose(0, 1).reshape(1, W, B * N, C), union)
+            out = out.reshape(out.size(1), B, N, -1).transpose(0, 1)
+            return self.scaler_.inverse_transform(out)
         groups: dict[int, list[int]] = {}
         for i, t in enumerate(last):
             groups.setdefault(id(d.graph[t]), []).append(i)
@@ -722,6 +729,18 @@ def _on_device(graph: Any, device: torch.device) -> Any:
         if id(g) not in moved:
             moved[id(g)] = g.to(device)
     return [moved[id(g)] for g in graph]
+
+
+def _block_diagonal(graphs: list[Graph]) -> Graph:
+    """The disjoint union of ``graphs`` (of equal node counts): node ``n`` of graph
+    ``b`` is node ``b * N + n``."""
+    n = graphs[0].num_nodes
+    edges = torch.cat([g.edge_index + b * n for b, g in enumerate(graphs)], 1)
+    weights = None
+    if any(g.edge_weight is not None for g in graphs):
+        weights = torch.cat([g.edge_index.new_ones(g.num_edges, dtype=torch.float32)
+                             if g.edge_weight is None else g.edge_weight for g in graphs])
+    return Graph(edges, n * len(graphs), edge_weight=weights)
 
 
 def _with_graph(d: SpatioTemporalData, graph: Any) -> SpatioTemporalData:

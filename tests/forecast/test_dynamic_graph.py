@@ -69,10 +69,28 @@ def test_one_graph_at_every_step_is_the_static_fit():
     dynamic = SpatioTemporalData(y, copies)
     assert all(g is dynamic.graph[0] for g in dynamic.graph)
     kw = {**FIT, "max_epochs": 2}
-    a = STGNNForecaster("dcrnn", **kw).fit(dynamic)
-    b = STGNNForecaster("dcrnn", **kw).fit(SpatioTemporalData(y, clockwise))
+    a = STGNNForecaster("gwnet", **kw).fit(dynamic)       # one graph: one pass a batch
+    b = STGNNForecaster("gwnet", **kw).fit(SpatioTemporalData(y, clockwise))
     np.testing.assert_array_equal(a.predict_windows(dynamic, [0, 50, 150]),
                                   b.predict_windows(dynamic, [0, 50, 150]))
+
+
+@pytest.mark.parametrize("model", ["dcrnn", "tts"])
+def test_windows_on_different_graphs_pass_as_one_block_diagonal_graph(model, monkeypatch):
+    y, dynamic, _ = rotating(steps=200, block=5)
+    data = SpatioTemporalData(y, dynamic)
+    f = STGNNForecaster(model, **{**FIT, "max_epochs": 2}).fit(data)
+    starts = np.arange(0, 190, 3)                 # many windows on both graphs
+    calls = []
+    forward = type(f.module_).forward
+    monkeypatch.setattr(type(f.module_), "forward",
+                        lambda self, x, g: calls.append(x.shape) or forward(self, x, g))
+    together = f.predict_windows(data, starts)
+    assert calls == [torch.Size([1, 4, 8 * len(starts), 2])]   # one pass, B * N nodes
+    monkeypatch.setattr(type(f.module_), "node_count_free", False)
+    apart = f.predict_windows(data, starts)
+    assert len(calls) == 3                        # then one pass per distinct graph
+    np.testing.assert_allclose(together, apart, rtol=1e-5, atol=1e-6)
 
 
 def test_time_varying_graph_errors(fitted):
