@@ -30,7 +30,8 @@ import torch
 
 from graphbias.data import Graph
 from graphbias.data.datasets import load_los_loop
-from losloop import forecaster, machine
+from losloop import machine
+from throughput import one_epoch
 
 RESULTS = Path(__file__).with_name("dynamic_graph_speed.jsonl")
 #: graph period in steps (None: the static graph)
@@ -54,14 +55,6 @@ def varying(data: Any, period: int, seed: int = 0) -> Any:
     return out
 
 
-def train_rate(method: str, data: Any, stride: int) -> float:
-    """Training windows/s of one epoch of a fresh fit."""
-    f = forecaster(method, seed=0).set_params(max_epochs=1, stride=stride,
-                                             validation_fraction=0.0)
-    f.fit(data)
-    return len(f.split_windows(data).train) / f.history_[0]["seconds"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path("../shared/data"))
@@ -75,11 +68,11 @@ def main() -> None:
                 for name, period in PERIODS.items()}
     for method in args.methods:
         for data in datasets.values():       # warm-up: one-time costs, not measured
-            train_rate(method, data, 8 * args.stride)
+            one_epoch(method, data, 8 * args.stride)
         rates: dict[str, list[float]] = {name: [] for name in datasets}
         for _ in range(args.repeats):
             for name, data in datasets.items():
-                rates[name].append(train_rate(method, data, args.stride))
+                rates[name].append(one_epoch(method, data, args.stride)[1])
         static = statistics.median(rates["static"])
         for name, values in rates.items():
             row = {"method": method, "graph": name, "period": PERIODS[name],

@@ -50,12 +50,18 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def measure(method: str, data: Any, stride: int) -> dict[str, float]:
-    """Training and prediction windows/s of one fresh fit."""
+def one_epoch(method: str, data: Any, stride: int) -> tuple[Any, float]:
+    """A fresh fit of ``method``: one epoch over every ``stride``-th training window,
+    no validation; the forecaster and its training windows/s."""
     f = forecaster(method, seed=0).set_params(max_epochs=1, stride=stride,
                                              validation_fraction=0.0)
     f.fit(data)
-    train = len(f.split_windows(data).train) / f.history_[0]["seconds"]
+    return f, len(f.split_windows(data).train) / f.history_[0]["seconds"]
+
+
+def measure(method: str, data: Any, stride: int) -> dict[str, float]:
+    """Training and prediction windows/s of one fresh fit."""
+    f, train = one_epoch(method, data, stride)
     starts = np.arange(256) + f.split_windows(data).test_steps[0]
     start = time.perf_counter()
     f.predict_windows(data, starts)

@@ -47,8 +47,6 @@ import numpy as np
 
 from .suites import Cell
 
-#: the propagation steps ``graph-rlearner-hops`` chooses its linear nuisances from
-NUISANCE_HOPS = (0, 1, 2, 3)
 #: the graph sizes besides 1,000 that the full suite offers (``-n<N>``)
 SIZES = (500, 3000, 5000)
 _FINALS = {"linear": "linear", "gnn": "gnn", "gcn": "gcn", "forest": "forest",
@@ -93,6 +91,7 @@ def dataset_config(name: str) -> dict[str, Any]:
 
 def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     from ..causal import EconMLLearner, GNNSLearner, GNNTLearner, GraphRLearner
+    from ..causal.rlearner import AUTO_NUISANCE_HOPS
     from ..data.datasets.planetoid import find_planetoid
     from ..data.synthetic.network_causal import EFFECTS, GRAPHS, cora_causal, network_causal
 
@@ -160,7 +159,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
                 max_epochs=epochs, nuisance_hops=None, nuisance_members=1,
                 random_state=s),
             "graph-rlearner-hops": lambda s: GraphRLearner(
-                max_epochs=epochs, nuisance_hops=NUISANCE_HOPS, nuisance_members=1,
+                max_epochs=epochs, nuisance_hops=AUTO_NUISANCE_HOPS, nuisance_members=1,
                 random_state=s),
             "s-learner": lambda s: GNNSLearner(max_epochs=epochs, random_state=s),
             "econml-forest-nbr": lambda s: EconMLLearner("forest", True, random_state=s),

@@ -425,12 +425,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         if self.dynamic_graph_ and p.compile:
             raise ValueError("compile=True needs a static graph: the compiled network "
                              "trusts the graph operators it checked once")
-        self.graph_ = None if self.dynamic_graph_ else _on_device(d.graph, self.device_)
+        graphs = _on_device(d.graph, self.device_)
+        self.graph_ = None if self.dynamic_graph_ else graphs
         if p.model in BASELINES:
             self.baseline_ = BASELINES[p.model]().fit(d, split.train_steps)
             self.history_, self.best_epoch_, self.n_epochs_ = [], None, 0
             return self
-        self._train(_with_graph(d, _on_device(d.graph, self.device_)), split, p)
+        self._train(_with_graph(d, graphs), split, p)
         return self
 
     def _train(self, d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> None:
