@@ -247,23 +247,35 @@ class SpatioTemporalData:
         last = hi - span  # last start whose targets end by hi
         return np.arange(first, max(first, last + 1), stride, dtype=np.int64)
 
+    def covariates_at(self, steps: Any) -> Optional[torch.Tensor]:
+        """The covariates of the time steps ``steps`` (``[B, S]`` integers):
+        ``[B, S, C]``, or ``[B, S, N, C + C']`` with node covariates (the shared ones
+        repeated at every node, then the node ones), or None without covariates.
+
+        >>> data = SpatioTemporalData(np.zeros((5, 2)), covariates=np.arange(5.0))
+        >>> data.covariates_at([[3, 4]])[..., 0].tolist()
+        [[3.0, 4.0]]
+        """
+        steps = np.asarray(steps, dtype=np.int64)
+        cov = None if self.covariates is None else torch.from_numpy(self.covariates[steps])
+        if self.node_covariates is not None:
+            node = torch.from_numpy(self.node_covariates[steps])
+            cov = node if cov is None else torch.cat(
+                [cov[:, :, None, :].expand(-1, -1, self.num_nodes, -1), node], -1)
+        return cov
+
     def gather(self, starts: Any, window: int, horizon: int, delay: int = 0
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
                           Optional[torch.Tensor]]:
         """Inputs ``[B, W, N, F]``, targets ``[B, H, N, F]``, their masks and the
-        covariates of the input steps of the windows at ``starts``: ``[B, W, C]``, or
-        ``[B, W, N, C + C']`` with node covariates (the shared ones repeated at every
-        node, then the node ones), or None without covariates."""
+        covariates of the input steps of the windows at ``starts``
+        (:meth:`covariates_at`)."""
         s = np.asarray(starts, dtype=np.int64)[:, None]
         xi = s + np.arange(window)
         yi = s + window + delay + np.arange(horizon)
-        cov = None if self.covariates is None else torch.from_numpy(self.covariates[xi])
-        if self.node_covariates is not None:
-            node = torch.from_numpy(self.node_covariates[xi])
-            cov = node if cov is None else torch.cat(
-                [cov[:, :, None, :].expand(-1, -1, self.num_nodes, -1), node], -1)
         return (torch.from_numpy(self.values[xi]), torch.from_numpy(self.values[yi]),
-                torch.from_numpy(self.mask[xi]), torch.from_numpy(self.mask[yi]), cov)
+                torch.from_numpy(self.mask[xi]), torch.from_numpy(self.mask[yi]),
+                self.covariates_at(xi))
 
     def split(self, window: int, horizon: int, val: float = 0.1, test: float = 0.2,
               stride: int = 1, delay: int = 0) -> Split:

@@ -5,8 +5,8 @@ from .baselines import VAR, HistoricalAverage, LastValue
 from .estimator import BASELINES, MODELS, STGNNForecaster
 from .gwnet import GraphWaveNet
 from .metrics import forecast_metrics, masked_mae, masked_mape, masked_rmse
-from .models import DCRNN, TimeThenSpace
+from .models import DCRNN, HorizonReadout, TimeThenSpace
 
 __all__ = ["STGNNForecaster", "MODELS", "BASELINES", "DCRNN", "GraphWaveNet",
-           "TimeThenSpace", "LastValue", "HistoricalAverage", "VAR", "forecast_metrics",
+           "TimeThenSpace", "HorizonReadout", "LastValue", "HistoricalAverage", "VAR", "forecast_metrics",
            "masked_mae", "masked_rmse", "masked_mape"]

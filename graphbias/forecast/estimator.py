@@ -60,7 +60,13 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     every node, then the node covariates; the given ones (not the time covariates)
     are standardised per column by their mean and standard deviation over the
     training steps. The data a fitted network predicts must carry covariates of
-    the same columns; the baselines read none. The loss is the masked MAE in
+    the same columns; the baselines read none. With ``future_covariates=True`` the
+    networks also read the covariates of the target steps, standardised alike:
+    inputs known in advance, such as a calendar, a weather forecast or planned
+    events (:class:`DCRNN`'s decoder takes them at each step, the other networks
+    through a :class:`~graphbias.forecast.HorizonReadout`); :meth:`predict` then
+    needs the given covariates of the steps after the end of the data (the time
+    covariates follow from the timestamps). The loss is the masked MAE in
     original units,
 
     .. math::
@@ -150,6 +156,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         must not change in place during ``fit``. Compiling takes 10 s to 2 min; on
         one CPU thread a Los-loop training epoch ran 1.20x faster for ``"gwnet"``,
         0.83x for ``"dcrnn"`` and 0.90x for ``"tts"`` (``benchmarks/forecast``).
+    future_covariates : bool, default=False
+        The networks also read the covariates of the target steps (known future
+        inputs); needs data with timestamps or covariates.
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
@@ -184,6 +193,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     n_covariates_, n_node_covariates_ : int
         Columns of the data's ``covariates`` (time covariates included) and
         ``node_covariates`` at ``fit``.
+    use_future_covariates_ : bool
+        Whether the network reads the covariates of the target steps.
     device_ : torch.device
         Where the network and its inputs live.
 
@@ -224,6 +235,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         "random_state": [RandomState()],
         "device": [Device()],
         "compile": [Boolean()],
+        "future_covariates": [Boolean()],
     }
     _aliases = {"hidden": "hidden_channels", "n_layers": "num_layers",
                 "val_fraction": "validation_fraction"}
@@ -239,7 +251,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  stride: int = 1, delay: int = 0, validation_fraction: float = 0.1,
                  test_fraction: float = 0.2, mask_nan: bool = False, verbose: bool = False,
                  random_state: Any = None, device: Any = "cpu", compile: bool = False,
-                 hidden: Any = DEPRECATED,
+                 future_covariates: bool = False, hidden: Any = DEPRECATED,
                  n_layers: Any = DEPRECATED, val_fraction: Any = DEPRECATED) -> None:
         self.model = model
         self.window = window
@@ -263,6 +275,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.compile = compile
+        self.future_covariates = future_covariates
         self.hidden = hidden
         self.n_layers = n_layers
         self.val_fraction = val_fraction
@@ -329,26 +342,39 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return _with_graph(d, _on_device(d.graph, self.device_))
 
     def _inputs(self, data: SpatioTemporalData, starts: np.ndarray
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Model inputs ``[B, W, N, C]``, targets and their mask, on ``device_``."""
+                ) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Model inputs ``[B, W, N, C]``, the covariates of the target steps
+        ``[B, H, N, C']`` (None unless the network reads them), targets and their
+        mask, on ``device_``."""
         p, dev = self._params_, self.device_
         x, y, mx, my, cov = data.gather(starts, p.window, p.horizon, p.delay)
         x, mx = x.to(dev), mx.to(dev)
         z = torch.where(mx, self.scaler_.transform(x), x.new_zeros(()))
         parts = [z, mx.float()]
         if self.use_covariates_:
-            cov = cov.to(dev)
-            if self._covariate_moments_ is not None:
-                mean, std = (torch.from_numpy(a).to(cov) for a in self._covariate_moments_)
-                cov = (cov - mean) / std
-            if cov.dim() == 3:
-                cov = cov[:, :, None, :].expand(-1, -1, x.size(2), -1)
-            parts.append(cov)
-        return torch.cat(parts, -1), y.to(dev), my.to(dev)
+            parts.append(self._scaled_covariates(cov))
+        future = None
+        if self.use_future_covariates_:
+            steps = np.asarray(starts, dtype=np.int64)[:, None] + p.window + p.delay
+            future = self._scaled_covariates(data.covariates_at(steps + np.arange(p.horizon)))
+        return torch.cat(parts, -1), future, y.to(dev), my.to(dev)
+
+    def _scaled_covariates(self, cov: torch.Tensor) -> torch.Tensor:
+        """Covariates ``[B, S, C]`` or ``[B, S, N, C]`` standardised by the moments of
+        the training steps, on ``device_``, as ``[B, S, N, C]``."""
+        cov = cov.to(self.device_)
+        if self._covariate_moments_ is not None:
+            mean, std = (torch.from_numpy(a).to(cov) for a in self._covariate_moments_)
+            cov = (cov - mean) / std
+        if cov.dim() == 3:
+            cov = cov[:, :, None, :].expand(-1, -1, self.n_nodes_, -1)
+        return cov
 
     def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
         F, H = self.n_features_in_, p.horizon
-        conv = dict(k=p.k, normalization=p.normalization)
+        future = self.n_covariates_ + self.n_node_covariates_
+        conv = dict(k=p.k, normalization=p.normalization,
+                    future_channels=future if self.use_future_covariates_ else 0)
         if p.model == "dcrnn":
             return DCRNN(in_channels, F, H, p.hidden_channels, p.num_layers, **conv)
         if p.model == "gwnet":
@@ -357,20 +383,26 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
                              graph_free=p.model == "gru", **conv)
 
-    def _forward(self, inputs: torch.Tensor, d: SpatioTemporalData, starts: np.ndarray,
+    def _forward(self, inputs: torch.Tensor, future: Optional[torch.Tensor],
+                 d: SpatioTemporalData, starts: np.ndarray,
                  net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
         """Forecasts in original units by ``net`` (default: the network) of the
-        windows at ``starts``, each on the graph of its last input step: all at once
-        as one block-diagonal graph when the network allows it, else the windows
-        that share a graph together."""
+        windows at ``starts`` (inputs and target-step covariates from
+        :meth:`_inputs`), each on the graph of its last input step: all at once as
+        one block-diagonal graph when the network allows it, else the windows that
+        share a graph together."""
         net = self.module_ if net is None else net
         if d.is_static:
-            return self.scaler_.inverse_transform(net(inputs, d.graph))
+            return self.scaler_.inverse_transform(net(inputs, d.graph, future))
         last = np.asarray(starts) + self._params_.window - 1
         if getattr(self.module_, "node_count_free", False):
-            B, W, N, C = inputs.shape
+            B, N = inputs.size(0), inputs.size(2)
+
+            def one_block(t: torch.Tensor) -> torch.Tensor:  # [B, S, N, C] -> [1, S, B*N, C]
+                return t.transpose(0, 1).reshape(1, t.size(1), B * N, -1)
+
             union = _block_diagonal([d.graph[t] for t in last])
-            out = net(inputs.transpose(0, 1).reshape(1, W, B * N, C), union)
+            out = net(one_block(inputs), union, None if future is None else one_block(future))
             out = out.reshape(out.size(1), B, N, -1).transpose(0, 1)
             return self.scaler_.inverse_transform(out)
         groups: dict[int, list[int]] = {}
@@ -378,7 +410,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             groups.setdefault(id(d.graph[t]), []).append(i)
         outs, order = [], []
         for rows in groups.values():
-            outs.append(net(inputs[rows], d.graph[last[rows[0]]]))
+            outs.append(net(inputs[rows], d.graph[last[rows[0]]],
+                            None if future is None else future[rows]))
             order.extend(rows)
         out = torch.cat(outs)[torch.from_numpy(np.argsort(order)).to(inputs.device)]
         return self.scaler_.inverse_transform(out)
@@ -421,6 +454,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self._time_covariates_ = d.num_time_covariates
         self.use_covariates_ = (p.model not in BASELINES
                                 and self.n_covariates_ + self.n_node_covariates_ > 0)
+        if p.future_covariates and p.model not in BASELINES and not self.use_covariates_:
+            raise ValueError("future_covariates=True needs covariates: give the data "
+                             "timestamps, covariates or node_covariates")
+        self.use_future_covariates_ = p.future_covariates and self.use_covariates_
         self.dynamic_graph_ = not d.is_static
         if self.dynamic_graph_ and p.compile:
             raise ValueError("compile=True needs a static graph: the compiled network "
@@ -461,9 +498,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         """``torch.compile`` of the network, after one eager forward on the windows
         ``starts`` (with gradients, in eval mode: no random draws) has built and
         checked every graph operator it caches."""
-        inputs, _, _ = self._inputs(d, starts)
+        inputs, future, _, _ = self._inputs(d, starts)
         self.module_.eval()
-        self.module_(inputs, self.graph_)
+        self.module_(inputs, self.graph_, future)
         self.module_.train()
         return torch.compile(self.module_)
 
@@ -472,8 +509,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         """One training step through ``net``: the masked MAE of a batch of window
         starts, weighted by the batch size."""
         def step(starts: np.ndarray) -> tuple[torch.Tensor, int]:
-            inputs, y, my = self._inputs(d, starts)
-            pred = self._forward(inputs, d, starts, net)
+            inputs, future, y, my = self._inputs(d, starts)
+            pred = self._forward(inputs, future, d, starts, net)
             loss = (pred - y).abs()[my].mean() if my.any() else pred.sum() * 0.0
             return loss, len(starts)
         return step
@@ -528,8 +565,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         outs = []
         with torch.no_grad():
             for i in range(0, len(starts), chunk):
-                inputs = self._inputs(d, starts[i:i + chunk])[0]
-                outs.append(self._forward(inputs, d, starts[i:i + chunk]).cpu())
+                inputs, future, _, _ = self._inputs(d, starts[i:i + chunk])
+                outs.append(self._forward(inputs, future, d, starts[i:i + chunk]).cpu())
         return torch.cat(outs).numpy()
 
     def predict_windows(self, data: Any, starts: Any, *, graph: Any = None) -> np.ndarray:
@@ -564,7 +601,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"window starts must lie in [0, {last}]")
         return self._forecast_windows(d, s)
 
-    def predict(self, data: Any, *, graph: Any = None) -> np.ndarray:
+    def predict(self, data: Any, *, graph: Any = None, covariates: Any = None,
+                node_covariates: Any = None) -> np.ndarray:
         """The ``horizon`` steps after the end of ``data``, from its last ``window``
         steps, in original units.
 
@@ -574,6 +612,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             The series (with the nodes and features of ``fit``).
         graph : graph-like, optional
             The graph of plain values (default: the graph of ``fit``).
+        covariates, node_covariates : array-like, optional
+            With ``future_covariates=True`` and given covariates: the shared
+            (``(delay + horizon) x C``) and node (``(delay + horizon) x N x C'``)
+            covariates of the steps after the end of ``data``, known in advance.
+            Refused otherwise (nothing would read them).
 
         Returns
         -------
@@ -596,12 +639,49 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         ext = SpatioTemporalData(np.concatenate([d.values, np.zeros(shape, np.float32)]),
                                  mask=np.concatenate([d.mask, np.ones(shape, bool)]),
                                  timestamps=_extend_stamps(d, pad),
-                                 covariates=_pad_steps(d.covariates, pad,
-                                                       d.num_time_covariates),
-                                 node_covariates=_pad_steps(d.node_covariates, pad))
+                                 covariates=self._continued(d.covariates, covariates, pad,
+                                                            d.num_time_covariates,
+                                                            "covariates"),
+                                 node_covariates=self._continued(
+                                     d.node_covariates, node_covariates, pad, 0,
+                                     "node_covariates"))
         graph = d.graph if d.is_static else d.graph + [d.graph[-1]] * pad
         return self._forecast_windows(_with_graph(ext, graph),
                                       np.array([d.num_steps - p.window]))[0]
+
+    def _continued(self, past: Optional[np.ndarray], future: Any, pad: int, skip: int,
+                   name: str) -> Optional[np.ndarray]:
+        """The given columns of ``past`` (those after the first ``skip``) continued
+        by ``pad`` steps: the user's ``future`` values when the network reads the
+        target steps' covariates, else zeros (steps no input window reads); None
+        without given columns."""
+        given = None if past is None or past.shape[-1] == skip else past[..., skip:]
+        if future is not None and not self.use_future_covariates_:
+            raise ValueError(f"{name} after the end of the data are read only by a "
+                             "network fit with future_covariates=True")
+        if given is None:
+            if future is not None:
+                raise ValueError(f"{name} after the end of the data were given, but "
+                                 f"the data has no given {name}")
+            return None
+        shape = (pad,) + given.shape[1:]
+        if not self.use_future_covariates_:
+            return np.concatenate([given, np.zeros(shape, given.dtype)])
+        if future is None:
+            raise ValueError(f"the network reads the covariates of the target steps: "
+                             f"give predict {name}= for the {pad} steps after the end "
+                             f"of the data, shape {shape}")
+        f = np.asarray(future, dtype=np.float32)
+        if f.ndim == len(shape) - 1 and shape[-1] == 1:
+            f = f[..., None]
+        if f.shape != shape:
+            raise ValueError(f"{name} after the end of the data must have shape "
+                             f"{shape} (delay + horizon steps), got {f.shape}")
+        if not np.isfinite(f).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(f))[0])
+            raise ValueError(f"{name} after the end of the data must be finite; "
+                             f"entry {bad} is {f[bad]}")
+        return np.concatenate([given, f])
 
     def evaluate(self, data: Any, part: str = "test", *, graph: Any = None
                  ) -> dict[str, np.ndarray]:
@@ -769,14 +849,6 @@ def _covariate_moments(d: SpatioTemporalData, steps: tuple[int, int]
     return mean.astype(np.float32), np.where(std > 1e-12, std, 1.0).astype(np.float32)
 
 
-def _pad_steps(covariates: Optional[np.ndarray], pad: int, skip: int = 0
-               ) -> Optional[np.ndarray]:
-    """The columns of ``covariates`` after the first ``skip``, followed by ``pad``
-    steps of zeros (steps no input window reads); None without such columns."""
-    if covariates is None or covariates.shape[-1] == skip:
-        return None
-    c = covariates[..., skip:]
-    return np.concatenate([c, np.zeros((pad,) + c.shape[1:], c.dtype)])
 
 
 def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:

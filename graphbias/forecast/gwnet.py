@@ -4,14 +4,14 @@ with graph convolutions on the given graph and on a learned adaptive adjacency
 """
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import torch
 from torch import Tensor
 
 from .._validation import DEPRECATED
 from ..nn.diffusion_conv import DiffusionConv
-from .models import _renamed
+from .models import HorizonReadout, _renamed, check_future
 
 __all__ = ["GraphWaveNet"]
 
@@ -47,6 +47,10 @@ class GraphWaveNet(torch.nn.Module):
         Width of the node embeddings :math:`E_1, E_2`.
     normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
+    future_channels : int, default=0
+        Known covariates per target step and node, read by a
+        :class:`~graphbias.forecast.HorizonReadout` of the skip sum added to
+        the readout (0: none).
     hidden : int, optional
         Deprecated name of ``hidden_channels``.
 
@@ -61,7 +65,8 @@ class GraphWaveNet(torch.nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int, num_nodes: int,
                  window: int, hidden_channels: int = 32, k: int = 2, embedding: int = 10,
-                 normalization: str = "random_walk", *, hidden: Any = DEPRECATED) -> None:
+                 normalization: str = "random_walk", *, future_channels: int = 0,
+                 hidden: Any = DEPRECATED) -> None:
         super().__init__()
         if k < 1:
             raise ValueError(f"GraphWaveNet needs k >= 1 hops, got {k}")
@@ -89,6 +94,9 @@ class GraphWaveNet(torch.nn.Module):
         self.end = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(width, width),
                                        torch.nn.ReLU(),
                                        torch.nn.Linear(width, horizon * out_channels))
+        self.future_channels = future_channels
+        self.future_readout = (HorizonReadout(width, future_channels, out_channels, horizon)
+                               if future_channels else None)
 
     def adaptive_adjacency(self) -> Tensor:
         r"""The learned adjacency :math:`\tilde A = \mathrm{softmax}(\mathrm{ReLU}(E_1 E_2^\top))`
@@ -96,8 +104,9 @@ class GraphWaveNet(torch.nn.Module):
         gathers from)."""
         return torch.softmax(torch.relu(self.source @ self.target.T), dim=1)
 
-    def forward(self, x: Tensor, graph: Any) -> Tensor:
-        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``.
+    def forward(self, x: Tensor, graph: Any, future: Optional[Tensor] = None) -> Tensor:
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
+        (and ``future: [B, H, N, future_channels]`` when the model reads it).
 
         Only the time steps some later layer reads are computed (the readout reads
         the last step of every layer): with dilations 1, 2, 4, 8 that is 8, 4, 2, 1
@@ -105,6 +114,7 @@ class GraphWaveNet(torch.nn.Module):
         through its skip connection, skips its graph convolution. Activations are node-major,
         ``[N, B, T, C]``, so every graph product acts on one contiguous matrix.
         """
+        check_future(self, future, x)
         B, W, N, _ = x.shape
         h = self.start(x)  # [B, W, N, C]
         if W < self.receptive_field:
@@ -129,8 +139,10 @@ class GraphWaveNet(torch.nn.Module):
                 a = (adj @ a.reshape(N, -1)).view_as(z)
                 hops.append(a)
             h = gconv(z, graph) + adp(torch.cat(hops, -1)) + h[:, :, newer]
-        y = self.end(skip)  # [N, B, H * F]
-        return y.view(N, B, self.horizon, self.out_channels).permute(1, 2, 0, 3)
+        y = self.end(skip).view(N, B, self.horizon, self.out_channels)
+        if future is not None:
+            y = y + self.future_readout(torch.relu(skip), future.permute(2, 0, 1, 3))
+        return y.permute(1, 2, 0, 3)
 
 
 def _taps(dilations: list[int]) -> list[tuple[Any, Any]]:

@@ -10,6 +10,12 @@ Every model maps inputs ``x: [B, W, N, F_in]`` (W past steps) and a graph to
 * :class:`DCRNN`: encoder-decoder of diffusion-convolutional GRU cells (time and
   space together); the decoder feeds back its own predictions.
 
+With ``future_channels > 0`` a model also reads ``future: [B, H, N, future_channels]``,
+covariates of the target steps known in advance (a calendar, a weather forecast,
+planned events): DCRNN's decoder takes them beside its fed-back forecast, the
+other models add a :class:`HorizonReadout` of each node's state and the target
+steps' covariates to their readout.
+
 The constructors' ``hidden`` and ``n_layers`` keywords were renamed
 ``hidden_channels`` and ``num_layers``; the old keywords still work for one release
 with a ``FutureWarning``.
@@ -17,7 +23,7 @@ with a ``FutureWarning``.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
@@ -26,7 +32,7 @@ from .._validation import DEPRECATED
 from ..nn.diffusion_conv import DiffusionConv
 from ..nn.graph_gru import GraphGRUCell
 
-__all__ = ["TimeThenSpace", "DCRNN"]
+__all__ = ["TimeThenSpace", "DCRNN", "HorizonReadout"]
 
 
 def _renamed(owner: str, new: str, value: Any, default: Any, old: str, old_value: Any) -> Any:
@@ -40,6 +46,72 @@ def _renamed(owner: str, new: str, value: Any, default: Any, old: str, old_value
     warnings.warn(f"{owner}: {old} was renamed {new} and will be removed in the next "
                   f"release; use {new}={old_value!r}", FutureWarning, stacklevel=3)
     return old_value
+
+
+def check_future(owner: torch.nn.Module, future: Optional[Tensor], x: Tensor) -> None:
+    """Checks that ``future`` is given exactly when ``owner`` reads future covariates,
+    with shape ``[B, horizon, N, future_channels]`` for inputs ``x: [B, W, N, F]``."""
+    name, want = type(owner).__name__, owner.future_channels
+    if future is None:
+        if want:
+            raise ValueError(f"{name} was built with future_channels={want}: give the "
+                             "covariates of the target steps as future")
+        return
+    if not want:
+        raise ValueError(f"{name} reads no future covariates (future_channels=0), "
+                         "but future was given")
+    shape = (x.size(0), owner.horizon, x.size(2), want)
+    if tuple(future.shape) != shape:
+        raise ValueError(f"{name}: future must have shape [B, H, N, C] = {list(shape)}, "
+                         f"got {list(future.shape)}")
+
+
+class HorizonReadout(torch.nn.Module):
+    r"""Forecast of the target steps from a node's state and the known covariates
+    of every target step:
+
+    .. math::
+
+        [\hat y_{1, i}, \dots, \hat y_{H, i}] = W_2\,\mathrm{ReLU}\big(
+        W_1 [h_i \,\|\, u_{1, i} \,\|\, \dots \,\|\, u_{H, i}] + b_1\big) + b_2,
+
+    added by :class:`TimeThenSpace` and :class:`~graphbias.forecast.GraphWaveNet`
+    to their readout when they read future covariates. Every step reads the
+    covariates of all target steps: the forecast ``tau`` steps ahead depends on the
+    inputs of every step up to ``tau``.
+
+    Parameters
+    ----------
+    hidden_channels : int
+        Width of the node state :math:`h_i` (and of the hidden layer).
+    future_channels : int
+        Covariates per target step and node (:math:`u_{\tau, i}`).
+    out_channels : int
+        Forecast features per node and step.
+    horizon : int
+        Target steps (H).
+
+    Examples
+    --------
+    >>> r = HorizonReadout(8, 3, 1, horizon=5)
+    >>> r(torch.randn(6, 4, 8), torch.randn(6, 4, 5, 3)).shape   # [N, B, H, F]
+    torch.Size([6, 4, 5, 1])
+    """
+
+    def __init__(self, hidden_channels: int, future_channels: int, out_channels: int,
+                 horizon: int) -> None:
+        super().__init__()
+        self.horizon, self.out_channels = horizon, out_channels
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(hidden_channels + horizon * future_channels, hidden_channels),
+            torch.nn.ReLU(), torch.nn.Linear(hidden_channels, horizon * out_channels))
+
+    def forward(self, h: Tensor, future: Tensor) -> Tensor:
+        """``[N, B, H, out_channels]`` from states ``h: [N, B, hidden]`` and covariates
+        ``future: [N, B, H, future_channels]``."""
+        N, B = h.shape[:2]
+        out = self.mlp(torch.cat([h, future.reshape(N, B, -1)], -1))
+        return out.view(N, B, self.horizon, self.out_channels)
 
 
 class TimeThenSpace(torch.nn.Module):
@@ -71,6 +143,9 @@ class TimeThenSpace(torch.nn.Module):
         graph is then ignored): the graph-free GRU baseline.
     normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
+    future_channels : int, default=0
+        Known covariates per target step and node, read by a
+        :class:`HorizonReadout` added to the readout (0: none).
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.
 
@@ -90,7 +165,8 @@ class TimeThenSpace(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: int, horizon: int,
                  hidden_channels: int = 32, num_layers: int = 2, k: int = 2,
                  graph_free: bool = False, normalization: str = "random_walk", *,
-                 hidden: Any = DEPRECATED, n_layers: Any = DEPRECATED) -> None:
+                 future_channels: int = 0, hidden: Any = DEPRECATED,
+                 n_layers: Any = DEPRECATED) -> None:
         super().__init__()
         name = type(self).__name__
         hidden_channels = _renamed(name, "hidden_channels", hidden_channels, 32, "hidden", hidden)
@@ -102,15 +178,22 @@ class TimeThenSpace(torch.nn.Module):
             else DiffusionConv(hidden_channels, hidden_channels, k, normalization=normalization)
             for _ in range(num_layers))
         self.readout = torch.nn.Linear(hidden_channels, horizon * out_channels)
+        self.future_channels = future_channels
+        self.future_readout = (HorizonReadout(hidden_channels, future_channels, out_channels,
+                                              horizon) if future_channels else None)
 
-    def forward(self, x: Tensor, graph: Any) -> Tensor:
-        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``."""
+    def forward(self, x: Tensor, graph: Any, future: Optional[Tensor] = None) -> Tensor:
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
+        (and ``future: [B, H, N, future_channels]`` when the model reads it)."""
+        check_future(self, future, x)
         B, W, N, F = x.shape
         _, h = self.rnn(x.permute(0, 2, 1, 3).reshape(B * N, W, F))
         h = h[-1].view(B, N, -1).transpose(0, 1)  # [N, B, hidden]
         for layer in self.space:
             h = h + torch.relu(layer(h) if self.graph_free else layer(h, graph))
         out = self.readout(h).view(N, B, self.horizon, self.out_channels)
+        if future is not None:
+            out = out + self.future_readout(h, future.permute(2, 0, 1, 3))
         return out.permute(1, 2, 0, 3)
 
 
@@ -143,6 +226,9 @@ class DCRNN(torch.nn.Module):
         Diffusion hops of the gates.
     normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
+    future_channels : int, default=0
+        Known covariates per target step and node; the decoder step of target
+        :math:`\tau` reads them beside :math:`\hat y_{\tau-1}` (0: none).
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.
 
@@ -161,18 +247,20 @@ class DCRNN(torch.nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int,
                  hidden_channels: int = 32, num_layers: int = 1, k: int = 2,
-                 normalization: str = "random_walk", *, hidden: Any = DEPRECATED,
-                 n_layers: Any = DEPRECATED) -> None:
+                 normalization: str = "random_walk", *, future_channels: int = 0,
+                 hidden: Any = DEPRECATED, n_layers: Any = DEPRECATED) -> None:
         super().__init__()
         name = type(self).__name__
         hidden_channels = _renamed(name, "hidden_channels", hidden_channels, 32, "hidden", hidden)
         num_layers = _renamed(name, "num_layers", num_layers, 1, "n_layers", n_layers)
         self.horizon, self.out_channels = horizon, out_channels
+        self.future_channels = future_channels
         self.encoder = torch.nn.ModuleList(
             GraphGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, k,
                          normalization=normalization) for i in range(num_layers))
         self.decoder = torch.nn.ModuleList(
-            GraphGRUCell(out_channels if i == 0 else hidden_channels, hidden_channels, k,
+            GraphGRUCell(out_channels + future_channels if i == 0 else hidden_channels,
+                         hidden_channels, k,
                          normalization=normalization) for i in range(num_layers))
         self.readout = torch.nn.Linear(hidden_channels, out_channels)
 
@@ -182,15 +270,19 @@ class DCRNN(torch.nn.Module):
             hs[i] = x = cell(x, hs[i], graph)
         return x
 
-    def forward(self, x: Tensor, graph: Any) -> Tensor:
-        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``."""
+    def forward(self, x: Tensor, graph: Any, future: Optional[Tensor] = None) -> Tensor:
+        """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
+        (and ``future: [B, H, N, future_channels]`` when the model reads it)."""
+        check_future(self, future, x)
         x = x.transpose(0, 2)  # [N, W, B, F]
+        u = None if future is None else future.transpose(0, 2)  # [N, H, B, C]
         hs: list = [None] * len(self.encoder)
         for t in range(x.size(1)):
             self._step(self.encoder, x[:, t], hs, graph)
         y = x.new_zeros(x.size(0), x.size(2), self.out_channels)
         outs = []
-        for _ in range(self.horizon):
-            y = self.readout(self._step(self.decoder, y, hs, graph))
+        for tau in range(self.horizon):
+            step_in = y if u is None else torch.cat([y, u[:, tau]], -1)
+            y = self.readout(self._step(self.decoder, step_in, hs, graph))
             outs.append(y)
         return torch.stack(outs, 0).permute(2, 0, 1, 3)  # [B, H, N, F]

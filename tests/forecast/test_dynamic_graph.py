@@ -84,7 +84,7 @@ def test_windows_on_different_graphs_pass_as_one_block_diagonal_graph(model, mon
     calls = []
     forward = type(f.module_).forward
     monkeypatch.setattr(type(f.module_), "forward",
-                        lambda self, x, g: calls.append(x.shape) or forward(self, x, g))
+                        lambda self, x, g, u=None: calls.append(x.shape) or forward(self, x, g, u))
     together = f.predict_windows(data, starts)
     assert calls == [torch.Size([1, 4, 8 * len(starts), 2])]   # one pass, B * N nodes
     monkeypatch.setattr(type(f.module_), "node_count_free", False)

@@ -1,0 +1,128 @@
+"""Covariates of the target steps, known in advance (``future_covariates=True``)."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphbias.data import Graph
+from graphbias.data.temporal import SpatioTemporalData
+from graphbias.forecast import DCRNN, GraphWaveNet, STGNNForecaster, TimeThenSpace
+
+FIT = dict(window=4, horizon=2, hidden_channels=16, max_epochs=25, lr=0.01,
+           random_state=0)
+
+
+def same_step_driven(per_node: bool, steps: int = 600, nodes: int = 5, seed: int = 0):
+    """``y[t] = 0.6 y[t-1] + 1.5 u[t] + 0.1 noise``: each step is driven by the input
+    of that same step, which no input window holds; known in advance, it makes every
+    target predictable to the noise level."""
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((steps, nodes) if per_node else (steps, 1))
+    y = np.zeros((steps, nodes))
+    for t in range(1, steps):
+        y[t] = 0.6 * y[t - 1] + 1.5 * u[t] + 0.1 * rng.standard_normal(nodes)
+    return y, u
+
+
+def ring(n):
+    src = np.arange(n)
+    return Graph(torch.tensor(np.stack([src, (src + 1) % n])), n)
+
+
+def driven_data(per_node: bool, steps: int = 600, graph=None):
+    y, u = same_step_driven(per_node, steps)
+    key = "node_covariates" if per_node else "covariates"
+    return SpatioTemporalData(y, ring(5) if graph is None else graph, **{key: u}), y, u
+
+
+@pytest.mark.parametrize("per_node, model", [(False, "gru"), (True, "tts"),
+                                              (False, "dcrnn"), (True, "gwnet")])
+def test_known_future_inputs_are_used(per_node, model):
+    data, _, _ = driven_data(per_node)
+    ahead = STGNNForecaster(model, future_covariates=True, **FIT).fit(data)
+    past_only = STGNNForecaster(model, **FIT).fit(data)
+    assert ahead.use_future_covariates_ and not past_only.use_future_covariates_
+    mae_ahead = ahead.evaluate(data)["mae"]
+    mae_past = past_only.evaluate(data)["mae"]
+    # without u[t] the error is about 1.5 E|u| = 1.2 at both steps; with it, near
+    # the noise level at both (step 2 also needs u of step 1)
+    assert (mae_ahead < 0.3 * mae_past).all(), (mae_ahead, mae_past)
+
+
+def test_predict_reads_the_given_future_covariates_in_step_order():
+    data, y, u = driven_data(False, steps=300)
+    f = STGNNForecaster("dcrnn", future_covariates=True, **{**FIT, "max_epochs": 3}).fit(data)
+    future = np.array([[1.5], [-2.0]])
+    forecast = f.predict(data, covariates=future)
+    longer = SpatioTemporalData(np.vstack([y, y[-2:]]), ring(5),
+                                covariates=np.vstack([u, future]))
+    np.testing.assert_allclose(forecast, f.predict_windows(longer, [300 - 4])[0],
+                               rtol=1e-6, atol=1e-6)
+    swapped = f.predict(data, covariates=future[::-1])
+    assert not np.allclose(forecast, swapped, atol=1e-3)
+    np.testing.assert_allclose(f.predict(data, covariates=future.ravel()), forecast)
+
+
+def test_time_covariates_of_the_target_steps_follow_from_the_timestamps():
+    y, _ = same_step_driven(True, steps=300)
+    stamps = pd.date_range("2024-01-01", periods=300, freq="5min")
+    data = SpatioTemporalData(y, ring(5), timestamps=stamps)
+    f = STGNNForecaster("tts", future_covariates=True, **{**FIT, "max_epochs": 2}).fit(data)
+    assert f.module_.future_readout is not None
+    longer = SpatioTemporalData(np.vstack([y, y[-2:]]), ring(5),
+                                timestamps=pd.date_range("2024-01-01", periods=302,
+                                                         freq="5min"))
+    np.testing.assert_allclose(f.predict(data), f.predict_windows(longer, [300 - 4])[0],
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["dcrnn", "tts", "gwnet"])
+def test_future_covariates_on_a_time_varying_graph(model):
+    edges = [np.stack([np.arange(5), (np.arange(5) + s) % 5]) for s in (1, 2)]
+    graphs = [Graph(torch.tensor(edges[(t // 7) % 2]), 5) for t in range(200)]
+    data, _, _ = driven_data(True, steps=200, graph=graphs)
+    f = STGNNForecaster(model, future_covariates=True, **{**FIT, "max_epochs": 2}).fit(data)
+    starts = np.arange(0, 190, 3)
+    together = f.predict_windows(data, starts)       # one block-diagonal pass, or groups
+    alone = np.concatenate([f.predict_windows(data, [s]) for s in starts])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+    assert f.predict(data, node_covariates=np.zeros((2, 5))).shape == (2, 5, 1)
+
+
+def test_bad_future_covariates_are_clear_errors():
+    y, u = same_step_driven(False, steps=200)
+    with pytest.raises(ValueError, match="future_covariates=True needs covariates"):
+        STGNNForecaster("gru", future_covariates=True, **FIT).fit(y)
+    data = SpatioTemporalData(y, covariates=u)
+    f = STGNNForecaster("gru", future_covariates=True, **{**FIT, "max_epochs": 1}).fit(data)
+    with pytest.raises(ValueError, match=r"give predict covariates= .* shape \(2, 1\)"):
+        f.predict(data)
+    with pytest.raises(ValueError, match=r"must have shape \(2, 1\) .* got \(3, 1\)"):
+        f.predict(data, covariates=np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"must be finite; entry \(1, 0\) is nan"):
+        f.predict(data, covariates=np.array([[0.0], [np.nan]]))
+    with pytest.raises(ValueError, match="the data has no given node_covariates"):
+        f.predict(data, covariates=np.zeros((2, 1)), node_covariates=np.zeros((2, 5)))
+    past_only = STGNNForecaster("gru", **{**FIT, "max_epochs": 1}).fit(data)
+    with pytest.raises(ValueError, match="read only by a network fit with "
+                                         "future_covariates=True"):
+        past_only.predict(data, covariates=np.zeros((2, 1)))
+    # the baselines read no covariates, of the past or of the future
+    assert not STGNNForecaster("last", future_covariates=True, **FIT).fit(
+        data).use_future_covariates_
+
+
+@pytest.mark.parametrize("make", [
+    lambda c: TimeThenSpace(2, 1, horizon=3, hidden_channels=8, future_channels=c),
+    lambda c: DCRNN(2, 1, horizon=3, hidden_channels=8, future_channels=c),
+    lambda c: GraphWaveNet(2, 1, horizon=3, num_nodes=6, window=5, hidden_channels=8,
+                           future_channels=c)])
+def test_networks_check_their_future_input(make):
+    x, g = torch.randn(4, 5, 6, 2), ring(6)
+    assert make(2)(x, g, torch.randn(4, 3, 6, 2)).shape == (4, 3, 6, 1)
+    with pytest.raises(ValueError, match="built with future_channels=2"):
+        make(2)(x, g)
+    with pytest.raises(ValueError, match=r"shape \[B, H, N, C\] = \[4, 3, 6, 2\]"):
+        make(2)(x, g, torch.randn(4, 2, 6, 2))
+    with pytest.raises(ValueError, match="reads no future covariates"):
+        make(0)(x, g, torch.randn(4, 3, 6, 2))
