@@ -91,13 +91,12 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     graph-free silently. A graph given at prediction is used.
 
     A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
-    by every network: each window is forecast on the graph of its last input step.
-    ``"dcrnn"`` and ``"tts"`` take a batch of windows at once as the nodes of one
-    block-diagonal graph; ``"gwnet"``, whose adaptive adjacency has one row per
-    node, takes the windows that share a graph together, one pass per distinct graph
-    (consecutive equal graphs are one object). On Los-loop, with graphs redrawn every
-    hour or every step, one thread trained at 0.95-0.98x the static graph's windows/s
-    (``"dcrnn"``, ``"tts"``) and 0.71-0.75x (``"gwnet"``; ``benchmarks/forecast``).
+    by every network: each window is forecast on the graph of its last input step,
+    and a batch of windows passes at once as the nodes of one block-diagonal graph
+    (Graph WaveNet's adaptive adjacency acts within each window's block). On
+    Los-loop, with graphs redrawn every hour or every step, one thread trained at
+    0.95-0.98x the static graph's windows/s (``"dcrnn"``, ``"tts"``) and 0.86-0.87x
+    (``"gwnet"``; ``benchmarks/forecast``).
     ``graph_`` is then None, the data to predict must bring its graphs, and
     ``compile=True`` is refused.
 
@@ -388,32 +387,22 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
         """Forecasts in original units by ``net`` (default: the network) of the
         windows at ``starts`` (inputs and target-step covariates from
-        :meth:`_inputs`), each on the graph of its last input step: all at once as
-        one block-diagonal graph when the network allows it, else the windows that
-        share a graph together."""
+        :meth:`_inputs`), each on the graph of its last input step: with one graph
+        per step, windows on different graphs pass at once as the nodes of one
+        block-diagonal graph."""
         net = self.module_ if net is None else net
-        if d.is_static:
-            return self.scaler_.inverse_transform(net(inputs, d.graph, future))
         last = np.asarray(starts) + self._params_.window - 1
-        if getattr(self.module_, "node_count_free", False):
-            B, N = inputs.size(0), inputs.size(2)
+        graphs = [d.graph] if d.is_static else [d.graph[t] for t in last]
+        if all(g is graphs[0] for g in graphs):  # one graph: its operators are cached
+            return self.scaler_.inverse_transform(net(inputs, graphs[0], future))
+        B, N = inputs.size(0), inputs.size(2)
 
-            def one_block(t: torch.Tensor) -> torch.Tensor:  # [B, S, N, C] -> [1, S, B*N, C]
-                return t.transpose(0, 1).reshape(1, t.size(1), B * N, -1)
+        def one_block(t: torch.Tensor) -> torch.Tensor:  # [B, S, N, C] -> [1, S, B*N, C]
+            return t.transpose(0, 1).reshape(1, t.size(1), B * N, -1)
 
-            union = _block_diagonal([d.graph[t] for t in last])
-            out = net(one_block(inputs), union, None if future is None else one_block(future))
-            out = out.reshape(out.size(1), B, N, -1).transpose(0, 1)
-            return self.scaler_.inverse_transform(out)
-        groups: dict[int, list[int]] = {}
-        for i, t in enumerate(last):
-            groups.setdefault(id(d.graph[t]), []).append(i)
-        outs, order = [], []
-        for rows in groups.values():
-            outs.append(net(inputs[rows], d.graph[last[rows[0]]],
-                            None if future is None else future[rows]))
-            order.extend(rows)
-        out = torch.cat(outs)[torch.from_numpy(np.argsort(order)).to(inputs.device)]
+        union = _block_diagonal(graphs)
+        out = net(one_block(inputs), union, None if future is None else one_block(future))
+        out = out.reshape(out.size(1), B, N, -1).transpose(0, 1)
         return self.scaler_.inverse_transform(out)
 
     # -------------------------------------------------------------------- fit

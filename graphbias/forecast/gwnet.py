@@ -108,6 +108,10 @@ class GraphWaveNet(torch.nn.Module):
         """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
         (and ``future: [B, H, N, future_channels]`` when the model reads it).
 
+        ``N`` may be a multiple of ``num_nodes``: node ``b * num_nodes + n`` is node
+        ``n`` of block ``b`` (windows side by side, ``graph`` their block-diagonal
+        union), and the adaptive adjacency acts within each block.
+
         Only the time steps some later layer reads are computed (the readout reads
         the last step of every layer): with dilations 1, 2, 4, 8 that is 8, 4, 2, 1
         steps per layer instead of 15, 13, 9, 1, and the last layer, read only
@@ -116,6 +120,10 @@ class GraphWaveNet(torch.nn.Module):
         """
         check_future(self, future, x)
         B, W, N, _ = x.shape
+        blocks, rest = divmod(N, self.source.size(0))
+        if rest or not blocks:
+            raise ValueError(f"GraphWaveNet was built for {self.source.size(0)} nodes "
+                             f"(or blocks of them), got {N}")
         h = self.start(x)  # [B, W, N, C]
         if W < self.receptive_field:
             h = torch.nn.functional.pad(h, (0, 0, 0, 0, self.receptive_field - W, 0))
@@ -136,7 +144,7 @@ class GraphWaveNet(torch.nn.Module):
                 break  # the last layer feeds the readout only through its skip
             hops, a = [], z
             for _ in range(self.k):
-                a = (adj @ a.reshape(N, -1)).view_as(z)
+                a = (adj @ a.reshape(blocks, N // blocks, -1)).view_as(z)
                 hops.append(a)
             h = gconv(z, graph) + adp(torch.cat(hops, -1)) + h[:, :, newer]
         y = self.end(skip).view(N, B, self.horizon, self.out_channels)

@@ -158,10 +158,6 @@ class TimeThenSpace(torch.nn.Module):
     torch.Size([4, 3, 6, 1])
     """
 
-    #: no parameter is tied to the node count, so windows on different graphs can
-    #: pass together as the nodes of one block-diagonal graph
-    node_count_free = True
-
     def __init__(self, in_channels: int, out_channels: int, horizon: int,
                  hidden_channels: int = 32, num_layers: int = 2, k: int = 2,
                  graph_free: bool = False, normalization: str = "random_walk", *,
@@ -240,10 +236,6 @@ class DCRNN(torch.nn.Module):
     >>> m(torch.randn(4, 5, 6, 2), Graph(torch.tensor([[0, 1], [1, 2]]), 6)).shape
     torch.Size([4, 3, 6, 1])
     """
-
-    #: no parameter is tied to the node count, so windows on different graphs can
-    #: pass together as the nodes of one block-diagonal graph
-    node_count_free = True
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int,
                  hidden_channels: int = 32, num_layers: int = 1, k: int = 2,
