@@ -4,11 +4,10 @@ in one process, one thread, alternating.
 
 Each time-varying graph is the Los-loop graph with 5% of its edges dropped at random,
 redrawn every ``period`` steps (the same object in between). The estimator forecasts
-each window on the graph of its last input step and passes the windows of a batch
-that share it through the network together, so the cost grows with the distinct
-graphs per batch of 64 windows: 1 for the static graph, about 6 for hourly changes
-(one training epoch visits the windows in random order), up to 64 for per-step
-changes. Training windows/s of one epoch over every ``--stride``-th training window
+each window on the graph of its last input step and passes a batch of 64 windows
+(visited in random order, so it meets dozens of hourly graphs) as the nodes of one
+block-diagonal graph, built with its operators once a batch, where a static graph's
+operators stay cached. Training windows/s of one epoch over every ``--stride``-th training window
 (forward, backward, clipping, Adam; no validation), through ``fit`` under the
 ``losloop.py`` protocol, after one unmeasured fit on each graph; median of
 ``--repeats``; results appended to ``dynamic_graph_speed.jsonl``.
