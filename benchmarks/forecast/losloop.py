@@ -37,6 +37,8 @@ RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
+#: method-name suffix: every input step on its own graph (``graph_steps="each"``)
+EACH_STEP = "-each"
 #: method suffixes (before ``-compiled``) that set a parameter: ``tts-h64-l2``
 SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
             "wd": ("weight_decay", float)}
@@ -45,13 +47,16 @@ SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
 def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
-    suffix trains it with ``compile=True``, ``-h<width>``, ``-l<layers>`` and
+    suffix trains it with ``compile=True``, an ``-each`` suffix before it with
+    ``graph_steps="each"``, ``-h<width>``, ``-l<layers>`` and
     ``-wd<decay>`` suffixes before it set the hidden width, ``num_layers`` and
     ``weight_decay``) under the protocol; with ``progress``, each epoch's validation
     and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
     protocol = los_protocol(quick)
+    if method.endswith(EACH_STEP):
+        method, protocol["graph_steps"] = method.removesuffix(EACH_STEP), "each"
     while True:
         base, sep, suffix = method.rpartition("-")
         key = suffix.rstrip("0123456789.")

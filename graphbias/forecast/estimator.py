@@ -91,9 +91,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     graph-free silently. A graph given at prediction is used.
 
     A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
-    by every network: each window is forecast on the graph of its last input step,
-    and a batch of windows passes at once as the nodes of one block-diagonal graph
-    (Graph WaveNet's adaptive adjacency acts within each window's block). On
+    by every network: each window is forecast on the graph of its last input step
+    (with ``graph_steps="each"``, DCRNN's encoder runs every input step on that
+    step's graph), and a batch of windows passes at once as the nodes of one
+    block-diagonal graph (Graph WaveNet's adaptive adjacency acts within each
+    window's block). On
     Los-loop, with graphs redrawn every hour or every step, one thread trained at
     0.95-0.98x the static graph's windows/s (``"dcrnn"``, ``"tts"``) and 0.86-0.87x
     (``"gwnet"``; ``benchmarks/forecast``).
@@ -158,6 +160,12 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     future_covariates : bool, default=False
         The networks also read the covariates of the target steps (known future
         inputs); needs data with timestamps or covariates.
+    graph_steps : {"last", "each"}, default="last"
+        With one graph per step: forecast each window on the graph of its last input
+        step (``"last"``), or run every input step on its own graph (``"each"``,
+        ``"dcrnn"`` only: its encoder convolves at every input step; the decoder
+        uses the last input step's graph, as the target steps' graphs are not
+        known). The same for a static graph.
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
@@ -235,6 +243,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         "device": [Device()],
         "compile": [Boolean()],
         "future_covariates": [Boolean()],
+        "graph_steps": [Options("last", "each")],
     }
     _aliases = {"hidden": "hidden_channels", "n_layers": "num_layers",
                 "val_fraction": "validation_fraction"}
@@ -250,7 +259,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  stride: int = 1, delay: int = 0, validation_fraction: float = 0.1,
                  test_fraction: float = 0.2, mask_nan: bool = False, verbose: bool = False,
                  random_state: Any = None, device: Any = "cpu", compile: bool = False,
-                 future_covariates: bool = False, hidden: Any = DEPRECATED,
+                 future_covariates: bool = False, graph_steps: str = "last",
+                 hidden: Any = DEPRECATED,
                  n_layers: Any = DEPRECATED, val_fraction: Any = DEPRECATED) -> None:
         self.model = model
         self.window = window
@@ -275,6 +285,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self.device = device
         self.compile = compile
         self.future_covariates = future_covariates
+        self.graph_steps = graph_steps
         self.hidden = hidden
         self.n_layers = n_layers
         self.val_fraction = val_fraction
@@ -287,6 +298,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                              f"must be < 1, got {p.validation_fraction} + {p.test_fraction}")
         if p.model == "gwnet" and p.k < 1:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs k >= 1, got {p.k}")
+        if p.graph_steps == "each" and p.model != "dcrnn":
+            raise ValueError(f"{type(self).__name__}: graph_steps='each' needs "
+                             f"model='dcrnn', whose encoder convolves at every input "
+                             f"step; {p.model!r} reads one graph per window "
+                             "(graph_steps='last')")
         if p.model == "gwnet" and p.window < 2:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs window >= 2, "
                              f"got {p.window}")
@@ -387,20 +403,29 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  net: Optional[Callable[..., Any]] = None) -> torch.Tensor:
         """Forecasts in original units by ``net`` (default: the network) of the
         windows at ``starts`` (inputs and target-step covariates from
-        :meth:`_inputs`), each on the graph of its last input step: with one graph
-        per step, windows on different graphs pass at once as the nodes of one
-        block-diagonal graph."""
+        :meth:`_inputs`), each on the graph of its last input step, or each input
+        step on its own (``graph_steps="each"``): with one graph per step, windows
+        on different graphs pass at once as the nodes of one block-diagonal graph
+        (one per input step with ``"each"``)."""
         net = self.module_ if net is None else net
-        last = np.asarray(starts) + self._params_.window - 1
-        graphs = [d.graph] if d.is_static else [d.graph[t] for t in last]
-        if all(g is graphs[0] for g in graphs):  # one graph: its operators are cached
-            return self.scaler_.inverse_transform(net(inputs, graphs[0], future))
+        p = self._params_
+        if d.is_static:
+            return self.scaler_.inverse_transform(net(inputs, d.graph, future))
+        offsets = range(p.window) if p.graph_steps == "each" else [p.window - 1]
+        rows = [[d.graph[s + o] for s in starts] for o in offsets]  # [step][window]
+        if all(g is rows[0][0] for row in rows for g in row):  # one graph: cached operators
+            return self.scaler_.inverse_transform(net(inputs, rows[0][0], future))
         B, N = inputs.size(0), inputs.size(2)
 
         def one_block(t: torch.Tensor) -> torch.Tensor:  # [B, S, N, C] -> [1, S, B*N, C]
             return t.transpose(0, 1).reshape(1, t.size(1), B * N, -1)
 
-        union = _block_diagonal(graphs)
+        keys = [tuple(map(id, row)) for row in rows]
+        unions: dict[tuple[int, ...], Graph] = {}  # steps on the same graphs share a union
+        for key, row in zip(keys, rows):
+            if key not in unions:
+                unions[key] = _block_diagonal(row)
+        union = unions[keys[0]] if len(keys) == 1 else [unions[k] for k in keys]
         out = net(one_block(inputs), union, None if future is None else one_block(future))
         out = out.reshape(out.size(1), B, N, -1).transpose(0, 1)
         return self.scaler_.inverse_transform(out)

@@ -23,7 +23,7 @@ with a ``FutureWarning``.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -64,6 +64,16 @@ def check_future(owner: torch.nn.Module, future: Optional[Tensor], x: Tensor) ->
     if tuple(future.shape) != shape:
         raise ValueError(f"{name}: future must have shape [B, H, N, C] = {list(shape)}, "
                          f"got {list(future.shape)}")
+
+
+def _step_graphs(graph: Any, window: int) -> Sequence[Any]:
+    """The graph of each of ``window`` input steps: ``graph`` repeated, or ``graph``
+    itself when it is a sequence of ``window`` graphs."""
+    if not isinstance(graph, (list, tuple)):
+        return [graph] * window
+    if len(graph) != window:
+        raise ValueError(f"one graph per input step needs {window} graphs, got {len(graph)}")
+    return graph
 
 
 class HorizonReadout(torch.nn.Module):
@@ -264,17 +274,22 @@ class DCRNN(torch.nn.Module):
 
     def forward(self, x: Tensor, graph: Any, future: Optional[Tensor] = None) -> Tensor:
         """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
-        (and ``future: [B, H, N, future_channels]`` when the model reads it)."""
+        (and ``future: [B, H, N, future_channels]`` when the model reads it).
+
+        ``graph`` is one graph, or a sequence of ``W`` graphs: encoder step ``t`` then
+        runs on ``graph[t]`` and the decoder on ``graph[-1]`` (the graphs of the
+        target steps are not known)."""
         check_future(self, future, x)
+        steps = _step_graphs(graph, x.size(1))
         x = x.transpose(0, 2)  # [N, W, B, F]
         u = None if future is None else future.transpose(0, 2)  # [N, H, B, C]
         hs: list = [None] * len(self.encoder)
         for t in range(x.size(1)):
-            self._step(self.encoder, x[:, t], hs, graph)
+            self._step(self.encoder, x[:, t], hs, steps[t])
         y = x.new_zeros(x.size(0), x.size(2), self.out_channels)
         outs = []
         for tau in range(self.horizon):
             step_in = y if u is None else torch.cat([y, u[:, tau]], -1)
-            y = self.readout(self._step(self.decoder, step_in, hs, graph))
+            y = self.readout(self._step(self.decoder, step_in, hs, steps[-1]))
             outs.append(y)
         return torch.stack(outs, 0).permute(2, 0, 1, 3)  # [B, H, N, F]

@@ -49,6 +49,8 @@ def test_setting_suffixes_set_their_parameter_only():
     assert (decayed.model, decayed.weight_decay, gwnet.weight_decay) == ("gwnet", 1e-4, 0.0)
     assert {k: v for k, v in decayed.get_params().items() if k != "weight_decay"} == \
         {k: v for k, v in gwnet.get_params().items() if k != "weight_decay"}
+    each = losloop.forecaster("dcrnn-h16-each", 0)
+    assert (each.model, each.hidden_channels, each.graph_steps) == ("dcrnn", 16, "each")
 
 
 def test_tsl_peer_trains_under_the_same_protocol():
