@@ -76,7 +76,10 @@ class _TSLModule(torch.nn.Module):
                                              sparse_sizes=(n, n)))
         return (self._adj[1],)
 
-    def forward(self, x: torch.Tensor, graph: Optional[Graph]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, graph: Optional[Graph],
+                future: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if future is not None:
+            raise ValueError("the tsl models read no covariates of the target steps")
         u = x[..., x.size(-1) - self.exog:] if self.exog else None
         x = x[..., :x.size(-1) - self.exog]
         if not self.uses_graph:
@@ -91,7 +94,9 @@ class TSLForecaster(STGNNForecaster):
     ``layout`` is how the graph reaches tsl: ``"sparse"`` (default), a
     ``torch_sparse.SparseTensor``, on which tsl's graph convolutions run one sparse
     product per propagation (its fastest path); ``"edge_index"``, tsl's default
-    layout, a gather and a scatter over the edges."""
+    layout, a gather and a scatter over the edges. A time-varying graph and
+    ``future_covariates=True`` are refused: tsl's models take one graph and the
+    covariates of the input steps."""
 
     _parameter_constraints = {**STGNNForecaster._parameter_constraints,
                               "model": [Options(*TSL_MODELS)],
@@ -107,6 +112,10 @@ class TSLForecaster(STGNNForecaster):
         return [*STGNNForecaster._get_param_names(), "layout"]
 
     def _build(self, in_channels: int, p: SimpleNamespace) -> torch.nn.Module:
+        if self.dynamic_graph_ or self.use_future_covariates_:
+            raise ValueError("the tsl peer takes a static graph and the covariates of "
+                             "the input steps only (no time-varying graph, no "
+                             "future_covariates)")
         from tsl.nn.models import AGCRNModel, DCRNNModel, GraphWaveNetModel
 
         exog = self.n_covariates_ + self.n_node_covariates_ if self.use_covariates_ else 0

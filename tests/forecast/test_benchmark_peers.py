@@ -68,3 +68,20 @@ def test_tsl_peer_trains_under_the_same_protocol():
         assert f.get_params()["model"] == model
     with pytest.raises(ValueError, match="model must be one of 'tsl-dcrnn'"):
         tsl_peer.TSLForecaster("dcrnn", 4, 2).fit(data)
+
+
+def test_tsl_peer_refuses_what_tsl_models_cannot_read():
+    tsl_peer = pytest.importorskip("tsl_peer")
+    import torch
+
+    from graphbias.data import Graph
+    from graphbias.data.temporal import SpatioTemporalData
+
+    data, _ = gpvar(200, seed=0)
+    ring = Graph(torch.tensor([[0, 1], [1, 0]]), data.num_nodes)
+    dynamic = SpatioTemporalData(data.values, [data.graph, ring] * 100)
+    with pytest.raises(ValueError, match="the tsl peer takes a static graph"):
+        tsl_peer.TSLForecaster("tsl-dcrnn", **SMALL).fit(dynamic)
+    timed = SpatioTemporalData(data.values, data.graph, covariates=np.zeros((200, 1)))
+    with pytest.raises(ValueError, match="no future_covariates"):
+        tsl_peer.TSLForecaster("tsl-dcrnn", future_covariates=True, **SMALL).fit(timed)
