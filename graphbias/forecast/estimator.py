@@ -92,8 +92,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
     by every network: each window is forecast on the graph of its last input step
-    (with ``graph_steps="each"``, DCRNN's encoder runs every input step on that
-    step's graph), and a batch of windows passes at once as the nodes of one
+    (with ``graph_steps="each"``, DCRNN and Graph WaveNet convolve every input
+    step on that step's graph), and a batch of windows passes at once as the nodes of one
     block-diagonal graph (Graph WaveNet's adaptive adjacency acts within each
     window's block). On
     Los-loop, with graphs redrawn every hour or every step, one thread trained at
@@ -162,10 +162,11 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         inputs); needs data with timestamps or covariates.
     graph_steps : {"last", "each"}, default="last"
         With one graph per step: forecast each window on the graph of its last input
-        step (``"last"``), or run every input step on its own graph (``"each"``,
-        ``"dcrnn"`` only: its encoder convolves at every input step; the decoder
-        uses the last input step's graph, as the target steps' graphs are not
-        known). The same for a static graph.
+        step (``"last"``), or convolve every input step on its own graph
+        (``"each"``; ``"dcrnn"`` and ``"gwnet"``, which convolve at every input
+        step: DCRNN's encoder steps and Graph WaveNet's layer outputs; DCRNN's
+        decoder uses the last input step's graph, as the target steps' graphs are
+        not known). The same for a static graph.
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
@@ -298,9 +299,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                              f"must be < 1, got {p.validation_fraction} + {p.test_fraction}")
         if p.model == "gwnet" and p.k < 1:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs k >= 1, got {p.k}")
-        if p.graph_steps == "each" and p.model != "dcrnn":
+        if p.graph_steps == "each" and p.model not in ("dcrnn", "gwnet"):
             raise ValueError(f"{type(self).__name__}: graph_steps='each' needs "
-                             f"model='dcrnn', whose encoder convolves at every input "
+                             f"model='dcrnn' or 'gwnet', which convolve at every input "
                              f"step; {p.model!r} reads one graph per window "
                              "(graph_steps='last')")
         if p.model == "gwnet" and p.window < 2:

@@ -4,14 +4,14 @@ with graph convolutions on the given graph and on a learned adaptive adjacency
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
 from .._validation import DEPRECATED
 from ..nn.diffusion_conv import DiffusionConv
-from .models import HorizonReadout, _renamed, check_future
+from .models import HorizonReadout, _renamed, _step_graphs, check_future
 
 __all__ = ["GraphWaveNet"]
 
@@ -80,6 +80,7 @@ class GraphWaveNet(torch.nn.Module):
             self.dilations.append(2 ** len(self.dilations))
         self.receptive_field = 1 + sum(self.dilations)
         self._taps = _taps(self.dilations)
+        self._offsets = _output_offsets(self.dilations)
         self.start = torch.nn.Linear(in_channels, width)
         self.filters = torch.nn.ModuleList(
             torch.nn.Conv2d(width, 2 * width, (1, 2), dilation=(1, d)) for d in self.dilations)
@@ -110,7 +111,10 @@ class GraphWaveNet(torch.nn.Module):
 
         ``N`` may be a multiple of ``num_nodes``: node ``b * num_nodes + n`` is node
         ``n`` of block ``b`` (windows side by side, ``graph`` their block-diagonal
-        union), and the adaptive adjacency acts within each block.
+        union), and the adaptive adjacency acts within each block. ``graph`` is one
+        graph, or a sequence of ``W`` graphs, one per input step: a layer's output at
+        a step is then convolved on that step's graph (steps before the window, the
+        left padding of a short window, on the first one).
 
         Only the time steps some later layer reads are computed (the readout reads
         the last step of every layer): with dilations 1, 2, 4, 8 that is 8, 4, 2, 1
@@ -120,6 +124,7 @@ class GraphWaveNet(torch.nn.Module):
         """
         check_future(self, future, x)
         B, W, N, _ = x.shape
+        steps = _step_graphs(graph, W)
         blocks, rest = divmod(N, self.source.size(0))
         if rest or not blocks:
             raise ValueError(f"GraphWaveNet was built for {self.source.size(0)} nodes "
@@ -146,11 +151,35 @@ class GraphWaveNet(torch.nn.Module):
             for _ in range(self.k):
                 a = (adj @ a.reshape(blocks, N // blocks, -1)).view_as(z)
                 hops.append(a)
-            h = gconv(z, graph) + adp(torch.cat(hops, -1)) + h[:, :, newer]
+            h = self._graph_conv(gconv, z, steps, i) + adp(torch.cat(hops, -1)) + h[:, :, newer]
         y = self.end(skip).view(N, B, self.horizon, self.out_channels)
         if future is not None:
             y = y + self.future_readout(torch.relu(skip), future.permute(2, 0, 1, 3))
         return y.permute(1, 2, 0, 3)
+
+    def _graph_conv(self, gconv: DiffusionConv, z: Tensor, steps: Sequence[Any],
+                    layer: int) -> Tensor:
+        """``gconv`` of ``z: [N, B, T', C]``, the outputs of ``layer``, each position
+        on the graph of its input step; positions on one graph pass together."""
+        last = len(steps) - 1
+        graphs = [steps[max(last - o, 0)] for o in self._offsets[layer]]
+        runs, start = [], 0
+        for j in range(1, len(graphs) + 1):
+            if j == len(graphs) or graphs[j] is not graphs[start]:
+                runs.append(gconv(z[:, :, start:j], graphs[start]))
+                start = j
+        return runs[0] if len(runs) == 1 else torch.cat(runs, 2)
+
+
+def _output_offsets(dilations: list[int]) -> list[list[int]]:
+    """Per layer, the offsets (steps back from the last, oldest first) of the outputs
+    that a later layer or the readout reads: offset 0 of every layer, and the
+    outputs at ``o`` and ``o + d`` of the layer below one of dilation ``d`` that
+    reads offset ``o``."""
+    needed = [[0]]  # last layer first
+    for d in reversed(dilations[1:]):
+        needed.append(sorted(set(needed[-1]) | {o + d for o in needed[-1]}, reverse=True))
+    return needed[::-1]
 
 
 def _taps(dilations: list[int]) -> list[tuple[Any, Any]]:
@@ -162,10 +191,7 @@ def _taps(dilations: list[int]) -> list[tuple[Any, Any]]:
     at ``o + d`` (older tap) and ``o`` (newer tap, also the residual). Steps are kept
     oldest first, so the last position is offset 0.
     """
-    needed = [[0]]  # offsets of each layer's outputs, last layer first
-    for d in reversed(dilations[1:]):
-        needed.append(sorted(set(needed[-1]) | {o + d for o in needed[-1]}, reverse=True))
-    needed.reverse()
+    needed = _output_offsets(dilations)
     inputs = [sorted(set(needed[0]) | {o + dilations[0] for o in needed[0]}, reverse=True)]
     inputs += needed[:-1]
     taps = []

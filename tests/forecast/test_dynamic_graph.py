@@ -101,27 +101,28 @@ def test_time_varying_graph_errors(fitted):
 
 
 def switching(steps=800, n=8, seed=0):
-    """``y[t] = 0.2 A_{t-1} y[t-1] + 0.75 A_{t-2} y[t-2] + 0.2 noise`` with ``A_t`` a
+    """``y[t] = 0.2 A_{t-1} y[t-1] + 0.75 A_{t-3} y[t-3] + 0.2 noise`` with ``A_t`` a
     shift along the ring, clockwise or not at random, given as the graph of step
     ``t``: the older step's graph matters most, and only ``graph_steps="each"``
     reads it (optimal MAE 0.2 sqrt(2 / pi) = 0.16)."""
     rng = np.random.default_rng(seed)
     direction = rng.integers(0, 2, steps)
     y = np.zeros((steps, n))
-    y[:2] = rng.standard_normal((2, n))
-    for t in range(2, steps):
+    y[:3] = rng.standard_normal((3, n))
+    for t in range(3, steps):
         y[t] = (0.2 * np.roll(y[t - 1], 1 - 2 * direction[t - 1])
-                + 0.75 * np.roll(y[t - 2], 1 - 2 * direction[t - 2])
+                + 0.75 * np.roll(y[t - 3], 1 - 2 * direction[t - 3])
                 + 0.2 * rng.standard_normal(n))
     graphs = [shift(n, 1), shift(n, -1)]
     return y, [graphs[k] for k in direction]
 
 
-def test_each_input_step_on_its_own_graph_is_learned():
+@pytest.mark.parametrize("model", ["dcrnn", "gwnet"])
+def test_each_input_step_on_its_own_graph_is_learned(model):
     data = SpatioTemporalData(*switching())
     kw = dict(window=4, horizon=1, hidden_channels=16, max_epochs=30, lr=0.01, random_state=0)
-    each = STGNNForecaster("dcrnn", graph_steps="each", **kw).fit(data)
-    last = STGNNForecaster("dcrnn", **kw).fit(data)
+    each = STGNNForecaster(model, graph_steps="each", **kw).fit(data)
+    last = STGNNForecaster(model, **kw).fit(data)
     assert -each.score(data) < 0.19                  # near the optimum, 0.16
     assert -each.score(data) < 0.85 * -last.score(data)
 
@@ -150,8 +151,9 @@ def test_each_step_graph_equals_a_step_by_step_reference():
 
 
 def test_each_step_graph_errors():
-    with pytest.raises(ValueError, match="graph_steps='each' needs model='dcrnn'"):
-        STGNNForecaster("gwnet", graph_steps="each").fit(*rotating(steps=100)[:2])
+    with pytest.raises(ValueError, match="graph_steps='each' needs model='dcrnn' or "
+                                         "'gwnet'"):
+        STGNNForecaster("tts", graph_steps="each").fit(*rotating(steps=100)[:2])
     m = DCRNN(2, 1, horizon=1, hidden_channels=4)
     with pytest.raises(ValueError, match="one graph per input step needs 5 graphs, got 2"):
         m(torch.randn(1, 5, 8, 2), [shift(8, 1)] * 2)

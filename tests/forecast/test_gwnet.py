@@ -9,8 +9,10 @@ from graphbias.forecast import GraphWaveNet, STGNNForecaster
 
 def full_forward(m: GraphWaveNet, x, graph):
     """Graph WaveNet over every time step of every layer (the textbook layout): the
-    reference the pruned forward must equal."""
+    reference the pruned forward must equal. ``graph`` may be a list of one graph per
+    input step: each output step is then convolved alone on its step's graph."""
     B, W, N, _ = x.shape
+    steps = graph if isinstance(graph, list) else [graph] * W
     h = m.start(x)
     h = torch.nn.functional.pad(h, (0, 0, 0, 0, m.receptive_field - W, 0))
     h = h.permute(0, 3, 2, 1)  # [B, C, N, T]
@@ -24,7 +26,9 @@ def full_forward(m: GraphWaveNet, x, graph):
         for _ in range(m.k):
             a = torch.einsum("nm,m...->n...", adj, a)
             hops.append(a)
-        out = gconv(z, graph) + adp(torch.cat(hops, -1))
+        T = z.size(2)                                  # output t is input step W - T + t
+        out = torch.cat([gconv(z[:, :, t:t + 1], steps[max(W - T + t, 0)]) for t in range(T)],
+                        2) + adp(torch.cat(hops, -1))
         h = out.permute(1, 3, 0, 2) + h[..., -z.size(2):]
     y = m.end(skip)
     return y.view(N, B, m.horizon, m.out_channels).permute(1, 2, 0, 3)
@@ -42,6 +46,19 @@ def test_pruned_forward_equals_every_step_computed(window):
     (gx,) = torch.autograd.grad(out.square().sum(), x)
     (rx,) = torch.autograd.grad(ref.square().sum(), x)
     torch.testing.assert_close(gx, rx, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("window", [3, 5, 12])
+def test_one_graph_per_input_step_equals_every_step_computed(window):
+    torch.manual_seed(0)
+    rings = [Graph(torch.tensor([[0, 1, 2, 3, 4, 5], [(i + s) % 6 for i in range(6)]]), 6)
+             for s in (1, 2, 5)]
+    steps = [rings[t % 3] for t in range(window)]
+    m = GraphWaveNet(3, 2, horizon=4, num_nodes=6, window=window, hidden_channels=8)
+    x = torch.randn(5, window, 6, 3)
+    out = m(x, steps)
+    torch.testing.assert_close(out, full_forward(m, x, steps), rtol=1e-5, atol=1e-6)
+    assert (out - m(x, rings[(window - 1) % 3])).abs().max() > 1e-3   # not the last graph
 
 
 def test_graph_wavenet_needs_two_steps():
