@@ -6,7 +6,12 @@ on the same windows, and its analytic expectation ``sigma * sqrt(2 / pi)``). Dat
 ``"gpvar"`` is tsl's GP-VAR (shift :math:`A + I`, unnormalised), ``"gpvar-gcn"`` the
 GCN-normalised shift. Each graph model runs with both graph operators, named
 ``"MODEL:none"`` (:math:`A + I`) and ``"MODEL:gcn"``: one matches the shift of the
-series, the other does not.
+series, the other does not. ``"gpvar-dynamic"`` redraws the graph at every step
+(each edge kept with probability 0.7, each lag spread over its own step's graph;
+:func:`~graphbias.data.synthetic.gpvar.gpvar` with ``period=1``): ``"MODEL:none"``
+reads the last input step's graph, ``"MODEL:none:each"`` every step's
+(``graph_steps="each"``), ``"MODEL:none:static"`` the static graph the steps' graphs
+are drawn from.
 Los-loop cells (when ``root`` holds ``traffic/``) follow :data:`LOS_PROTOCOL`: a
 chronological 70/10/20 split, 12 steps in and out, training to convergence (at most
 100 epochs, early stopping on the validation MAE with patience 10, learning rate
@@ -25,12 +30,13 @@ import numpy as np
 import torch
 
 from ..data.datasets import load_los_loop
-from ..data.synthetic.gpvar import gpvar, optimal_mae
+from ..data.synthetic.gpvar import gpvar, optimal_mae, triangle_communities
+from ..data.temporal import SpatioTemporalData
 from ..forecast import STGNNForecaster
 from .suites import Cell
 
 __all__ = ["suite", "traffic_root", "LOS_PROTOCOL", "los_protocol", "los_metrics",
-           "GPVAR_SHIFTS", "MATCHED_NORMALIZATION"]
+           "GPVAR_SHIFTS", "MATCHED_NORMALIZATION", "GPVAR_DYNAMIC"]
 
 GPVAR_SIGMA = 0.4
 GPVAR_STEPS = 20000
@@ -74,11 +80,14 @@ def _fit(method: str, data: Any, seed: int, window: int, horizon: int,
 GPVAR_SHIFTS = {"gpvar": "adjacency", "gpvar-gcn": "gcn"}
 #: the graph operator (``normalization``) matching each shift
 MATCHED_NORMALIZATION = {"adjacency": "none", "gcn": "gcn"}
+#: the time-varying GP-VAR: tsl's shift, a graph redrawn at every step
+GPVAR_DYNAMIC = dict(shift="adjacency", period=1, keep=0.7)
 
 
 def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> Callable[[], dict]:
     window = 6
-    model, _, normalization = method.partition(":")
+    model, _, rest = method.partition(":")
+    normalization, _, variant = rest.partition(":")
 
     def run() -> dict[str, Any]:
         data, clean = get()
@@ -92,7 +101,10 @@ def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> 
         kw = dict(hidden_channels=16 if quick else 32, max_epochs=6 if quick else 80,
                   patience=5 if quick else 10, lr_patience=None if quick else 5,
                   lr=0.01 if quick else 0.005, batch_size=64 if quick else 128, k=2,
-                  normalization=normalization or "random_walk")
+                  normalization=normalization or "random_walk",
+                  graph_steps="each" if variant == "each" else "last")
+        if variant == "static":
+            data = SpatioTemporalData(data.values, triangle_communities())
         f, secs = _fit(model, data, seed, window, 1, **kw)
         return {"test_mae": -f.score(data), "optimal_mae": optimal_mae(GPVAR_SIGMA),
                 "epochs": f.n_epochs_, "seconds": secs}
@@ -202,7 +214,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     >>> sorted(c.method for c in cells if c.dataset == "gpvar")
     ['gru', 'last', 'optimal', 'tts:gcn', 'tts:none']
     >>> sorted({c.dataset for c in cells})
-    ['gpvar', 'gpvar-gcn']
+    ['gpvar', 'gpvar-dynamic', 'gpvar-gcn']
     """
     cells = []
     steps = 1500 if quick else GPVAR_STEPS
@@ -216,6 +228,15 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
             for method in gp_methods:
                 cells.append(Cell("forecast", dataset, method, seed,
                                   _gpvar_cell(method, seed, get_gpvar, quick)))
+    get_dynamic = functools.cache(
+        lambda: gpvar(steps, sigma=GPVAR_SIGMA, seed=0, **GPVAR_DYNAMIC))
+    dynamic_methods = ("tts:none", "dcrnn:none:each", "gru", "last", "optimal") if quick \
+        else ("dcrnn:none", "dcrnn:none:each", "gwnet:none", "gwnet:none:each", "tts:none",
+              "tts:none:static", "gru", "last", "optimal")
+    for seed in range(seeds):
+        for method in dynamic_methods:
+            cells.append(Cell("forecast", "gpvar-dynamic", method, seed,
+                              _gpvar_cell(method, seed, get_dynamic, quick)))
     troot = traffic_root(root)
     if troot is not None:
         get_los = functools.cache(lambda: load_los_loop(troot))

@@ -10,7 +10,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 def test_quick_gpvar_cells_report_model_and_optimum():
     cells = suite(None, seeds=1, quick=True)
-    assert {c.dataset for c in cells} == {"gpvar", "gpvar-gcn"}
+    assert {c.dataset for c in cells} == {"gpvar", "gpvar-gcn", "gpvar-dynamic"}
     methods = {c.method for c in cells if c.dataset == "gpvar"}
     assert methods == {"tts:none", "tts:gcn", "gru", "last", "optimal"}
     results = {c.method: c.run() for c in cells
@@ -39,6 +39,25 @@ def test_gpvar_datasets_follow_their_shift_and_models_their_operator(monkeypatch
     assert fitted == [("tts", "none"), ("tts", "gcn")]
     assert fs.MATCHED_NORMALIZATION == {fs.GPVAR_SHIFTS["gpvar"]: "none",
                                         fs.GPVAR_SHIFTS["gpvar-gcn"]: "gcn"}
+
+
+def test_dynamic_gpvar_cells_read_the_graphs_they_name(monkeypatch):
+    import graphbias.bench.forecast_suite as fs
+
+    fitted = []
+    real_fit = fs._fit
+    monkeypatch.setattr(fs, "_fit", lambda m, data, *a, **kw: fitted.append(
+        (m, kw.get("graph_steps"), data.is_static)) or real_fit(m, data, *a, **{
+            **kw, "max_epochs": 1}))
+    cells = {c.method: c for c in suite(None, seeds=1, quick=True)
+             if c.dataset == "gpvar-dynamic"}
+    assert set(cells) == {"tts:none", "dcrnn:none:each", "gru", "last", "optimal"}
+    results = {m: cells[m].run() for m in ("tts:none", "dcrnn:none:each", "optimal")}
+    assert fitted[:2] == [("tts", "last", False), ("dcrnn", "each", False)]
+    opt = results["optimal"]
+    assert abs(opt["test_mae"] - opt["optimal_mae"]) < 0.05 * opt["optimal_mae"]
+    full = {c.method for c in suite(None, seeds=1, quick=False) if c.dataset == "gpvar-dynamic"}
+    assert {"dcrnn:none:each", "gwnet:none:each", "tts:none:static"} <= full
 
 
 def test_los_protocol_is_shared_and_converges():

@@ -220,6 +220,8 @@ def test_sbm_bag_of_words_features():
     (lambda: triangle_communities(0), "num_communities must be an integer >= 1"),
     (lambda: gpvar(10, sigma=0.0), r"sigma must be a real number in \(0, inf\)"),
     (lambda: gpvar(10.5), "num_steps must be an integer"),
+    (lambda: gpvar(10, period=0), "period must be an integer >= 1"),
+    (lambda: gpvar(10, period=2, keep=0.0), r"keep must be a real number in \(0, 1\]"),
     (lambda: write_synthetic_ogb("unused", num_nodes=10, num_classes=8),
      "num_nodes must be an integer >= 16"),
     (lambda: write_synthetic_ogb("unused", num_nodes=100, num_classes=4, avg_degree=30.0),

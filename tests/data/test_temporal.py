@@ -158,6 +158,31 @@ def test_gpvar_noise_free_prediction_gives_optimal_mae():
     assert np.abs(clean).max() <= 1.0 and data.values.std() > 0.4
 
 
+def test_time_varying_gpvar_spreads_each_lag_on_its_own_step_graph():
+    from graphbias.data.synthetic.gpvar import TSL_FILTER, optimal_forecast, shift_operator
+
+    data, clean = gpvar(3000, period=3, keep=0.7, seed=0)
+    base = {tuple(e) for e in triangle_communities(5).edge_index.T.tolist()}
+    graphs = data.graph
+    # the 2 burn-in steps are dropped: step i was simulated at i + 2, and a new graph
+    # starts at every simulated step divisible by 3
+    assert all(graphs[i] is graphs[i - 1] for i in range(1, 3000) if (i + 2) % 3)
+    assert len({id(g) for g in graphs}) == 1001
+    edges = [{tuple(e) for e in g.edge_index.T.tolist()} for g in graphs[1::3]]
+    assert all(e <= base for e in edges)           # subgraphs of the static graph
+    assert 0.6 < np.mean([len(e) for e in edges]) / len(base) < 0.8
+    x = data.values[:, :, 0].astype(np.float64)
+    theta = np.asarray(TSL_FILTER)                 # columns oldest lag first
+    for t in (5, 100, 2999):
+        lags = [sum(theta[q, 1 - p] * np.linalg.matrix_power(shift_operator(graphs[t - 1 - p]), q)
+                    for q in range(3)) @ x[t - 1 - p] for p in range(2)]
+        np.testing.assert_allclose(clean[t, :, 0], np.tanh(sum(lags)), rtol=1e-4, atol=1e-5)
+    err = np.abs(data.values[2:] - clean[2:]).mean()
+    assert err == pytest.approx(optimal_mae(0.4), rel=0.03)
+    with pytest.raises(ValueError, match="optimal_forecast needs a static graph"):
+        optimal_forecast(data, [0], window=6, horizon=2)
+
+
 def test_gpvar_graph_is_tsl_triangle_line():
     g = triangle_communities(2)
     assert g.num_nodes == 12 and g.num_edges == 2 * (2 * 9 + 1)

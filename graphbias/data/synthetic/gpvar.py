@@ -179,12 +179,24 @@ def _mean(ops: np.ndarray, past: np.ndarray) -> np.ndarray:
 
 def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.4,
           theta: Any = TSL_FILTER, graph: Optional[Graph] = None,
-          shift: str = "adjacency", seed: Any = None
-          ) -> tuple[SpatioTemporalData, np.ndarray]:
-    """Simulates GP-VAR (see the module docstring).
+          shift: str = "adjacency", period: Optional[int] = None, keep: float = 0.8,
+          seed: Any = None) -> tuple[SpatioTemporalData, np.ndarray]:
+    r"""Simulates GP-VAR (see the module docstring).
 
     As in Torch Spatiotemporal, the first ``P`` (number of lags) steps are pure noise
     and are dropped, so every returned step has a prediction from its past.
+
+    With ``period`` the graph varies over time: every ``period`` steps a new graph
+    keeps each undirected edge of ``graph`` with probability ``keep`` (the same
+    object in between), and each lag spreads over the graph of its own step,
+
+    .. math::
+
+        x_t = \tanh\Big(\sum_{l=0}^{L}\sum_{p=1}^{P} \theta_{l,p}\, S_{t-p}^l
+        x_{t-p}\Big) + \eta_t,
+
+    so a forecaster that reads only the last step's graph applies it to older lags
+    too; the noise-free ``prediction`` stays the optimum.
 
     Parameters
     ----------
@@ -200,13 +212,17 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
         The graph (default: ``triangle_communities(num_communities)``).
     shift : {"adjacency", "gcn"}, default="adjacency"
         The shift ``S``: tsl's :math:`A + I`, or the GCN-normalised one.
+    period : int, optional
+        Steps between redrawn graphs (>= 1); None: the static ``graph``.
+    keep : float, default=0.8
+        Probability that a redrawn graph keeps an edge, in (0, 1].
     seed : int, numpy.random.Generator or None, default=None
         The random stream.
 
     Returns
     -------
     data : SpatioTemporalData
-        The series ``T x N x 1``, graph attached.
+        The series ``T x N x 1``, graph attached (one per step with ``period``).
     prediction : ndarray of shape (T, N, 1)
         The noise-free one-step prediction of every step (the optimal forecast).
 
@@ -215,6 +231,9 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
     >>> data, pred = gpvar(num_steps=20, seed=0)
     >>> data.values.shape, pred.shape
     ((20, 30, 1), (20, 30, 1))
+    >>> moving, _ = gpvar(num_steps=20, period=5, seed=0)
+    >>> len(moving.graph), len({id(g) for g in moving.graph}) <= 5
+    (20, True)
     """
     num_steps = check_scalar("num_steps", num_steps, Integer(1))
     sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
@@ -225,11 +244,39 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
     x = np.zeros((num_steps + P, n))
     mean = np.zeros((num_steps + P, n))
     x[:P] = rng.normal(0.0, sigma, (P, n))
+    if period is None:
+        for t in range(P, num_steps + P):
+            mean[t] = _mean(ops, x[t - P:t][::-1])
+            x[t] = mean[t] + rng.normal(0.0, sigma, n)
+        data = SpatioTemporalData(x[P:, :, None].astype(np.float32), g)
+        return data, mean[P:, :, None].astype(np.float32)
+    period = check_scalar("period", period, Integer(1))
+    keep = check_scalar("keep", keep, Real(0, 1, closed="right"))
+    graphs = _redrawn(g, num_steps + P, period, keep, rng)
+    step_ops = {id(h): _filter(theta, h, shift) for h in graphs}
     for t in range(P, num_steps + P):
-        mean[t] = _mean(ops, x[t - P:t][::-1])
+        mean[t] = np.tanh(sum(step_ops[id(graphs[t - 1 - p])][p] @ x[t - 1 - p]
+                              for p in range(P)))
         x[t] = mean[t] + rng.normal(0.0, sigma, n)
-    data = SpatioTemporalData(x[P:, :, None].astype(np.float32), g)
+    data = SpatioTemporalData(x[P:, :, None].astype(np.float32), graphs[P:])
     return data, mean[P:, :, None].astype(np.float32)
+
+
+def _redrawn(graph: Graph, steps: int, period: int, keep: float,
+             rng: np.random.Generator) -> list[Graph]:
+    """One graph per step: every ``period`` steps each undirected edge of ``graph`` is
+    kept with probability ``keep`` (one object per period)."""
+    src, dst = graph.edge_index.numpy()
+    pairs = np.unique(np.sort(np.stack([src, dst], 1), 1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]].T
+    out: list[Graph] = []
+    for t in range(steps):
+        if t % period == 0:
+            e = pairs[:, rng.random(pairs.shape[1]) < keep]
+            current = Graph(np.concatenate([e, e[::-1]], 1), graph.num_nodes,
+                            name=f"{graph.name or 'graph'}@{t}")
+        out.append(current)
+    return out
 
 
 def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon: int, *,
@@ -280,6 +327,9 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
     horizon = check_scalar("horizon", horizon, Integer(1))
     sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
     samples = check_scalar("samples", samples, Integer(1))
+    if not data.is_static:
+        raise ValueError("optimal_forecast needs a static graph; with one graph per "
+                         "step only the one-step optimum (gpvar's prediction) is known")
     ops = _filter(theta, data.graph, shift)
     P = ops.shape[0]
     if window < P:
