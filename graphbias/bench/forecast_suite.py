@@ -11,7 +11,10 @@ series, the other does not. ``"gpvar-dynamic"`` redraws the graph at every step
 :func:`~graphbias.data.synthetic.gpvar.gpvar` with ``period=1``): ``"MODEL:none"``
 reads the last input step's graph, ``"MODEL:none:each"`` every step's
 (``graph_steps="each"``), ``"MODEL:none:static"`` the static graph the steps' graphs
-are drawn from.
+are drawn from. ``"gpvar-driven"`` adds an input known in advance
+(:data:`GPVAR_DRIVE`, the data's node covariate): a method named with ``":future"``
+reads the target step's input (``future_covariates=True``), the others only those of
+the input steps, which foretell nothing.
 Los-loop cells (when ``root`` holds ``traffic/``) follow :data:`LOS_PROTOCOL`: a
 chronological 70/10/20 split, 12 steps in and out, training to convergence (at most
 100 epochs, early stopping on the validation MAE with patience 10, learning rate
@@ -36,7 +39,7 @@ from ..forecast import STGNNForecaster
 from .suites import Cell
 
 __all__ = ["suite", "traffic_root", "LOS_PROTOCOL", "los_protocol", "los_metrics",
-           "GPVAR_SHIFTS", "MATCHED_NORMALIZATION", "GPVAR_DYNAMIC"]
+           "GPVAR_SHIFTS", "MATCHED_NORMALIZATION", "GPVAR_DYNAMIC", "GPVAR_DRIVE"]
 
 GPVAR_SIGMA = 0.4
 GPVAR_STEPS = 20000
@@ -82,12 +85,25 @@ GPVAR_SHIFTS = {"gpvar": "adjacency", "gpvar-gcn": "gcn"}
 MATCHED_NORMALIZATION = {"adjacency": "none", "gcn": "gcn"}
 #: the time-varying GP-VAR: tsl's shift, a graph redrawn at every step
 GPVAR_DYNAMIC = dict(shift="adjacency", period=1, keep=0.7)
+#: the driven GP-VAR: tsl's GP-VAR plus an input known in advance, pushed through
+#: :math:`-u_t + (A + I) u_t = A u_t`: each node feels its neighbours' inputs only
+GPVAR_DRIVE = dict(shift="adjacency", drive=(-1.0, 1.0))
+#: method flags after the model (and its normalisation): which graphs it reads, and
+#: whether it reads the target step's covariates
+VARIANTS = ("each", "static", "future")
+
+
+def _parse(method: str) -> tuple[str, str, set[str]]:
+    """``"MODEL[:NORMALIZATION][:FLAG...]"`` as (model, normalisation, flags)."""
+    model, *rest = method.split(":")
+    flags = {t for t in rest if t in VARIANTS}
+    norms = [t for t in rest if t not in VARIANTS]
+    return model, norms[0] if norms else "", flags
 
 
 def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> Callable[[], dict]:
     window = 6
-    model, _, rest = method.partition(":")
-    normalization, _, variant = rest.partition(":")
+    model, normalization, flags = _parse(method)
 
     def run() -> dict[str, Any]:
         data, clean = get()
@@ -102,10 +118,11 @@ def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> 
                   patience=5 if quick else 10, lr_patience=None if quick else 5,
                   lr=0.01 if quick else 0.005, batch_size=64 if quick else 128, k=2,
                   normalization=normalization or "random_walk",
-                  graph_steps="each" if variant == "each" else "last")
-        if variant == "static":
-            data = SpatioTemporalData(data.values, triangle_communities())
-        f, secs = _fit(model, data, seed, window, 1, **kw)
+                  graph_steps="each" if "each" in flags else "last")
+        if "static" in flags:
+            data = SpatioTemporalData(data.values, triangle_communities(),
+                                      node_covariates=data.node_covariates)
+        f, secs = _fit(model, data, seed, window, 1, future_covariates="future" in flags, **kw)
         return {"test_mae": -f.score(data), "optimal_mae": optimal_mae(GPVAR_SIGMA),
                 "epochs": f.n_epochs_, "seconds": secs}
     return run
@@ -214,7 +231,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     >>> sorted(c.method for c in cells if c.dataset == "gpvar")
     ['gru', 'last', 'optimal', 'tts:gcn', 'tts:none']
     >>> sorted({c.dataset for c in cells})
-    ['gpvar', 'gpvar-dynamic', 'gpvar-gcn']
+    ['gpvar', 'gpvar-driven', 'gpvar-dynamic', 'gpvar-gcn']
     """
     cells = []
     steps = 1500 if quick else GPVAR_STEPS
@@ -237,6 +254,14 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
         for method in dynamic_methods:
             cells.append(Cell("forecast", "gpvar-dynamic", method, seed,
                               _gpvar_cell(method, seed, get_dynamic, quick)))
+    get_driven = functools.cache(lambda: gpvar(steps, sigma=GPVAR_SIGMA, seed=0, **GPVAR_DRIVE))
+    driven_methods = ("tts:none:future", "tts:none", "gru:future", "last", "optimal") if quick \
+        else (*(f"{m}:none{v}" for m in ("dcrnn", "gwnet", "tts") for v in (":future", "")),
+              "gru:future", "gru", "last", "optimal")
+    for seed in range(seeds):
+        for method in driven_methods:
+            cells.append(Cell("forecast", "gpvar-driven", method, seed,
+                              _gpvar_cell(method, seed, get_driven, quick)))
     troot = traffic_root(root)
     if troot is not None:
         get_los = functools.cache(lambda: load_los_loop(troot))

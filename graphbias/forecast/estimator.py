@@ -64,7 +64,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     networks also read the covariates of the target steps, standardised alike:
     inputs known in advance, such as a calendar, a weather forecast or planned
     events (:class:`DCRNN`'s decoder takes them at each step, the other networks
-    through a :class:`~graphbias.forecast.HorizonReadout`); :meth:`predict` then
+    through a :class:`~graphbias.forecast.HorizonReadout`, a graph convolution of
+    them and the node states, so a node reads its neighbours' known inputs too;
+    the graph-free GRU reads its node's); :meth:`predict` then
     needs the given covariates of the steps after the end of the data (the time
     covariates follow from the timestamps). The loss is the masked MAE in
     original units,

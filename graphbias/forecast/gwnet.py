@@ -50,7 +50,8 @@ class GraphWaveNet(torch.nn.Module):
     future_channels : int, default=0
         Known covariates per target step and node, read by a
         :class:`~graphbias.forecast.HorizonReadout` of the skip sum added to
-        the readout (0: none).
+        the readout (0: none); it convolves them on the last input step's graph
+        (``k`` hops, not the adaptive adjacency).
     hidden : int, optional
         Deprecated name of ``hidden_channels``.
 
@@ -96,7 +97,8 @@ class GraphWaveNet(torch.nn.Module):
                                        torch.nn.ReLU(),
                                        torch.nn.Linear(width, horizon * out_channels))
         self.future_channels = future_channels
-        self.future_readout = (HorizonReadout(width, future_channels, out_channels, horizon)
+        self.future_readout = (HorizonReadout(width, future_channels, out_channels, horizon,
+                                              k=k, normalization=normalization)
                                if future_channels else None)
 
     def adaptive_adjacency(self) -> Tensor:
@@ -154,7 +156,7 @@ class GraphWaveNet(torch.nn.Module):
             h = self._graph_conv(gconv, z, steps, i) + adp(torch.cat(hops, -1)) + h[:, :, newer]
         y = self.end(skip).view(N, B, self.horizon, self.out_channels)
         if future is not None:
-            y = y + self.future_readout(torch.relu(skip), future.permute(2, 0, 1, 3))
+            y = y + self.future_readout(torch.relu(skip), future.permute(2, 0, 1, 3), steps[-1])
         return y.permute(1, 2, 0, 3)
 
     def _graph_conv(self, gconv: DiffusionConv, z: Tensor, steps: Sequence[Any],

@@ -13,8 +13,8 @@ Every model maps inputs ``x: [B, W, N, F_in]`` (W past steps) and a graph to
 With ``future_channels > 0`` a model also reads ``future: [B, H, N, future_channels]``,
 covariates of the target steps known in advance (a calendar, a weather forecast,
 planned events): DCRNN's decoder takes them beside its fed-back forecast, the
-other models add a :class:`HorizonReadout` of each node's state and the target
-steps' covariates to their readout.
+other models add a :class:`HorizonReadout`, a graph convolution of the node
+states and the target steps' covariates, to their readout.
 
 The constructors' ``hidden`` and ``n_layers`` keywords were renamed
 ``hidden_channels`` and ``num_layers``; the old keywords still work for one release
@@ -77,18 +77,22 @@ def _step_graphs(graph: Any, window: int) -> Sequence[Any]:
 
 
 class HorizonReadout(torch.nn.Module):
-    r"""Forecast of the target steps from a node's state and the known covariates
-    of every target step:
+    r"""Forecast of the target steps from the node states and the known covariates
+    of every target step, over the graph:
 
     .. math::
 
-        [\hat y_{1, i}, \dots, \hat y_{H, i}] = W_2\,\mathrm{ReLU}\big(
-        W_1 [h_i \,\|\, u_{1, i} \,\|\, \dots \,\|\, u_{H, i}] + b_1\big) + b_2,
+        [\hat y_{1, i}, \dots, \hat y_{H, i}] = W_2\,\mathrm{ReLU}\Big(
+        \mathrm{DiffusionConv}\big([h \,\|\, u_1 \,\|\, \dots \,\|\, u_H]\big)_i
+        \Big) + b_2,
 
     added by :class:`TimeThenSpace` and :class:`~graphbias.forecast.GraphWaveNet`
     to their readout when they read future covariates. Every step reads the
-    covariates of all target steps: the forecast ``tau`` steps ahead depends on the
-    inputs of every step up to ``tau``.
+    covariates of all target steps (the forecast ``tau`` steps ahead depends on the
+    inputs of every step up to ``tau``), of the node and, through the ``k``-hop
+    diffusion convolution, of its neighbours: an input planned at one node moves
+    its neighbours' forecasts too. With ``k=0`` (the graph-free GRU) it reads the
+    node alone, :math:`W_1 [h_i \| u_{1,i} \| \dots \| u_{H,i}] + b_1`.
 
     Parameters
     ----------
@@ -100,28 +104,34 @@ class HorizonReadout(torch.nn.Module):
         Forecast features per node and step.
     horizon : int
         Target steps (H).
+    k : int, default=0
+        Diffusion hops of the first layer (0: per node).
+    normalization : {"random_walk", "gcn", "none"}, default="random_walk"
+        Graph operators of the :class:`~graphbias.nn.DiffusionConv`.
 
     Examples
     --------
-    >>> r = HorizonReadout(8, 3, 1, horizon=5)
-    >>> r(torch.randn(6, 4, 8), torch.randn(6, 4, 5, 3)).shape   # [N, B, H, F]
+    >>> from graphbias.data import Graph
+    >>> r = HorizonReadout(8, 3, 1, horizon=5, k=2)
+    >>> g = Graph(torch.tensor([[0, 1, 2], [1, 2, 3]]), 6)
+    >>> r(torch.randn(6, 4, 8), torch.randn(6, 4, 5, 3), g).shape   # [N, B, H, F]
     torch.Size([6, 4, 5, 1])
     """
 
     def __init__(self, hidden_channels: int, future_channels: int, out_channels: int,
-                 horizon: int) -> None:
+                 horizon: int, *, k: int = 0, normalization: str = "random_walk") -> None:
         super().__init__()
         self.horizon, self.out_channels = horizon, out_channels
-        self.mlp = torch.nn.Sequential(
-            torch.nn.Linear(hidden_channels + horizon * future_channels, hidden_channels),
-            torch.nn.ReLU(), torch.nn.Linear(hidden_channels, horizon * out_channels))
+        self.conv = DiffusionConv(hidden_channels + horizon * future_channels, hidden_channels,
+                                  k, normalization=normalization)
+        self.out = torch.nn.Linear(hidden_channels, horizon * out_channels)
 
-    def forward(self, h: Tensor, future: Tensor) -> Tensor:
-        """``[N, B, H, out_channels]`` from states ``h: [N, B, hidden]`` and covariates
-        ``future: [N, B, H, future_channels]``."""
+    def forward(self, h: Tensor, future: Tensor, graph: Any) -> Tensor:
+        """``[N, B, H, out_channels]`` from states ``h: [N, B, hidden]``, covariates
+        ``future: [N, B, H, future_channels]`` and the graph of the target steps."""
         N, B = h.shape[:2]
-        out = self.mlp(torch.cat([h, future.reshape(N, B, -1)], -1))
-        return out.view(N, B, self.horizon, self.out_channels)
+        z = torch.relu(self.conv(torch.cat([h, future.reshape(N, B, -1)], -1), graph))
+        return self.out(z).view(N, B, self.horizon, self.out_channels)
 
 
 class TimeThenSpace(torch.nn.Module):
@@ -155,7 +165,8 @@ class TimeThenSpace(torch.nn.Module):
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
     future_channels : int, default=0
         Known covariates per target step and node, read by a
-        :class:`HorizonReadout` added to the readout (0: none).
+        :class:`HorizonReadout` added to the readout (0: none), with the ``k`` hops
+        of the graph convolutions (none with ``graph_free``).
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.
 
@@ -185,8 +196,9 @@ class TimeThenSpace(torch.nn.Module):
             for _ in range(num_layers))
         self.readout = torch.nn.Linear(hidden_channels, horizon * out_channels)
         self.future_channels = future_channels
-        self.future_readout = (HorizonReadout(hidden_channels, future_channels, out_channels,
-                                              horizon) if future_channels else None)
+        self.future_readout = (HorizonReadout(
+            hidden_channels, future_channels, out_channels, horizon, k=0 if graph_free else k,
+            normalization=normalization) if future_channels else None)
 
     def forward(self, x: Tensor, graph: Any, future: Optional[Tensor] = None) -> Tensor:
         """Forecasts ``[B, H, N, out_channels]`` from ``x: [B, W, N, in_channels]``
@@ -199,7 +211,7 @@ class TimeThenSpace(torch.nn.Module):
             h = h + torch.relu(layer(h) if self.graph_free else layer(h, graph))
         out = self.readout(h).view(N, B, self.horizon, self.out_channels)
         if future is not None:
-            out = out + self.future_readout(h, future.permute(2, 0, 1, 3))
+            out = out + self.future_readout(h, future.permute(2, 0, 1, 3), graph)
         return out.permute(1, 2, 0, 3)
 
 

@@ -10,7 +10,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 def test_quick_gpvar_cells_report_model_and_optimum():
     cells = suite(None, seeds=1, quick=True)
-    assert {c.dataset for c in cells} == {"gpvar", "gpvar-gcn", "gpvar-dynamic"}
+    assert {c.dataset for c in cells} == {"gpvar", "gpvar-gcn", "gpvar-dynamic", "gpvar-driven"}
     methods = {c.method for c in cells if c.dataset == "gpvar"}
     assert methods == {"tts:none", "tts:gcn", "gru", "last", "optimal"}
     results = {c.method: c.run() for c in cells
@@ -72,3 +72,31 @@ def test_traffic_root_accepts_data_root_and_traffic_folder(tmp_path):
     if (SHARED_DATA / "traffic" / "los_speed.csv").exists():
         assert traffic_root(SHARED_DATA) == SHARED_DATA
         assert traffic_root(SHARED_DATA / "traffic") == SHARED_DATA
+
+
+def test_driven_gpvar_cells_read_the_target_step_input_only_when_named(monkeypatch):
+    import graphbias.bench.forecast_suite as fs
+
+    fitted = []
+    real_fit = fs._fit
+    monkeypatch.setattr(fs, "_fit", lambda m, data, *a, **kw: fitted.append(
+        (m, kw.get("future_covariates"), data.num_node_covariates)) or real_fit(m, data, *a, **{
+            **kw, "max_epochs": 1}))
+    cells = {c.method: c for c in suite(None, seeds=1, quick=True)
+             if c.dataset == "gpvar-driven"}
+    assert set(cells) == {"tts:none:future", "tts:none", "gru:future", "last", "optimal"}
+    results = {m: cells[m].run() for m in ("tts:none:future", "tts:none", "optimal")}
+    assert fitted[:2] == [("tts", True, 1), ("tts", False, 1)]
+    opt = results["optimal"]
+    assert abs(opt["test_mae"] - opt["optimal_mae"]) < 0.05 * opt["optimal_mae"]
+    full = {c.method for c in suite(None, seeds=1, quick=False) if c.dataset == "gpvar-driven"}
+    assert {"dcrnn:none:future", "gwnet:none:future", "gru:future", "gru"} <= full
+
+
+def test_method_names_parse_into_model_operator_and_flags():
+    from graphbias.bench.forecast_suite import _parse
+
+    assert _parse("dcrnn:none:each") == ("dcrnn", "none", {"each"})
+    assert _parse("gru:future") == ("gru", "", {"future"})
+    assert _parse("tts:gcn:static:future") == ("tts", "gcn", {"static", "future"})
+    assert _parse("last") == ("last", "", set())

@@ -183,6 +183,49 @@ def test_time_varying_gpvar_spreads_each_lag_on_its_own_step_graph():
         optimal_forecast(data, [0], window=6, horizon=2)
 
 
+@pytest.mark.parametrize("period", [None, 4])
+def test_driven_gpvar_pushes_each_step_input_through_its_filter(period):
+    from graphbias.data.synthetic.gpvar import TSL_FILTER, optimal_forecast, shift_operator
+
+    data, clean = gpvar(2000, drive=(1.0, -0.5), period=period, seed=0)
+    plain, _ = gpvar(2000, period=period, seed=0)
+    u = data.node_covariates[:, :, 0].astype(np.float64)
+    assert data.node_covariates.shape == (2000, 30, 1) and abs(u.std() - 1) < 0.02
+    x = data.values[:, :, 0].astype(np.float64)
+    graphs = data.graph if period else [data.graph] * 2000
+    theta = np.asarray(TSL_FILTER)
+    for t in (5, 1234, 1999):
+        lags = [sum(theta[q, 1 - p] * np.linalg.matrix_power(shift_operator(graphs[t - 1 - p]), q)
+                    for q in range(3)) @ x[t - 1 - p] for p in range(2)]
+        pushed = u[t] - 0.5 * shift_operator(graphs[t]) @ u[t]
+        np.testing.assert_allclose(clean[t, :, 0], np.tanh(sum(lags) + pushed),
+                                   rtol=1e-4, atol=1e-5)
+    assert np.abs(data.values[2:] - clean[2:]).mean() == pytest.approx(optimal_mae(0.4), rel=0.03)
+    assert not np.allclose(data.values, plain.values)
+    if period:
+        return
+    starts = np.arange(0, 1900, 50)
+    opt = optimal_forecast(data, starts, window=6, horizon=3, drive=(1.0, -0.5), samples=50)
+    np.testing.assert_allclose(opt[:, 0], clean[starts + 6], atol=1e-5)
+    # the known inputs of the later target steps enter too: the median moves with them
+    moved = data.node_covariates.copy()
+    moved[starts + 8] += 1.0
+    other = optimal_forecast(SpatioTemporalData(data.values, data.graph, node_covariates=moved),
+                             starts, window=6, horizon=3, drive=(1.0, -0.5), samples=50)
+    np.testing.assert_array_equal(other[:, :2], opt[:, :2])
+    assert np.abs(other[:, 2] - opt[:, 2]).mean() > 0.01
+    with pytest.raises(ValueError, match="give the true model's input filter as drive="):
+        optimal_forecast(data, starts, window=6, horizon=3)
+    with pytest.raises(ValueError, match=r"window starts must lie in \[0, 1991\]"):
+        optimal_forecast(data, [1992], window=6, horizon=3, drive=(1.0, -0.5))
+    with pytest.raises(ValueError, match="needs the inputs as the data's one node covariate"):
+        optimal_forecast(plain, starts, window=6, horizon=3, drive=(1.0,))
+    with pytest.raises(ValueError, match="drive must be a non-empty 1-D array"):
+        gpvar(10, drive=[[1.0]])
+    with pytest.raises(ValueError, match="drive must be a non-empty 1-D array"):
+        gpvar(10, drive=(np.nan,))
+
+
 def test_gpvar_graph_is_tsl_triangle_line():
     g = triangle_communities(2)
     assert g.num_nodes == 12 and g.num_edges == 2 * (2 * 9 + 1)

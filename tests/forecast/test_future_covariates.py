@@ -126,3 +126,26 @@ def test_networks_check_their_future_input(make):
         make(2)(x, g, torch.randn(4, 2, 6, 2))
     with pytest.raises(ValueError, match="reads no future covariates"):
         make(0)(x, g, torch.randn(4, 3, 6, 2))
+
+
+@pytest.mark.parametrize("make, reach", [
+    (lambda: TimeThenSpace(2, 1, horizon=3, hidden_channels=8, future_channels=1), 2),
+    (lambda: TimeThenSpace(2, 1, horizon=3, hidden_channels=8, future_channels=1,
+                           graph_free=True), 0),
+    (lambda: GraphWaveNet(2, 1, horizon=3, num_nodes=8, window=5, hidden_channels=8,
+                          future_channels=1), 2),
+    (lambda: DCRNN(2, 1, horizon=3, hidden_channels=8, future_channels=1), 2 * 3)])
+def test_a_future_input_moves_the_forecasts_within_its_reach(make, reach):
+    # a known input at node 0 of the target steps moves the forecasts of the nodes
+    # within `reach` hops of node 0 on a ring of 8 (k = 2 hops a convolution; DCRNN's
+    # decoder convolves once per target step), and of no other node
+    torch.manual_seed(0)
+    model, x, g = make(), torch.randn(2, 5, 8, 2), ring(8)
+    future = torch.randn(2, 3, 8, 1)
+    moved = future.clone()
+    moved[:, :, 0] += 1.0
+    with torch.no_grad():
+        change = (model(x, g, moved) - model(x, g, future)).abs().amax((0, 1, 3))
+    hops = np.minimum(np.arange(8), 8 - np.arange(8))
+    assert (change[torch.as_tensor(hops <= reach)] > 1e-6).all()
+    assert (change[torch.as_tensor(hops > reach)] == 0).all()

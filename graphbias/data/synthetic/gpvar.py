@@ -172,15 +172,10 @@ def _filter(theta: Any, graph: Graph, shift: str) -> np.ndarray:
     return np.stack(ops[::-1])  # columns run oldest lag first
 
 
-def _mean(ops: np.ndarray, past: np.ndarray) -> np.ndarray:
-    """Noise-free next value from ``past[..., p, :]`` = :math:`x_{t-1-p}`."""
-    return np.tanh(np.einsum("pnm,...pm->...n", ops, past))
-
-
 def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.4,
           theta: Any = TSL_FILTER, graph: Optional[Graph] = None,
           shift: str = "adjacency", period: Optional[int] = None, keep: float = 0.8,
-          seed: Any = None) -> tuple[SpatioTemporalData, np.ndarray]:
+          drive: Any = None, seed: Any = None) -> tuple[SpatioTemporalData, np.ndarray]:
     r"""Simulates GP-VAR (see the module docstring).
 
     As in Torch Spatiotemporal, the first ``P`` (number of lags) steps are pure noise
@@ -197,6 +192,20 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
 
     so a forecaster that reads only the last step's graph applies it to older lags
     too; the noise-free ``prediction`` stays the optimum.
+
+    With ``drive`` an input known in advance (a planned control, a published
+    schedule) enters every step through a graph filter of its own,
+
+    .. math::
+
+        x_t = \tanh\Big(\sum_{l=0}^{L}\sum_{p=1}^{P} \theta_{l,p}\, S^l x_{t-p}
+        + \sum_{l} \delta_l\, S^l u_t\Big) + \eta_t, \qquad
+        u_t \sim \mathcal N(0, I),
+
+    drawn afresh at every step (so no past value foretells it) and returned as the
+    data's node covariates: the noise-free ``prediction`` is the optimum for a
+    forecaster that reads :math:`u_t`, that of the target step; one that reads
+    only the inputs of its input steps cannot know it.
 
     Parameters
     ----------
@@ -216,13 +225,18 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
         Steps between redrawn graphs (>= 1); None: the static ``graph``.
     keep : float, default=0.8
         Probability that a redrawn graph keeps an edge, in (0, 1].
+    drive : array-like of shape (hops + 1,), optional
+        The filter :math:`\delta` of the input known in advance (hop 0 first); None:
+        no input. With a time-varying graph, step ``t``'s input spreads over step
+        ``t``'s graph.
     seed : int, numpy.random.Generator or None, default=None
         The random stream.
 
     Returns
     -------
     data : SpatioTemporalData
-        The series ``T x N x 1``, graph attached (one per step with ``period``).
+        The series ``T x N x 1``, graph attached (one per step with ``period``), and
+        with ``drive`` the inputs :math:`u` as ``node_covariates`` (``T x N x 1``).
     prediction : ndarray of shape (T, N, 1)
         The noise-free one-step prediction of every step (the optimal forecast).
 
@@ -234,6 +248,9 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
     >>> moving, _ = gpvar(num_steps=20, period=5, seed=0)
     >>> len(moving.graph), len({id(g) for g in moving.graph}) <= 5
     (20, True)
+    >>> driven, _ = gpvar(num_steps=20, drive=(1.0, 0.5), seed=0)
+    >>> driven.num_node_covariates
+    1
     """
     num_steps = check_scalar("num_steps", num_steps, Integer(1))
     sigma = check_scalar("sigma", sigma, Real(0, None, closed="neither"))
@@ -245,21 +262,46 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
     mean = np.zeros((num_steps + P, n))
     x[:P] = rng.normal(0.0, sigma, (P, n))
     if period is None:
+        graphs = [g] * (num_steps + P)
+    else:
+        period = check_scalar("period", period, Integer(1))
+        keep = check_scalar("keep", keep, Real(0, 1, closed="right"))
+        graphs = _redrawn(g, num_steps + P, period, keep, rng)
+    u, pushed = (None, np.zeros((num_steps + P, n))) if drive is None else \
+        _driven(drive, graphs, shift, rng)
+    if period is None:
         for t in range(P, num_steps + P):
-            mean[t] = _mean(ops, x[t - P:t][::-1])
+            mean[t] = np.tanh(np.einsum("pnm,...pm->...n", ops, x[t - P:t][::-1]) + pushed[t])
             x[t] = mean[t] + rng.normal(0.0, sigma, n)
-        data = SpatioTemporalData(x[P:, :, None].astype(np.float32), g)
-        return data, mean[P:, :, None].astype(np.float32)
-    period = check_scalar("period", period, Integer(1))
-    keep = check_scalar("keep", keep, Real(0, 1, closed="right"))
-    graphs = _redrawn(g, num_steps + P, period, keep, rng)
-    step_ops = {id(h): _filter(theta, h, shift) for h in graphs}
-    for t in range(P, num_steps + P):
-        mean[t] = np.tanh(sum(step_ops[id(graphs[t - 1 - p])][p] @ x[t - 1 - p]
-                              for p in range(P)))
-        x[t] = mean[t] + rng.normal(0.0, sigma, n)
-    data = SpatioTemporalData(x[P:, :, None].astype(np.float32), graphs[P:])
+    else:
+        step_ops = {id(h): _filter(theta, h, shift) for h in graphs}
+        for t in range(P, num_steps + P):
+            mean[t] = np.tanh(sum(step_ops[id(graphs[t - 1 - p])][p] @ x[t - 1 - p]
+                                  for p in range(P)) + pushed[t])
+            x[t] = mean[t] + rng.normal(0.0, sigma, n)
+    data = SpatioTemporalData(
+        x[P:, :, None].astype(np.float32), g if period is None else graphs[P:],
+        node_covariates=None if drive is None else u[P:, :, None].astype(np.float32))
     return data, mean[P:, :, None].astype(np.float32)
+
+
+def _drive_filter(drive: Any) -> np.ndarray:
+    """``drive`` as a ``(hops + 1) x 1`` filter (one lag), checked."""
+    delta = np.asarray(drive, dtype=np.float64)
+    if delta.ndim != 1 or delta.size == 0 or not np.isfinite(delta).all():
+        raise ValueError("drive must be a non-empty 1-D array of finite hop coefficients, "
+                         f"got {np.asarray(drive).tolist()!r}")
+    return delta[:, None]
+
+
+def _driven(drive: Any, graphs: list[Graph], shift: str,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs :math:`u_t \sim \mathcal N(0, I)` of every step and their filtered
+    push :math:`\sum_l \delta_l S_t^l u_t` (step ``t`` on ``graphs[t]``)."""
+    delta = _drive_filter(drive)
+    u = rng.normal(0.0, 1.0, (len(graphs), graphs[0].num_nodes))
+    ops = {id(h): _filter(delta, h, shift)[0] for h in graphs}
+    return u, np.stack([ops[id(h)] @ u[t] for t, h in enumerate(graphs)])
 
 
 def _redrawn(graph: Graph, steps: int, period: int, keep: float,
@@ -281,7 +323,7 @@ def _redrawn(graph: Graph, steps: int, period: int, keep: float,
 
 def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon: int, *,
                      sigma: float = 0.4, theta: Any = TSL_FILTER, shift: str = "adjacency",
-                     samples: int = 500, seed: Any = 0) -> np.ndarray:
+                     drive: Any = None, samples: int = 500, seed: Any = 0) -> np.ndarray:
     r"""The MAE-optimal forecasts ``[S, H, N, 1]`` of the true GP-VAR for the windows at
     ``starts`` (inputs ``[start, start + window)``, targets the next ``horizon`` steps).
 
@@ -306,6 +348,10 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
         The true model's filter.
     shift : {"adjacency", "gcn"}, default="adjacency"
         The true model's shift (that of :func:`gpvar`).
+    drive : array-like, optional
+        The true model's input filter (that of :func:`gpvar`), for a driven series:
+        its inputs of the target steps are read from the data's node covariates, as
+        known in advance (every target step must lie within the data).
     samples : int, default=500
         Simulated continuations per window (>= 1).
     seed : int, numpy.random.Generator or None, default=0
@@ -337,13 +383,27 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
     s = np.asarray(starts, dtype=np.int64).reshape(-1)
     if s.size and (s.min() < 0 or s.max() + window > data.num_steps):
         raise ValueError(f"window starts must lie in [0, {data.num_steps - window}]")
+    push = np.zeros((horizon, s.size, data.num_nodes))
+    if drive is None and data.num_node_covariates:
+        raise ValueError("the data carries node covariates (the inputs of a driven GP-VAR?): "
+                         "give the true model's input filter as drive=")
+    if drive is not None:
+        if data.num_node_covariates != 1:
+            raise ValueError("drive= needs the inputs as the data's one node covariate, "
+                             f"got {data.num_node_covariates} node covariates")
+        if s.size and s.max() + window + horizon > data.num_steps:
+            raise ValueError("with drive= every target step's input must be known: window "
+                             f"starts must lie in [0, {data.num_steps - window - horizon}]")
+        op = _filter(_drive_filter(drive), data.graph, shift)[0]
+        u = data.node_covariates[..., 0].astype(np.float64)
+        push = np.stack([u[s + window + h] @ op.T for h in range(horizon)])
     rng = np.random.default_rng(seed)
     x = data.values[..., 0].astype(np.float64)
     past = np.stack([x[s + window - 1 - p] for p in range(P)], 1)  # [S, P, N], newest first
     paths = np.repeat(past[:, None], samples, 1)  # [S, samples, P, N]
     out = []
     for h in range(horizon):
-        mean = _mean(ops, paths)
+        mean = np.tanh(np.einsum("pnm,...pm->...n", ops, paths) + push[h][:, None])
         step = mean + rng.normal(0.0, sigma, mean.shape)
         out.append(mean[:, 0] if h == 0 else np.median(step, 1))  # step 1: exact
         paths = np.concatenate([step[:, :, None], paths[:, :, :-1]], 2)
