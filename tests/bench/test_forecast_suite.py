@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from graphbias.bench.forecast_suite import los_protocol, suite, traffic_root
 from graphbias.data.synthetic.gpvar import gpvar
@@ -41,23 +42,32 @@ def test_gpvar_datasets_follow_their_shift_and_models_their_operator(monkeypatch
                                         fs.GPVAR_SHIFTS["gpvar-gcn"]: "gcn"}
 
 
-def test_dynamic_gpvar_cells_read_the_graphs_they_name(monkeypatch):
+@pytest.mark.parametrize("dataset, quick, run, fitted, full", [
+    ("gpvar-dynamic", {"tts:none", "dcrnn:none:each", "gru", "last", "optimal"},
+     ("tts:none", "dcrnn:none:each"),
+     [("tts", "last", False, False, 0), ("dcrnn", "each", False, False, 0)],
+     {"dcrnn:none:each", "gwnet:none:each", "tts:none:static"}),
+    ("gpvar-driven", {"tts:none:future", "tts:none", "gru:future", "last", "optimal"},
+     ("tts:none:future", "tts:none"),
+     [("tts", "last", True, True, 1), ("tts", "last", False, True, 1)],
+     {"dcrnn:none:future", "gwnet:none:future", "gru:future", "gru"})])
+def test_gpvar_cells_read_the_graphs_and_inputs_they_name(monkeypatch, dataset, quick, run,
+                                                          fitted, full):
+    # "MODEL:none:each" reads every step's graph, ":future" the target step's input
     import graphbias.bench.forecast_suite as fs
 
-    fitted = []
+    seen = []
     real_fit = fs._fit
-    monkeypatch.setattr(fs, "_fit", lambda m, data, *a, **kw: fitted.append(
-        (m, kw.get("graph_steps"), data.is_static)) or real_fit(m, data, *a, **{
-            **kw, "max_epochs": 1}))
-    cells = {c.method: c for c in suite(None, seeds=1, quick=True)
-             if c.dataset == "gpvar-dynamic"}
-    assert set(cells) == {"tts:none", "dcrnn:none:each", "gru", "last", "optimal"}
-    results = {m: cells[m].run() for m in ("tts:none", "dcrnn:none:each", "optimal")}
-    assert fitted[:2] == [("tts", "last", False), ("dcrnn", "each", False)]
+    monkeypatch.setattr(fs, "_fit", lambda m, data, *a, **kw: seen.append(
+        (m, kw.get("graph_steps"), kw.get("future_covariates"), data.is_static,
+         data.num_node_covariates)) or real_fit(m, data, *a, **{**kw, "max_epochs": 1}))
+    cells = {c.method: c for c in suite(None, seeds=1, quick=True) if c.dataset == dataset}
+    assert set(cells) == quick
+    results = {m: cells[m].run() for m in (*run, "optimal")}
+    assert seen[:2] == fitted
     opt = results["optimal"]
     assert abs(opt["test_mae"] - opt["optimal_mae"]) < 0.05 * opt["optimal_mae"]
-    full = {c.method for c in suite(None, seeds=1, quick=False) if c.dataset == "gpvar-dynamic"}
-    assert {"dcrnn:none:each", "gwnet:none:each", "tts:none:static"} <= full
+    assert full <= {c.method for c in suite(None, seeds=1, quick=False) if c.dataset == dataset}
 
 
 def test_los_protocol_is_shared_and_converges():
@@ -72,25 +82,6 @@ def test_traffic_root_accepts_data_root_and_traffic_folder(tmp_path):
     if (SHARED_DATA / "traffic" / "los_speed.csv").exists():
         assert traffic_root(SHARED_DATA) == SHARED_DATA
         assert traffic_root(SHARED_DATA / "traffic") == SHARED_DATA
-
-
-def test_driven_gpvar_cells_read_the_target_step_input_only_when_named(monkeypatch):
-    import graphbias.bench.forecast_suite as fs
-
-    fitted = []
-    real_fit = fs._fit
-    monkeypatch.setattr(fs, "_fit", lambda m, data, *a, **kw: fitted.append(
-        (m, kw.get("future_covariates"), data.num_node_covariates)) or real_fit(m, data, *a, **{
-            **kw, "max_epochs": 1}))
-    cells = {c.method: c for c in suite(None, seeds=1, quick=True)
-             if c.dataset == "gpvar-driven"}
-    assert set(cells) == {"tts:none:future", "tts:none", "gru:future", "last", "optimal"}
-    results = {m: cells[m].run() for m in ("tts:none:future", "tts:none", "optimal")}
-    assert fitted[:2] == [("tts", True, 1), ("tts", False, 1)]
-    opt = results["optimal"]
-    assert abs(opt["test_mae"] - opt["optimal_mae"]) < 0.05 * opt["optimal_mae"]
-    full = {c.method for c in suite(None, seeds=1, quick=False) if c.dataset == "gpvar-driven"}
-    assert {"dcrnn:none:future", "gwnet:none:future", "gru:future", "gru"} <= full
 
 
 def test_method_names_parse_into_model_operator_and_flags():
