@@ -296,7 +296,7 @@ def _drive_filter(drive: Any) -> np.ndarray:
 
 def _driven(drive: Any, graphs: list[Graph], shift: str,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The inputs :math:`u_t \sim \mathcal N(0, I)` of every step and their filtered
+    r"""The inputs :math:`u_t \sim \mathcal N(0, I)` of every step and their filtered
     push :math:`\sum_l \delta_l S_t^l u_t` (step ``t`` on ``graphs[t]``)."""
     delta = _drive_filter(drive)
     u = rng.normal(0.0, 1.0, (len(graphs), graphs[0].num_nodes))
