@@ -172,6 +172,12 @@ def _filter(theta: Any, graph: Graph, shift: str) -> np.ndarray:
     return np.stack(ops[::-1])  # columns run oldest lag first
 
 
+def _mean(ops: np.ndarray, past: np.ndarray, push: Any = 0.0) -> np.ndarray:
+    """Noise-free next value from ``past[..., p, :]`` = :math:`x_{t-1-p}` and the
+    input's ``push`` inside the tanh."""
+    return np.tanh(np.einsum("pnm,...pm->...n", ops, past) + push)
+
+
 def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.4,
           theta: Any = TSL_FILTER, graph: Optional[Graph] = None,
           shift: str = "adjacency", period: Optional[int] = None, keep: float = 0.8,
@@ -269,9 +275,10 @@ def gpvar(num_steps: int = 30000, *, num_communities: int = 5, sigma: float = 0.
         graphs = _redrawn(g, num_steps + P, period, keep, rng)
     u, pushed = (None, np.zeros((num_steps + P, n))) if drive is None else \
         _driven(drive, graphs, shift, rng)
-    if period is None:
+    if period is None:  # one operator stack for every step (kept apart: bit-for-bit the
+        # series of the static generator before time-varying graphs)
         for t in range(P, num_steps + P):
-            mean[t] = np.tanh(np.einsum("pnm,...pm->...n", ops, x[t - P:t][::-1]) + pushed[t])
+            mean[t] = _mean(ops, x[t - P:t][::-1], pushed[t])
             x[t] = mean[t] + rng.normal(0.0, sigma, n)
     else:
         step_ops = {id(h): _filter(theta, h, shift) for h in graphs}
@@ -403,7 +410,7 @@ def optimal_forecast(data: SpatioTemporalData, starts: Any, window: int, horizon
     paths = np.repeat(past[:, None], samples, 1)  # [S, samples, P, N]
     out = []
     for h in range(horizon):
-        mean = np.tanh(np.einsum("pnm,...pm->...n", ops, paths) + push[h][:, None])
+        mean = _mean(ops, paths, push[h][:, None])
         step = mean + rng.normal(0.0, sigma, mean.shape)
         out.append(mean[:, 0] if h == 0 else np.median(step, 1))  # step 1: exact
         paths = np.concatenate([step[:, :, None], paths[:, :, :-1]], 2)
