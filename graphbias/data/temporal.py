@@ -81,6 +81,21 @@ def _same_graph(a: Graph, b: Graph) -> bool:
     return torch.equal(a.edge_weight, b.edge_weight)
 
 
+def covariate_array(name: str, covariates: Any, ndim: int) -> np.ndarray:
+    """``covariates`` as float32, with a last axis of width 1 added to an array of
+    ``ndim - 1`` dimensions; a NaN or infinite entry is refused (covariates are
+    inputs known at every step, with no mask). Shapes are the caller's to check."""
+    c = np.asarray(covariates, dtype=np.float32)
+    if c.ndim == ndim - 1:
+        c = c[..., None]
+    bad = np.argwhere(~np.isfinite(c))
+    if bad.size:
+        raise ValueError(f"{name} has a NaN or infinite entry (first at index "
+                         f"{tuple(int(i) for i in bad[0])}): covariates are inputs "
+                         "known at every step, with no mask")
+    return c
+
+
 class SpatioTemporalData:
     """A multivariate time series on the nodes of a graph.
 
@@ -160,22 +175,15 @@ class SpatioTemporalData:
                                 self._check_covariates("node_covariates", node_covariates, 3))
 
     def _check_covariates(self, name: str, covariates: Any, ndim: int) -> np.ndarray:
-        """``covariates`` as float32 of ``ndim`` dimensions (a missing last one
-        added), with the series' steps (and nodes) and finite values."""
-        c = np.asarray(covariates, dtype=np.float32)
-        if c.ndim == ndim - 1:
-            c = c[..., None]
+        """``covariates`` as a finite float32 array with the series' steps (and
+        nodes)."""
+        c = covariate_array(name, covariates, ndim)
         lead = (self.num_steps, self.num_nodes)[:ndim - 1]
         shape = " x ".join(["T", "N", "C"][:ndim - 1] + ["C"])
         if c.ndim != ndim or c.shape[:ndim - 1] != lead or c.shape[-1] == 0:
             raise ValueError(f"{name} must be a {shape} array with T = {self.num_steps}"
                              + (f", N = {self.num_nodes}" if ndim == 3 else "")
                              + f" and C >= 1, got shape {np.shape(covariates)}")
-        bad = np.argwhere(~np.isfinite(c))
-        if bad.size:
-            raise ValueError(f"{name} has a NaN or infinite entry (first at index "
-                             f"{tuple(int(i) for i in bad[0])}): covariates are inputs "
-                             "known at every step, with no mask")
         return c
 
     def _check_graph(self, graph: GraphInput) -> Union[None, Graph, list[Graph]]:

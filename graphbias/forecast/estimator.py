@@ -18,7 +18,8 @@ from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, Random
                            deprecated_attribute, validate_params)
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph
-from ..data.temporal import SpatioTemporalData, Split, StandardScaler, datetime_index
+from ..data.temporal import (SpatioTemporalData, Split, StandardScaler, covariate_array,
+                             datetime_index)
 from ..nn.diffusion_conv import NORMALIZATIONS
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
 from .baselines import VAR, HistoricalAverage, LastValue
@@ -686,16 +687,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"the network reads the covariates of the target steps: "
                              f"give predict {name}= for the {pad} steps after the end "
                              f"of the data, shape {shape}")
-        f = np.asarray(future, dtype=np.float32)
-        if f.ndim == len(shape) - 1 and shape[-1] == 1:
-            f = f[..., None]
+        f = covariate_array(f"{name} after the end of the data", future, len(shape))
         if f.shape != shape:
             raise ValueError(f"{name} after the end of the data must have shape "
-                             f"{shape} (delay + horizon steps), got {f.shape}")
-        if not np.isfinite(f).all():
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(f))[0])
-            raise ValueError(f"{name} after the end of the data must be finite; "
-                             f"entry {bad} is {f[bad]}")
+                             f"{shape} (delay + horizon steps), got {np.shape(future)}")
         return np.concatenate([given, f])
 
     def evaluate(self, data: Any, part: str = "test", *, graph: Any = None

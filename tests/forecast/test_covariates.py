@@ -2,9 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-from graphbias.data import Graph
 from graphbias.data.temporal import SpatioTemporalData
 from graphbias.forecast import STGNNForecaster
 
@@ -12,25 +10,9 @@ FIT = dict(window=4, horizon=1, hidden_channels=16, max_epochs=25, lr=0.01,
            random_state=0)
 
 
-def driven(per_node: bool, steps: int = 600, nodes: int = 5, seed: int = 0):
-    """``y[t] = 0.6 y[t-1] + 1.5 u[t-1] + 0.1 noise``: the input ``u`` (one series, or
-    one per node) is known, the series alone cannot foresee it."""
-    rng = np.random.default_rng(seed)
-    u = rng.standard_normal((steps, nodes) if per_node else (steps, 1))
-    y = np.zeros((steps, nodes))
-    for t in range(1, steps):
-        y[t] = 0.6 * y[t - 1] + 1.5 * u[t - 1] + 0.1 * rng.standard_normal(nodes)
-    return y, u
-
-
-def ring(n):
-    src = np.arange(n)
-    return Graph(torch.tensor(np.stack([src, (src + 1) % n])), n)
-
-
 @pytest.mark.parametrize("per_node, model", [(False, "gru"), (True, "tts"),
                                               (False, "dcrnn"), (True, "gwnet")])
-def test_a_known_driver_is_used(per_node, model):
+def test_a_known_driver_is_used(per_node, model, driven, ring):
     y, u = driven(per_node)
     key = "node_covariates" if per_node else "covariates"
     data = SpatioTemporalData(y, ring(5), **{key: u})
@@ -43,7 +25,7 @@ def test_a_known_driver_is_used(per_node, model):
     assert -with_u.score(data) < 0.3 * -without.score(plain)
 
 
-def test_given_covariates_are_standardised_on_the_training_steps():
+def test_given_covariates_are_standardised_on_the_training_steps(driven):
     y, u = driven(False, steps=300)
     stamps = pd.date_range("2024-01-01", periods=300, freq="5min")
     fits = [STGNNForecaster("gru", **{**FIT, "max_epochs": 3}).fit(
@@ -60,7 +42,7 @@ def test_given_covariates_are_standardised_on_the_training_steps():
     np.testing.assert_allclose(a, b, atol=1e-3)
 
 
-def test_predict_reads_the_covariates_of_the_input_steps_only():
+def test_predict_reads_the_covariates_of_the_input_steps_only(driven, ring):
     y, u = driven(True, steps=200)
     data = SpatioTemporalData(y, ring(5), node_covariates=u)
     f = STGNNForecaster("tts", **{**FIT, "max_epochs": 2}).fit(data)
@@ -72,7 +54,7 @@ def test_predict_reads_the_covariates_of_the_input_steps_only():
                                rtol=1e-6, atol=1e-6)
 
 
-def test_data_without_the_covariates_of_fit_is_a_clear_error():
+def test_data_without_the_covariates_of_fit_is_a_clear_error(driven):
     y, u = driven(False, steps=200)
     stamps = pd.date_range("2024-01-01", periods=200, freq="5min")
     data = SpatioTemporalData(y, timestamps=stamps, covariates=u)

@@ -12,32 +12,21 @@ FIT = dict(window=4, horizon=2, hidden_channels=16, max_epochs=25, lr=0.01,
            random_state=0)
 
 
-def same_step_driven(per_node: bool, steps: int = 600, nodes: int = 5, seed: int = 0):
-    """``y[t] = 0.6 y[t-1] + 1.5 u[t] + 0.1 noise``: each step is driven by the input
-    of that same step, which no input window holds; known in advance, it makes every
-    target predictable to the noise level."""
-    rng = np.random.default_rng(seed)
-    u = rng.standard_normal((steps, nodes) if per_node else (steps, 1))
-    y = np.zeros((steps, nodes))
-    for t in range(1, steps):
-        y[t] = 0.6 * y[t - 1] + 1.5 * u[t] + 0.1 * rng.standard_normal(nodes)
-    return y, u
-
-
-def ring(n):
-    src = np.arange(n)
-    return Graph(torch.tensor(np.stack([src, (src + 1) % n])), n)
-
-
-def driven_data(per_node: bool, steps: int = 600, graph=None):
-    y, u = same_step_driven(per_node, steps)
-    key = "node_covariates" if per_node else "covariates"
-    return SpatioTemporalData(y, ring(5) if graph is None else graph, **{key: u}), y, u
+@pytest.fixture
+def driven_data(driven, ring):
+    """``driven_data(per_node, steps, graph)``: data driven by the same step's input,
+    that input as its covariate (on a ring of 5 by default), ``y`` and ``u``."""
+    def make(per_node: bool, steps: int = 600, graph=None):
+        y, u = driven(per_node, 0, steps)
+        key = "node_covariates" if per_node else "covariates"
+        return (SpatioTemporalData(y, ring(5) if graph is None else graph, **{key: u}),
+                y, u)
+    return make
 
 
 @pytest.mark.parametrize("per_node, model", [(False, "gru"), (True, "tts"),
                                               (False, "dcrnn"), (True, "gwnet")])
-def test_known_future_inputs_are_used(per_node, model):
+def test_known_future_inputs_are_used(per_node, model, driven_data):
     data, _, _ = driven_data(per_node)
     ahead = STGNNForecaster(model, future_covariates=True, **FIT).fit(data)
     past_only = STGNNForecaster(model, **FIT).fit(data)
@@ -49,7 +38,7 @@ def test_known_future_inputs_are_used(per_node, model):
     assert (mae_ahead < 0.3 * mae_past).all(), (mae_ahead, mae_past)
 
 
-def test_predict_reads_the_given_future_covariates_in_step_order():
+def test_predict_reads_the_given_future_covariates_in_step_order(driven_data, ring):
     data, y, u = driven_data(False, steps=300)
     f = STGNNForecaster("dcrnn", future_covariates=True, **{**FIT, "max_epochs": 3}).fit(data)
     future = np.array([[1.5], [-2.0]])
@@ -63,8 +52,8 @@ def test_predict_reads_the_given_future_covariates_in_step_order():
     np.testing.assert_allclose(f.predict(data, covariates=future.ravel()), forecast)
 
 
-def test_time_covariates_of_the_target_steps_follow_from_the_timestamps():
-    y, _ = same_step_driven(True, steps=300)
+def test_time_covariates_of_the_target_steps_follow_from_the_timestamps(driven, ring):
+    y, _ = driven(True, 0, steps=300)
     stamps = pd.date_range("2024-01-01", periods=300, freq="5min")
     data = SpatioTemporalData(y, ring(5), timestamps=stamps)
     f = STGNNForecaster("tts", future_covariates=True, **{**FIT, "max_epochs": 2}).fit(data)
@@ -77,7 +66,7 @@ def test_time_covariates_of_the_target_steps_follow_from_the_timestamps():
 
 
 @pytest.mark.parametrize("model", ["dcrnn", "tts", "gwnet"])
-def test_future_covariates_on_a_time_varying_graph(model):
+def test_future_covariates_on_a_time_varying_graph(model, driven_data):
     edges = [np.stack([np.arange(5), (np.arange(5) + s) % 5]) for s in (1, 2)]
     graphs = [Graph(torch.tensor(edges[(t // 7) % 2]), 5) for t in range(200)]
     data, _, _ = driven_data(True, steps=200, graph=graphs)
@@ -89,8 +78,8 @@ def test_future_covariates_on_a_time_varying_graph(model):
     assert f.predict(data, node_covariates=np.zeros((2, 5))).shape == (2, 5, 1)
 
 
-def test_bad_future_covariates_are_clear_errors():
-    y, u = same_step_driven(False, steps=200)
+def test_bad_future_covariates_are_clear_errors(driven):
+    y, u = driven(False, 0, steps=200)
     with pytest.raises(ValueError, match="future_covariates=True needs covariates"):
         STGNNForecaster("gru", future_covariates=True, **FIT).fit(y)
     data = SpatioTemporalData(y, covariates=u)
@@ -99,7 +88,8 @@ def test_bad_future_covariates_are_clear_errors():
         f.predict(data)
     with pytest.raises(ValueError, match=r"must have shape \(2, 1\) .* got \(3, 1\)"):
         f.predict(data, covariates=np.zeros((3, 1)))
-    with pytest.raises(ValueError, match=r"must be finite; entry \(1, 0\) is nan"):
+    with pytest.raises(ValueError, match=r"covariates after the end of the data has a NaN or "
+                                         r"infinite entry \(first at index \(1, 0\)\)"):
         f.predict(data, covariates=np.array([[0.0], [np.nan]]))
     with pytest.raises(ValueError, match="the data has no given node_covariates"):
         f.predict(data, covariates=np.zeros((2, 1)), node_covariates=np.zeros((2, 5)))
@@ -117,7 +107,7 @@ def test_bad_future_covariates_are_clear_errors():
     lambda c: DCRNN(2, 1, horizon=3, hidden_channels=8, future_channels=c),
     lambda c: GraphWaveNet(2, 1, horizon=3, num_nodes=6, window=5, hidden_channels=8,
                            future_channels=c)])
-def test_networks_check_their_future_input(make):
+def test_networks_check_their_future_input(make, ring):
     x, g = torch.randn(4, 5, 6, 2), ring(6)
     assert make(2)(x, g, torch.randn(4, 3, 6, 2)).shape == (4, 3, 6, 1)
     with pytest.raises(ValueError, match="built with future_channels=2"):
@@ -135,7 +125,7 @@ def test_networks_check_their_future_input(make):
     (lambda: GraphWaveNet(2, 1, horizon=3, num_nodes=8, window=5, hidden_channels=8,
                           future_channels=1), 2),
     (lambda: DCRNN(2, 1, horizon=3, hidden_channels=8, future_channels=1), 2 * 3)])
-def test_a_future_input_moves_the_forecasts_within_its_reach(make, reach):
+def test_a_future_input_moves_the_forecasts_within_its_reach(make, reach, ring):
     # a known input at node 0 of the target steps moves the forecasts of the nodes
     # within `reach` hops of node 0 on a ring of 8 (k = 2 hops a convolution; DCRNN's
     # decoder convolves once per target step), and of no other node
