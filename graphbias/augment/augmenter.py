@@ -17,7 +17,7 @@ from .._validation import (DEPRECATED, Boolean, Device, Integer, Options, Random
                            validate_params)
 from ..base import EstimatorMixin, seed_from, torch_seed
 from ..data.graph import Graph, as_graph, features_to_tensor
-from .generator import LOSSES, ConditionalVAE, train_generator
+from .generator import LOSSES, ConditionalVAE, edge_pairs, train_generator
 from .selection import UncertaintySelection, selection_inputs
 
 __all__ = ["LocalAugmenter", "ConditionedGenerator", "dense_features"]
@@ -83,6 +83,22 @@ def _is_normalised_binary(x: Tensor) -> bool:
 
 def _support(x: Tensor) -> Tensor:
     return (x != 0).to(x.dtype)
+
+
+def _warmup_steps(p: Any, graph: Graph) -> int:
+    """``p.warmup`` in Adam steps (a float is a fraction of the fit's steps); an
+    error when it leaves the uncertainty selection no step to choose."""
+    pairs = int(edge_pairs(graph.edge_index)[0].numel())
+    steps = p.max_epochs * -(-pairs // p.batch_size)
+    warmup = p.warmup if isinstance(p.warmup, int) else int(p.warmup * steps)
+    if pairs and warmup >= steps:
+        raise ValueError(
+            f"LocalAugmenter: warmup={p.warmup!r} leaves selection='uncertainty' no "
+            f"step to choose from: the fit makes {steps} Adam steps ({p.max_epochs} "
+            f"epochs of {-(-pairs // p.batch_size)} batches of {pairs} pairs); give "
+            f"fewer steps, more epochs, or the warm-up as a fraction of the steps "
+            f"(e.g. warmup=0.1)")
+    return warmup
 
 
 class ConditionedGenerator:
@@ -306,8 +322,11 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         GCN disagree on the training nodes' labels, and the step that last beat
         every earlier score after ``warmup`` steps is kept. Needs ``y`` and
         ``train_mask`` in ``fit`` and costs ``n_models`` GCN passes per step.
-    warmup : int, default=200
-        Steps before ``selection="uncertainty"`` may choose a generator (paper: 200).
+    warmup : int or float, default=200
+        Adam steps before ``selection="uncertainty"`` may choose a generator
+        (paper: 200); a float in (0, 1) is a fraction of the fit's steps
+        (``max_epochs`` times the batches of pairs per epoch). A warm-up that
+        leaves no step to choose from is an error, not a silent ``"last"``.
     n_models : int, default=100
         Dropout samples of the GCN per score (paper: 100).
     random_state : int, RandomState, Generator or None, default=None
@@ -372,7 +391,7 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         "batch_size": [Integer(1)],
         "lr": [Real(0, None, closed="neither")],
         "selection": [Options("last", "uncertainty")],
-        "warmup": [Integer(0)],
+        "warmup": [Integer(0), Real(0, 1, closed="neither")],
         "n_models": [Integer(2)],
         "random_state": [RandomState()],
         "device": [Device()],
@@ -437,6 +456,7 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         g, feats = self._graph_and_features(graph, x)
         labels = selection_inputs(g, y, train_mask) if p.selection == "uncertainty" \
             else None
+        warmup = None if labels is None else _warmup_steps(p, g)
         in_unit = bool((feats >= 0).all() and (feats <= 1).all())
         self.loss_ = p.loss if p.loss != "auto" else ("bce" if in_unit else "mse")
         if self.loss_ == "bce" and not in_unit:
@@ -457,7 +477,7 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
             self.module_ = ConditionalVAE(self.n_features_in_, p.latent_size,
                                           p.hidden_channels, self.loss_).to(self.device_)
             selection = None if labels is None else UncertaintySelection(
-                g, inputs, *labels, n_models=p.n_models, warmup=p.warmup)
+                g, inputs, *labels, n_models=p.n_models, warmup=warmup)
             after_step = None if selection is None else lambda: selection.after_step(
                 self.module_, feats, self.normalize_ == "row")
             result = train_generator(self.module_, feats, g.edge_index,

@@ -195,7 +195,7 @@ def test_generator_learns_class_topics_of_normalised_bag_of_words():
     (dict(max_epochs=True), "max_epochs"), (dict(lr=0), "lr"),
     (dict(device="tpu"), "device"), (dict(random_state=-1), "random_state"),
     (dict(selection="best"), "selection"), (dict(warmup=-1), "warmup"),
-    (dict(n_models=1), "n_models"),
+    (dict(warmup=1.0), "warmup"), (dict(n_models=1), "n_models"),
 ])
 def test_bad_parameters(graph, params, match):
     with pytest.raises(ValueError, match=match):
@@ -380,8 +380,20 @@ def test_uncertainty_selection_scores_every_step_and_keeps_one(graph):
     best = aug.uncertainty_[aug.selected_step_ - 1]
     assert best == max(aug.uncertainty_) and best in after
     assert _selecting().fit(graph).uncertainty_ == aug.uncertainty_      # seeded
-    late = _selecting(warmup=steps).fit(graph)
-    assert late.selected_step_ is None and len(late.uncertainty_) == steps
+    # a selection retrains the classifier: the scores agree up to the first one
+    late = _selecting(warmup=steps - 1).fit(graph)
+    assert late.selected_step_ in (None, steps) and len(late.uncertainty_) == steps
+    assert late.uncertainty_[:5] == aug.uncertainty_[:5]
+    half = _selecting(warmup=0.5).fit(graph)
+    assert half.selected_step_ is None or half.selected_step_ > steps // 2
+    assert half.uncertainty_[:steps // 2 + 1] == late.uncertainty_[:steps // 2 + 1]
+
+
+def test_a_warmup_that_leaves_no_step_is_an_error(graph):
+    steps = 2 * -(-edge_pairs(graph.edge_index)[0].numel() // 64)
+    with pytest.raises(ValueError, match=f"no step to choose from: the fit makes {steps}"):
+        _selecting(warmup=steps).fit(graph)
+    assert _selecting(warmup=0.99).fit(graph).uncertainty_   # a fraction leaves one
     plain = _small().fit(graph)
     assert plain.uncertainty_ == [] and plain.selected_step_ is None
 
