@@ -11,7 +11,9 @@ series, the other does not. ``"gpvar-dynamic"`` redraws the graph at every step
 :func:`~graphbias.data.synthetic.gpvar.gpvar` with ``period=1``): ``"MODEL:none"``
 reads the last input step's graph, ``"MODEL:none:each"`` every step's
 (``graph_steps="each"``), ``"MODEL:none:static"`` the static graph the steps' graphs
-are drawn from. ``"gpvar-driven"`` adds an input known in advance
+are drawn from, and ``"gwnet:none:each:input"`` adds Graph WaveNet's per-step input
+convolution (``input_hops=2``), which reaches the steps its dilations skip.
+``"gpvar-driven"`` adds an input known in advance
 (:data:`GPVAR_DRIVE`, the data's node covariate): a method named with ``":future"``
 reads the target step's input (``future_covariates=True``), the others only those of
 the input steps, which foretell nothing.
@@ -88,9 +90,10 @@ GPVAR_DYNAMIC = dict(shift="adjacency", period=1, keep=0.7)
 #: the driven GP-VAR: tsl's GP-VAR plus an input known in advance, pushed through
 #: :math:`-u_t + (A + I) u_t = A u_t`: each node feels its neighbours' inputs only
 GPVAR_DRIVE = dict(shift="adjacency", drive=(-1.0, 1.0))
-#: method flags after the model (and its normalisation): which graphs it reads, and
-#: whether it reads the target step's covariates
-VARIANTS = ("each", "static", "future")
+#: method flags after the model (and its normalisation): which graphs it reads,
+#: whether it reads the target step's covariates, and whether Graph WaveNet diffuses
+#: every input step on its own graph (``input_hops=k``)
+VARIANTS = ("each", "static", "future", "input")
 
 
 def _parse(method: str) -> tuple[str, str, set[str]]:
@@ -118,7 +121,8 @@ def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> 
                   patience=5 if quick else 10, lr_patience=None if quick else 5,
                   lr=0.01 if quick else 0.005, batch_size=64 if quick else 128, k=2,
                   normalization=normalization or "random_walk",
-                  graph_steps="each" if "each" in flags else "last")
+                  graph_steps="each" if "each" in flags else "last",
+                  input_hops=2 if "input" in flags else 0)
         if "static" in flags:
             data = SpatioTemporalData(data.values, triangle_communities(),
                                       node_covariates=data.node_covariates)
@@ -248,8 +252,8 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     get_dynamic = functools.cache(
         lambda: gpvar(steps, sigma=GPVAR_SIGMA, seed=0, **GPVAR_DYNAMIC))
     dynamic_methods = ("tts:none", "dcrnn:none:each", "gru", "last", "optimal") if quick \
-        else ("dcrnn:none", "dcrnn:none:each", "gwnet:none", "gwnet:none:each", "tts:none",
-              "tts:none:static", "gru", "last", "optimal")
+        else ("dcrnn:none", "dcrnn:none:each", "gwnet:none", "gwnet:none:each",
+              "gwnet:none:each:input", "tts:none", "tts:none:static", "gru", "last", "optimal")
     for seed in range(seeds):
         for method in dynamic_methods:
             cells.append(Cell("forecast", "gpvar-dynamic", method, seed,

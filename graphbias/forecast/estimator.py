@@ -168,6 +168,12 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         step: DCRNN's encoder steps and Graph WaveNet's layer outputs; DCRNN's
         decoder uses the last input step's graph, as the target steps' graphs are
         not known). The same for a static graph.
+    input_hops : int, default=0
+        ``"gwnet"`` only: diffuse every input step over its own graph in the input
+        projection (:class:`GraphWaveNet`'s ``input_hops``; not in the paper). Graph
+        WaveNet's layers convolve only the steps their dilations read, so with
+        ``graph_steps="each"`` the graphs of the other steps enter only through
+        this (0: the paper's model).
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
@@ -246,6 +252,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         "compile": [Boolean()],
         "future_covariates": [Boolean()],
         "graph_steps": [Options("last", "each")],
+        "input_hops": [Integer(0)],
     }
     _aliases = {"hidden": "hidden_channels", "n_layers": "num_layers",
                 "val_fraction": "validation_fraction"}
@@ -262,7 +269,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  test_fraction: float = 0.2, mask_nan: bool = False, verbose: bool = False,
                  random_state: Any = None, device: Any = "cpu", compile: bool = False,
                  future_covariates: bool = False, graph_steps: str = "last",
-                 hidden: Any = DEPRECATED,
+                 input_hops: int = 0, hidden: Any = DEPRECATED,
                  n_layers: Any = DEPRECATED, val_fraction: Any = DEPRECATED) -> None:
         self.model = model
         self.window = window
@@ -288,6 +295,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self.compile = compile
         self.future_covariates = future_covariates
         self.graph_steps = graph_steps
+        self.input_hops = input_hops
         self.hidden = hidden
         self.n_layers = n_layers
         self.val_fraction = val_fraction
@@ -305,6 +313,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                              f"model='dcrnn' or 'gwnet', which convolve at every input "
                              f"step; {p.model!r} reads one graph per window "
                              "(graph_steps='last')")
+        if p.input_hops and p.model != "gwnet":
+            raise ValueError(f"{type(self).__name__}: input_hops={p.input_hops} needs "
+                             f"model='gwnet' (the others convolve every input step "
+                             f"already, or read one graph per window), got {p.model!r}")
         if p.model == "gwnet" and p.window < 2:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs window >= 2, "
                              f"got {p.window}")
@@ -396,7 +408,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             return DCRNN(in_channels, F, H, p.hidden_channels, p.num_layers, **conv)
         if p.model == "gwnet":
             return GraphWaveNet(in_channels, F, H, self.n_nodes_, p.window, p.hidden_channels,
-                                **conv)
+                                input_hops=p.input_hops, **conv)
         return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
                              graph_free=p.model == "gru", **conv)
 

@@ -52,6 +52,13 @@ class GraphWaveNet(torch.nn.Module):
         :class:`~graphbias.forecast.HorizonReadout` of the skip sum added to
         the readout (0: none); it convolves them on the last input step's graph
         (``k`` hops, not the adaptive adjacency).
+    input_hops : int, default=0
+        Not in the paper: the input projection also diffuses every input step
+        over its own graph, ``start(x_t) + DiffusionConv(x_t, G_t)`` with
+        ``input_hops`` hops (0: the paper's per-node projection). The layers'
+        graph convolutions act only at the steps the dilations read (see
+        :meth:`forward`); this one reaches every step's graph, e.g. the graph of
+        a lag the dilations skip, when each step has its own graph.
     hidden : int, optional
         Deprecated name of ``hidden_channels``.
 
@@ -67,12 +74,14 @@ class GraphWaveNet(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: int, horizon: int, num_nodes: int,
                  window: int, hidden_channels: int = 32, k: int = 2, embedding: int = 10,
                  normalization: str = "random_walk", *, future_channels: int = 0,
-                 hidden: Any = DEPRECATED) -> None:
+                 input_hops: int = 0, hidden: Any = DEPRECATED) -> None:
         super().__init__()
         if k < 1:
             raise ValueError(f"GraphWaveNet needs k >= 1 hops, got {k}")
         if window < 2:
             raise ValueError(f"GraphWaveNet needs window >= 2 steps, got {window}")
+        if input_hops < 0:
+            raise ValueError(f"GraphWaveNet needs input_hops >= 0, got {input_hops}")
         width = _renamed(type(self).__name__, "hidden_channels", hidden_channels, 32,
                          "hidden", hidden)
         self.horizon, self.out_channels, self.k = horizon, out_channels, k
@@ -83,6 +92,9 @@ class GraphWaveNet(torch.nn.Module):
         self._taps = _taps(self.dilations)
         self._offsets = _output_offsets(self.dilations)
         self.start = torch.nn.Linear(in_channels, width)
+        self.input_conv = (DiffusionConv(in_channels, width, input_hops, bias=False,
+                                         normalization=normalization)
+                           if input_hops else None)
         self.filters = torch.nn.ModuleList(
             torch.nn.Conv2d(width, 2 * width, (1, 2), dilation=(1, d)) for d in self.dilations)
         self.skips = torch.nn.ModuleList(torch.nn.Linear(width, width) for _ in self.dilations)
@@ -131,10 +143,11 @@ class GraphWaveNet(torch.nn.Module):
         if rest or not blocks:
             raise ValueError(f"GraphWaveNet was built for {self.source.size(0)} nodes "
                              f"(or blocks of them), got {N}")
-        h = self.start(x)  # [B, W, N, C]
+        h = self.start(x).permute(2, 0, 1, 3)  # [N, B, W, C]
+        if self.input_conv is not None:
+            h = h + _per_step(self.input_conv, x.permute(2, 0, 1, 3), steps)
         if W < self.receptive_field:
-            h = torch.nn.functional.pad(h, (0, 0, 0, 0, self.receptive_field - W, 0))
-        h = h.permute(2, 0, 1, 3)  # [N, B, T, C]
+            h = torch.nn.functional.pad(h, (0, 0, self.receptive_field - W, 0))
         adj = self.adaptive_adjacency()
         skip: Any = 0.0
         for i, (conv, sk, gconv, adp) in enumerate(zip(self.filters, self.skips,
@@ -164,13 +177,18 @@ class GraphWaveNet(torch.nn.Module):
         """``gconv`` of ``z: [N, B, T', C]``, the outputs of ``layer``, each position
         on the graph of its input step; positions on one graph pass together."""
         last = len(steps) - 1
-        graphs = [steps[max(last - o, 0)] for o in self._offsets[layer]]
-        runs, start = [], 0
-        for j in range(1, len(graphs) + 1):
-            if j == len(graphs) or graphs[j] is not graphs[start]:
-                runs.append(gconv(z[:, :, start:j], graphs[start]))
-                start = j
-        return runs[0] if len(runs) == 1 else torch.cat(runs, 2)
+        return _per_step(gconv, z, [steps[max(last - o, 0)] for o in self._offsets[layer]])
+
+
+def _per_step(conv: DiffusionConv, z: Tensor, graphs: Sequence[Any]) -> Tensor:
+    """``conv`` of ``z: [N, B, T, C]``, position ``t`` on ``graphs[t]``; consecutive
+    positions on one graph pass together."""
+    runs, start = [], 0
+    for j in range(1, len(graphs) + 1):
+        if j == len(graphs) or graphs[j] is not graphs[start]:
+            runs.append(conv(z[:, :, start:j], graphs[start]))
+            start = j
+    return runs[0] if len(runs) == 1 else torch.cat(runs, 2)
 
 
 def _output_offsets(dilations: list[int]) -> list[list[int]]:

@@ -46,7 +46,7 @@ def test_gpvar_datasets_follow_their_shift_and_models_their_operator(monkeypatch
     ("gpvar-dynamic", {"tts:none", "dcrnn:none:each", "gru", "last", "optimal"},
      ("tts:none", "dcrnn:none:each"),
      [("tts", "last", False, False, 0), ("dcrnn", "each", False, False, 0)],
-     {"dcrnn:none:each", "gwnet:none:each", "tts:none:static"}),
+     {"dcrnn:none:each", "gwnet:none:each", "gwnet:none:each:input", "tts:none:static"}),
     ("gpvar-driven", {"tts:none:future", "tts:none", "gru:future", "last", "optimal"},
      ("tts:none:future", "tts:none"),
      [("tts", "last", True, True, 1), ("tts", "last", False, True, 1)],
@@ -91,3 +91,20 @@ def test_method_names_parse_into_model_operator_and_flags():
     assert _parse("gru:future") == ("gru", "", {"future"})
     assert _parse("tts:gcn:static:future") == ("tts", "gcn", {"static", "future"})
     assert _parse("last") == ("last", "", set())
+    assert _parse("gwnet:none:each:input") == ("gwnet", "none", {"each", "input"})
+
+
+def test_the_input_flag_gives_graph_wavenet_its_per_step_input_convolution(monkeypatch):
+    import graphbias.bench.forecast_suite as fs
+
+    seen = []
+
+    def stop(m, data, *a, **kw):
+        seen.append((m, kw["graph_steps"], kw["input_hops"]))
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(fs, "_fit", stop)
+    for method in ("gwnet:none:each:input", "gwnet:none:each"):
+        with pytest.raises(RuntimeError, match="stop"):
+            fs._gpvar_cell(method, 0, lambda: (None, None), False)()
+    assert seen == [("gwnet", "each", 2), ("gwnet", "each", 0)]

@@ -14,6 +14,10 @@ def full_forward(m: GraphWaveNet, x, graph):
     B, W, N, _ = x.shape
     steps = graph if isinstance(graph, list) else [graph] * W
     h = m.start(x)
+    if m.input_conv is not None:                       # each input step on its graph
+        xs = x.permute(2, 0, 1, 3)
+        h = h + torch.cat([m.input_conv(xs[:, :, t:t + 1], steps[t]) for t in range(W)],
+                          2).permute(1, 2, 0, 3)
     h = torch.nn.functional.pad(h, (0, 0, 0, 0, m.receptive_field - W, 0))
     h = h.permute(0, 3, 2, 1)  # [B, C, N, T]
     adj = torch.softmax(torch.relu(m.source @ m.target.T), dim=1)
@@ -48,17 +52,42 @@ def test_pruned_forward_equals_every_step_computed(window):
     torch.testing.assert_close(gx, rx, rtol=1e-4, atol=1e-6)
 
 
+def rings():
+    return [Graph(torch.tensor([[0, 1, 2, 3, 4, 5], [(i + s) % 6 for i in range(6)]]), 6)
+            for s in (1, 2, 5)]
+
+
 @pytest.mark.parametrize("window", [3, 5, 12])
-def test_one_graph_per_input_step_equals_every_step_computed(window):
+@pytest.mark.parametrize("input_hops", [0, 2])
+def test_one_graph_per_input_step_equals_every_step_computed(window, input_hops):
     torch.manual_seed(0)
-    rings = [Graph(torch.tensor([[0, 1, 2, 3, 4, 5], [(i + s) % 6 for i in range(6)]]), 6)
-             for s in (1, 2, 5)]
-    steps = [rings[t % 3] for t in range(window)]
-    m = GraphWaveNet(3, 2, horizon=4, num_nodes=6, window=window, hidden_channels=8)
+    rings_ = rings()
+    steps = [rings_[t % 3] for t in range(window)]
+    m = GraphWaveNet(3, 2, horizon=4, num_nodes=6, window=window, hidden_channels=8,
+                     input_hops=input_hops)
     x = torch.randn(5, window, 6, 3)
     out = m(x, steps)
     torch.testing.assert_close(out, full_forward(m, x, steps), rtol=1e-5, atol=1e-6)
-    assert (out - m(x, rings[(window - 1) % 3])).abs().max() > 1e-3   # not the last graph
+    assert (out - m(x, rings_[(window - 1) % 3])).abs().max() > 1e-3   # not the last graph
+
+
+def test_the_input_convolution_reaches_the_steps_the_dilations_skip():
+    # window 6, dilations 1, 2, 4: the layers convolve offsets 0, 2, 4 (and the
+    # padding) back from the last step; the graph at offset 1 enters only through
+    # the input convolution
+    torch.manual_seed(0)
+    a, b, _ = rings()
+    x = torch.randn(2, 6, 6, 3)
+    steps, skipped = [a] * 6, [a] * 4 + [b, a]
+    for hops, moves in ((0, False), (1, True)):
+        m = GraphWaveNet(3, 1, horizon=1, num_nodes=6, window=6, hidden_channels=8,
+                         input_hops=hops)
+        assert ((m(x, steps) - m(x, skipped)).abs().max() > 1e-4) == moves
+    assert GraphWaveNet(3, 1, 1, num_nodes=6, window=6).input_conv is None
+    with pytest.raises(ValueError, match="input_hops >= 0, got -1"):
+        GraphWaveNet(3, 1, 1, num_nodes=6, window=6, input_hops=-1)
+    with pytest.raises(ValueError, match="input_hops=2 needs model='gwnet'"):
+        STGNNForecaster("dcrnn", 4, 1, input_hops=2).fit(gpvar(100, seed=0)[0])
 
 
 def test_graph_wavenet_needs_two_steps():
