@@ -49,6 +49,7 @@ def test_setting_suffixes_set_their_parameter_only():
     assert (decayed.model, decayed.weight_decay, gwnet.weight_decay) == ("gwnet", 1e-4, 0.0)
     assert {k: v for k, v in decayed.get_params().items() if k != "weight_decay"} == \
         {k: v for k, v in gwnet.get_params().items() if k != "weight_decay"}
+    assert losloop.forecaster("gwnet-i2", 0).input_hops == 2 and gwnet.input_hops == 0
     each = losloop.forecaster("dcrnn-h16-each", 0)
     assert (each.model, each.hidden_channels, each.graph_steps) == ("dcrnn", 16, "each")
 
