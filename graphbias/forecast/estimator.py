@@ -95,8 +95,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     A time-varying graph (a ``SpatioTemporalData`` with one graph per step) is read
     by every network: each window is forecast on the graph of its last input step
-    (with ``graph_steps="each"``, DCRNN and Graph WaveNet convolve every input step
-    on that step's graph), and a batch of windows passes at once as the nodes of one
+    (with ``graph_steps="each"``, DCRNN convolves every input step on that step's
+    graph, Graph WaveNet the steps its dilations read, and every step with
+    ``input_hops``), and a batch of windows passes at once as the nodes of one
     block-diagonal graph (Graph WaveNet's adaptive adjacency acts within each
     window's block). On Los-loop, with graphs redrawn every hour or every step, one
     thread trained at 0.86-0.98x the static graph's windows/s (0.73-0.83x with
