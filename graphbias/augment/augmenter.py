@@ -89,15 +89,15 @@ def _warmup_steps(p: Any, graph: Graph) -> int:
     """``p.warmup`` in Adam steps (a float is a fraction of the fit's steps); an
     error when it leaves the uncertainty selection no step to choose."""
     pairs = int(edge_pairs(graph.edge_index)[0].numel())
-    steps = p.max_epochs * -(-pairs // p.batch_size)
+    batches = -(-pairs // p.batch_size)
+    steps = p.max_epochs * batches
     warmup = p.warmup if isinstance(p.warmup, int) else int(p.warmup * steps)
     if pairs and warmup >= steps:
         raise ValueError(
             f"LocalAugmenter: warmup={p.warmup!r} leaves selection='uncertainty' no "
             f"step to choose from: the fit makes {steps} Adam steps ({p.max_epochs} "
-            f"epochs of {-(-pairs // p.batch_size)} batches of {pairs} pairs); give "
-            f"fewer steps, more epochs, or the warm-up as a fraction of the steps "
-            f"(e.g. warmup=0.1)")
+            f"epochs of {batches} batches of {pairs} pairs); give a smaller warmup, "
+            f"more epochs, or the warm-up as a fraction of the steps (e.g. warmup=0.1)")
     return warmup
 
 

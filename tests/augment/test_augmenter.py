@@ -387,6 +387,8 @@ def test_uncertainty_selection_scores_every_step_and_keeps_one(graph):
     half = _selecting(warmup=0.5).fit(graph)
     assert half.selected_step_ is None or half.selected_step_ > steps // 2
     assert half.uncertainty_[:steps // 2 + 1] == late.uncertainty_[:steps // 2 + 1]
+    plain = _small().fit(graph)
+    assert plain.uncertainty_ == [] and plain.selected_step_ is None
 
 
 def test_a_warmup_that_leaves_no_step_is_an_error(graph):
@@ -394,8 +396,6 @@ def test_a_warmup_that_leaves_no_step_is_an_error(graph):
     with pytest.raises(ValueError, match=f"no step to choose from: the fit makes {steps}"):
         _selecting(warmup=steps).fit(graph)
     assert _selecting(warmup=0.99).fit(graph).uncertainty_   # a fraction leaves one
-    plain = _small().fit(graph)
-    assert plain.uncertainty_ == [] and plain.selected_step_ is None
 
 
 def test_selection_needs_labels(graph):
