@@ -12,9 +12,10 @@ metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol'
 ``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``; one
 with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32,
 one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1, one
-with ``-wd<decay>`` (``gwnet-wd0.0001``) that Adam weight decay instead of 0, and one
+with ``-wd<decay>`` (``gwnet-wd0.0001``) that Adam weight decay instead of 0, one
 with ``-i<hops>`` (``gwnet-i2``) Graph WaveNet's per-step input convolution
-(``input_hops``).
+(``input_hops``), and one with ``-k<hops>`` (``agcrn-k0``, the paper's AGCRN) that
+many diffusion hops instead of 2.
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -43,16 +44,16 @@ COMPILED = "-compiled"
 EACH_STEP = "-each"
 #: method suffixes (before ``-compiled``) that set a parameter: ``tts-h64-l2``
 SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
-            "wd": ("weight_decay", float), "i": ("input_hops", int)}
+            "wd": ("weight_decay", float), "i": ("input_hops", int), "k": ("k", int)}
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
     suffix trains it with ``compile=True``, an ``-each`` suffix before it with
-    ``graph_steps="each"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>`` and
-    ``-i<hops>`` suffixes before it set the hidden width, ``num_layers``,
-    ``weight_decay`` and ``input_hops``) under the protocol; with ``progress``, each
+    ``graph_steps="each"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>``,
+    ``-i<hops>`` and ``-k<hops>`` suffixes before it set the hidden width,
+    ``num_layers``, ``weight_decay``, ``input_hops`` and ``k``) under the protocol; with ``progress``, each
     epoch's validation and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)

@@ -22,6 +22,7 @@ from ..data.temporal import (SpatioTemporalData, Split, StandardScaler, covariat
                              datetime_index)
 from ..nn.diffusion_conv import NORMALIZATIONS
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
+from .agcrn import AGCRN
 from .baselines import VAR, HistoricalAverage, LastValue
 from .gwnet import GraphWaveNet
 from .metrics import forecast_metrics, masked_mae
@@ -30,7 +31,7 @@ from .models import DCRNN, TimeThenSpace
 __all__ = ["STGNNForecaster", "MODELS", "BASELINES"]
 
 #: the trained networks
-MODELS = ("dcrnn", "gwnet", "tts", "gru")
+MODELS = ("dcrnn", "gwnet", "agcrn", "tts", "gru")
 #: the training-free baselines, by name
 BASELINES = {"last": LastValue, "ha": HistoricalAverage, "var": VAR}
 
@@ -43,7 +44,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     Models: ``"dcrnn"`` (:class:`DCRNN`, diffusion-convolutional GRU
     encoder-decoder), ``"gwnet"`` (:class:`GraphWaveNet`: gated dilated TCN + graph
-    convolution + adaptive adjacency), ``"tts"`` (:class:`TimeThenSpace`: GRU
+    convolution + adaptive adjacency), ``"agcrn"`` (:class:`AGCRN`: GRU with
+    node-adaptive graph convolutions on a learned adjacency; with ``k >= 1`` also on
+    the given graph, not in the paper), ``"tts"`` (:class:`TimeThenSpace`: GRU
     encoder + diffusion convolutions), ``"gru"`` (the same network with no graph:
     the graph-free baseline), and the training-free baselines ``"last"``, ``"ha"``
     (historical average) and ``"var"``. ``normalization`` picks the graph
@@ -106,7 +109,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : {"dcrnn", "gwnet", "tts", "gru", "last", "ha", "var"}, default="dcrnn"
+    model : {"dcrnn", "gwnet", "agcrn", "tts", "gru", "last", "ha", "var"}, default="dcrnn"
         The network or baseline.
     window : int, default=12
         Input steps.
@@ -115,10 +118,12 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     hidden_channels : int, default=32
         Hidden width of the network.
     num_layers : int, default=1
-        Stacked DCGRU cells (``"dcrnn"``) or graph convolutions after the GRU
+        Stacked recurrent cells (``"dcrnn"``, ``"agcrn"``) or graph convolutions after the GRU
         (``"tts"``, ``"gru"``); Graph WaveNet's depth follows from ``window``.
     k : int, default=2
-        Diffusion hops of every graph convolution (>= 1 for ``"gwnet"``).
+        Diffusion hops of every graph convolution (>= 1 for ``"gwnet"``). For
+        ``"agcrn"`` the hops of the given graph beside its learned adjacency: ``k=0``
+        is the paper's AGCRN, which reads no graph (``fit`` then needs none).
     normalization : {"random_walk", "gcn", "none"}, default="random_walk"
         Graph operators of the convolutions.
     lr : float, default=0.01
@@ -165,7 +170,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     graph_steps : {"last", "each"}, default="last"
         With one graph per step: forecast each window on the graph of its last input
         step (``"last"``), or convolve every input step on its own graph
-        (``"each"``; ``"dcrnn"`` and ``"gwnet"``, which convolve at every input
+        (``"each"``; ``"dcrnn"``, ``"gwnet"`` and ``"agcrn"`` with ``k >= 1``, which
+        convolve at every input
         step: DCRNN's encoder steps and Graph WaveNet's layer outputs; DCRNN's
         decoder uses the last input step's graph, as the target steps' graphs are
         not known). The same for a static graph.
@@ -309,9 +315,12 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                              f"must be < 1, got {p.validation_fraction} + {p.test_fraction}")
         if p.model == "gwnet" and p.k < 1:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs k >= 1, got {p.k}")
-        if p.graph_steps == "each" and p.model not in ("dcrnn", "gwnet"):
+        if p.graph_steps == "each" and p.model == "agcrn" and p.k == 0:
+            raise ValueError(f"{type(self).__name__}: graph_steps='each' with "
+                             "model='agcrn' needs k >= 1 (with k=0 AGCRN reads no graph)")
+        if p.graph_steps == "each" and p.model not in ("dcrnn", "gwnet", "agcrn"):
             raise ValueError(f"{type(self).__name__}: graph_steps='each' needs "
-                             f"model='dcrnn' or 'gwnet', which convolve at every input "
+                             f"model='dcrnn', 'gwnet' or 'agcrn', which convolve at every input "
                              f"step; {p.model!r} reads one graph per window "
                              "(graph_steps='last')")
         if p.input_hops and p.model != "gwnet":
@@ -407,6 +416,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                     future_channels=future if self.use_future_covariates_ else 0)
         if p.model == "dcrnn":
             return DCRNN(in_channels, F, H, p.hidden_channels, p.num_layers, **conv)
+        if p.model == "agcrn":
+            return AGCRN(in_channels, F, H, self.n_nodes_, p.hidden_channels, p.num_layers,
+                         **conv)
         if p.model == "gwnet":
             return GraphWaveNet(in_channels, F, H, self.n_nodes_, p.window, p.hidden_channels,
                                 input_hops=p.input_hops, **conv)
@@ -457,7 +469,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             Unused: the targets are the series' own future steps.
         graph : graph-like, optional
             Anything :func:`graphbias.as_graph` reads, for plain values; required
-            except for ``"gru"`` and the baselines.
+            except for ``"gru"``, ``"agcrn"`` with ``k=0`` and the baselines.
 
         Returns
         -------
@@ -475,9 +487,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         _check_no_target(y)
         d = self._as_data(data, graph)
         split = self.split_windows(d)
-        if d.graph is None and p.model not in ("gru", *BASELINES):
-            raise ValueError(f"model {p.model!r} needs a graph; use model='gru' "
-                             "for graph-free forecasting")
+        graph_free = p.model in ("gru", *BASELINES) or (p.model == "agcrn" and p.k == 0)
+        if d.graph is None and not graph_free:
+            raise ValueError(f"model {p.model!r} needs a graph; use model='gru' or "
+                             "model='agcrn' with k=0 for graph-free forecasting")
         self.n_nodes_, self.n_features_in_ = d.num_nodes, d.num_features
         self.n_covariates_, self.n_node_covariates_ = d.num_covariates, d.num_node_covariates
         self._time_covariates_ = d.num_time_covariates
@@ -739,8 +752,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return forecast_metrics(self._forecast_windows(d, starts), y.numpy(), my.numpy())
 
     def adaptive_adjacency(self) -> np.ndarray:
-        r"""Graph WaveNet's learned adjacency
-        :math:`\tilde A = \mathrm{softmax}(\mathrm{ReLU}(E_1 E_2^\top))`.
+        r"""The learned adjacency of Graph WaveNet,
+        :math:`\tilde A = \mathrm{softmax}(\mathrm{ReLU}(E_1 E_2^\top))`, or of AGCRN,
+        :math:`\mathrm{softmax}(\mathrm{ReLU}(E E^\top))`.
 
         Returns
         -------
@@ -750,7 +764,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            When ``model`` is not ``"gwnet"`` (the other models learn no adjacency).
+            When ``model`` is not ``"gwnet"`` or ``"agcrn"`` (the other models learn
+            no adjacency).
 
         Examples
         --------
@@ -763,9 +778,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         ((30, 30), True)
         """
         check_is_fitted(self, "n_epochs_")
-        if self._params_.model != "gwnet":
+        if self._params_.model not in ("gwnet", "agcrn"):
             raise ValueError(f"model={self._params_.model!r} learns no adjacency; only "
-                             "'gwnet' has an adaptive adjacency")
+                             "'gwnet' and 'agcrn' have an adaptive adjacency")
         with torch.no_grad():
             return self.module_.adaptive_adjacency().cpu().numpy()
 

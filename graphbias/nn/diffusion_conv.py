@@ -26,7 +26,8 @@ from ..ops import CSR, spmm
 from .linear import Linear
 
 __all__ = ["DiffusionConv", "random_walk_transitions", "self_loop_adjacency",
-           "diffusion_supports", "check_normalization", "NORMALIZATIONS"]
+           "diffusion_supports", "diffusion_terms", "check_normalization",
+           "NORMALIZATIONS"]
 
 NORMALIZATIONS = ("random_walk", "gcn", "none")
 
@@ -94,6 +95,21 @@ def diffusion_supports(graph: Any, normalization: str = "random_walk",
     return random_walk_transitions(graph, dtype)
 
 
+def diffusion_terms(x: Tensor, graph: Any, k: int, normalization: str = "random_walk"
+                    ) -> list[Tensor]:
+    """The ``k`` powers of each operator of :func:`diffusion_supports` applied to
+    ``x: [N, ..., C]`` (:math:`P_f x, \\dots, P_f^k x, P_b x, \\dots, P_b^k x` for the
+    random walks), each shaped like ``x``; empty for ``k = 0``."""
+    terms: list[Tensor] = []
+    if k:
+        for p in diffusion_supports(graph, normalization, x.dtype):
+            h = x
+            for _ in range(k):
+                h = spmm(p, h.reshape(h.size(0), -1)).view_as(x)
+                terms.append(h)
+    return terms
+
+
 class DiffusionConv(torch.nn.Module):
     """Bidirectional ``K``-hop diffusion convolution (Li et al., DCRNN, 2018).
 
@@ -118,14 +134,8 @@ class DiffusionConv(torch.nn.Module):
         self.lin = Linear((1 + walks * k) * in_channels, out_channels, bias=bias)
 
     def forward(self, x: Tensor, graph: Any) -> Tensor:
-        terms = [x]
-        if self.k:
-            for p in diffusion_supports(graph, self.normalization, x.dtype):
-                h = x
-                for _ in range(self.k):
-                    h = spmm(p, h.reshape(h.size(0), -1)).view_as(x)
-                    terms.append(h)
-        return self.lin(torch.cat(terms, -1))
+        return self.lin(torch.cat([x, *diffusion_terms(x, graph, self.k,
+                                                        self.normalization)], -1))
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, k={self.k}, "
