@@ -33,6 +33,12 @@ from .models import HorizonReadout, _step_graphs, check_future
 
 __all__ = ["AGCRN", "NodeAdaptiveConv"]
 
+#: standard deviation of the initial node embeddings: small, so the learned adjacency
+#: starts near uniform (the authors' code starts them at Xavier scale, about 0.1 for
+#: 200 nodes); unit-variance embeddings start it peaked at random neighbours and
+#: trained to 3.68 MAE at 15 minutes on Los-loop against 3.2-3.3 with this scale
+EMBEDDING_SD = 0.1
+
 
 class _Context:
     """What every convolution of one forward pass shares: the learned adjacency, the
@@ -81,8 +87,8 @@ class NodeAdaptiveConv(torch.nn.Module):
         self.weight_pool = torch.nn.Parameter(torch.empty(embedding, terms * in_channels,
                                                           out_channels))
         self.bias_pool = torch.nn.Parameter(torch.zeros(embedding, out_channels))
-        # with unit-variance embeddings every node's W_n starts at Glorot's scale
-        bound = math.sqrt(6.0 / (terms * in_channels + out_channels) / embedding)
+        # every node's W_n starts at Glorot's scale given embeddings of sd EMBEDDING_SD
+        bound = math.sqrt(6.0 / (terms * in_channels + out_channels) / embedding) / EMBEDDING_SD
         torch.nn.init.uniform_(self.weight_pool, -bound, bound)
 
     def node_weights(self, embedding: Tensor) -> tuple[Tensor, Tensor]:
@@ -186,7 +192,7 @@ class AGCRN(torch.nn.Module):
         if num_layers < 1:
             raise ValueError(f"AGCRN needs num_layers >= 1, got {num_layers}")
         self.horizon, self.out_channels, self.k = horizon, out_channels, k
-        self.embedding = torch.nn.Parameter(torch.randn(num_nodes, embedding))
+        self.embedding = torch.nn.Parameter(EMBEDDING_SD * torch.randn(num_nodes, embedding))
 
         def conv(i: int, o: int) -> NodeAdaptiveConv:
             return NodeAdaptiveConv(i, o, embedding, cheb_k, k, normalization)

@@ -248,7 +248,9 @@ def test_loads_a_file_of_the_previous_version():
     assert [r["train_loss"] for r in aug.history_] == [8.537733948107848, 7.7181581172746485]
     g = sbm([20, 20], 0.2, 0.02, num_features=6, seed=0)
     samples = torch.stack(aug.transform(g, n_samples=2, random_state=3)).numpy()
-    np.testing.assert_array_equal(samples, np.load(DATA / "augmenter_v1_samples.npy"))
+    # same weights and draws; the last bits follow the thread count's summation order
+    np.testing.assert_allclose(samples, np.load(DATA / "augmenter_v1_samples.npy"),
+                               rtol=1e-5, atol=1e-6)
 
 
 def _tampered(tmp_path, edit_config=None, edit_state=None):

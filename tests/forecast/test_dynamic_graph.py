@@ -37,7 +37,7 @@ def fitted():
     return STGNNForecaster("tts", **{**FIT, "max_epochs": 2}).fit(data), data
 
 
-@pytest.mark.parametrize("model", ["tts", "gwnet"])
+@pytest.mark.parametrize("model", ["tts", "gwnet", "agcrn"])
 def test_a_rotating_graph_is_learned(model):
     y, dynamic, (clockwise, counter) = rotating()
     union = Graph(torch.cat([clockwise.edge_index, counter.edge_index], 1), 8)
@@ -75,7 +75,7 @@ def test_one_graph_at_every_step_is_the_static_fit():
                                   b.predict_windows(dynamic, [0, 50, 150]))
 
 
-@pytest.mark.parametrize("model", ["dcrnn", "tts", "gwnet"])
+@pytest.mark.parametrize("model", ["dcrnn", "tts", "gwnet", "agcrn"])
 def test_windows_on_different_graphs_pass_as_one_block_diagonal_graph(model, monkeypatch):
     y, dynamic, _ = rotating(steps=200, block=5)
     data = SpatioTemporalData(y, dynamic)
@@ -117,7 +117,7 @@ def switching(steps=800, n=8, seed=0):
     return y, [graphs[k] for k in direction]
 
 
-@pytest.mark.parametrize("model", ["dcrnn", "gwnet"])
+@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "agcrn"])
 def test_each_input_step_on_its_own_graph_is_learned(model):
     data = SpatioTemporalData(*switching())
     kw = dict(window=4, horizon=1, hidden_channels=16, max_epochs=30, lr=0.01, random_state=0)
@@ -151,9 +151,11 @@ def test_each_step_graph_equals_a_step_by_step_reference():
 
 
 def test_each_step_graph_errors():
-    with pytest.raises(ValueError, match="graph_steps='each' needs model='dcrnn' or "
-                                         "'gwnet'"):
+    with pytest.raises(ValueError, match="graph_steps='each' needs model='dcrnn', "
+                                         "'gwnet' or 'agcrn'"):
         STGNNForecaster("tts", graph_steps="each").fit(*rotating(steps=100)[:2])
+    with pytest.raises(ValueError, match="model='agcrn' needs k >= 1"):
+        STGNNForecaster("agcrn", graph_steps="each", k=0).fit(*rotating(steps=100)[:2])
     m = DCRNN(2, 1, horizon=1, hidden_channels=4)
     with pytest.raises(ValueError, match="one graph per input step needs 5 graphs, got 2"):
         m(torch.randn(1, 5, 8, 2), [shift(8, 1)] * 2)

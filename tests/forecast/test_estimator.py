@@ -26,7 +26,7 @@ def short():
     return gpvar(300, seed=1)[0]
 
 
-@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "tts", "gru"])
+@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "agcrn", "tts", "gru"])
 def test_models_fit_predict_in_original_units(gp, model):
     data, _ = gp
     f = STGNNForecaster(model, window=4, horizon=2, **SMALL).fit(data)
@@ -348,7 +348,7 @@ def test_cuda_without_cuda_is_a_clear_error(short):
 
 
 @needs_cuda
-@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "tts", "gru"])
+@pytest.mark.parametrize("model", ["dcrnn", "gwnet", "agcrn", "tts", "gru"])
 def test_cuda_fit_matches_cpu_and_pickles(short, model):
     kw = dict(SMALL, max_epochs=2)
     cpu = STGNNForecaster(model, 4, 2, **kw).fit(short)

@@ -108,7 +108,7 @@ def test_adaptive_adjacency_is_the_softmax_of_the_embeddings():
     expected /= expected.sum(1, keepdims=True)
     np.testing.assert_allclose(a, expected, rtol=1e-5)
     assert a.shape == (30, 30) and isinstance(a, np.ndarray)
-    with pytest.raises(ValueError, match="only 'gwnet' has an adaptive adjacency"):
+    with pytest.raises(ValueError, match="only 'gwnet' and 'agcrn' have an adaptive adjacency"):
         STGNNForecaster("tts", 4, 1, hidden_channels=8, max_epochs=1).fit(data) \
             .adaptive_adjacency()
     with pytest.raises(ValueError, match="not fitted"):
