@@ -32,8 +32,8 @@ from losloop import forecaster, machine
 
 RESULTS = Path(__file__).with_name("throughput.jsonl")
 #: ours -> its tsl peer (None: no peer)
-PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "tts": None, "gru": None,
-         "tsl-agcrn": None}
+PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "agcrn-k0": "tsl-agcrn",
+         "agcrn": None, "tts": None, "gru": None}
 
 
 def _layout(method: str) -> dict[str, str]:

@@ -180,7 +180,8 @@ class AGCRN(torch.nn.Module):
     >>> m(torch.randn(4, 5, 6, 2), None).shape      # the paper's model reads no graph
     torch.Size([4, 3, 6, 1])
     >>> g = Graph(torch.tensor([[0, 1], [1, 2]]), 6)
-    >>> AGCRN(2, 1, horizon=3, num_nodes=6, hidden_channels=8, k=2)(torch.randn(4, 5, 6, 2), g).shape
+    >>> graphed = AGCRN(2, 1, horizon=3, num_nodes=6, hidden_channels=8, k=2)
+    >>> graphed(torch.randn(4, 5, 6, 2), g).shape     # k hops of the given graph too
     torch.Size([4, 3, 6, 1])
     """
 

@@ -41,3 +41,20 @@ def ring():
         src = np.arange(n)
         return Graph(torch.tensor(np.stack([src, (src + 1) % n])), n)
     return make
+
+
+@pytest.fixture
+def check_blocks():
+    """``check_blocks(m)``: a model built for 5 nodes, 2 input channels, 4 steps in and
+    2 out forecasts 3 windows side by side (the nodes of one block-diagonal graph) as
+    it forecasts each alone, and refuses 7 nodes."""
+    def check(m: torch.nn.Module) -> None:
+        x = torch.randn(3, 4, 5, 2)
+        g = Graph(torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]]), 5)
+        union = Graph(torch.cat([g.edge_index + 5 * b for b in range(3)], 1), 15)
+        side_by_side = x.transpose(0, 1).reshape(1, 4, 15, 2)
+        out = m(side_by_side, union).reshape(2, 3, 5, 1).transpose(0, 1)
+        torch.testing.assert_close(out, m(x, g), rtol=1e-5, atol=1e-6)
+        with pytest.raises(ValueError, match="built for 5 nodes .or blocks of them., got 7"):
+            m(torch.randn(3, 4, 7, 2), Graph(torch.tensor([[0], [1]]), 7))
+    return check

@@ -93,17 +93,9 @@ def test_the_recurrence_is_a_gru_over_the_window():
     torch.testing.assert_close(m(x, None), want)
 
 
-def test_blocks_of_nodes_are_windows_side_by_side():
+def test_blocks_of_nodes_are_windows_side_by_side(check_blocks):
     torch.manual_seed(0)
-    m = AGCRN(2, 1, horizon=2, num_nodes=5, hidden_channels=8, num_layers=2, k=1)
-    x = torch.randn(3, 4, 5, 2)
-    g = Graph(torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]]), 5)
-    union = Graph(torch.cat([g.edge_index + 5 * b for b in range(3)], 1), 15)
-    side_by_side = x.transpose(0, 1).reshape(1, 4, 15, 2)
-    out = m(side_by_side, union).reshape(2, 3, 5, 1).transpose(0, 1)
-    torch.testing.assert_close(out, m(x, g), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="built for 5 nodes .or blocks of them., got 7"):
-        m(torch.randn(3, 4, 7, 2), None)
+    check_blocks(AGCRN(2, 1, horizon=2, num_nodes=5, hidden_channels=8, num_layers=2, k=1))
 
 
 def test_the_estimator_fits_the_paper_model_without_a_graph():
