@@ -92,6 +92,7 @@ def test_method_names_parse_into_model_operator_and_flags():
     assert _parse("tts:gcn:static:future") == ("tts", "gcn", {"static", "future"})
     assert _parse("last") == ("last", "", set())
     assert _parse("gwnet:none:each:input") == ("gwnet", "none", {"each", "input"})
+    assert _parse("agcrn:k0") == ("agcrn", "", {"k0"})
 
 
 def test_the_input_flag_gives_graph_wavenet_its_per_step_input_convolution(monkeypatch):
@@ -108,3 +109,22 @@ def test_the_input_flag_gives_graph_wavenet_its_per_step_input_convolution(monke
         with pytest.raises(RuntimeError, match="stop"):
             fs._gpvar_cell(method, 0, lambda: (None, None), False)()
     assert seen == [("gwnet", "each", 2), ("gwnet", "each", 0)]
+
+
+def test_agcrn_cells_run_on_the_matched_operator_and_as_in_the_paper(monkeypatch):
+    import graphbias.bench.forecast_suite as fs
+
+    seen = []
+
+    def stop(m, data, *a, **kw):
+        seen.append((m, kw["normalization"], kw["k"]))
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(fs, "_fit", stop)
+    for method in fs.AGCRN_METHODS:
+        with pytest.raises(RuntimeError, match="stop"):
+            fs._gpvar_cell(method, 0, lambda: (None, None), False)()
+    assert seen == [("agcrn", "none", 2), ("agcrn", "random_walk", 0)]
+    full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
+    assert {("gpvar", m) for m in fs.AGCRN_METHODS} <= full
+    assert not {("gpvar-gcn", m) for m in fs.AGCRN_METHODS} & full
