@@ -95,36 +95,36 @@ def test_method_names_parse_into_model_operator_and_flags():
     assert _parse("agcrn:k0") == ("agcrn", "", {"k0"})
 
 
-def test_the_input_flag_gives_graph_wavenet_its_per_step_input_convolution(monkeypatch):
+@pytest.fixture
+def cell_fit(monkeypatch):
+    """``cell_fit(method, *keys)``: the model and the named keyword arguments that the
+    full GP-VAR cell of ``method`` fits with (the fit itself is stopped)."""
     import graphbias.bench.forecast_suite as fs
 
-    seen = []
+    def run(method: str, *keys: str) -> tuple:
+        seen = []
 
-    def stop(m, data, *a, **kw):
-        seen.append((m, kw["graph_steps"], kw["input_hops"]))
-        raise RuntimeError("stop")
+        def stop(m, data, *a, **kw):
+            seen.append((m, *(kw[k] for k in keys)))
+            raise RuntimeError("stop")
 
-    monkeypatch.setattr(fs, "_fit", stop)
-    for method in ("gwnet:none:each:input", "gwnet:none:each"):
+        monkeypatch.setattr(fs, "_fit", stop)
         with pytest.raises(RuntimeError, match="stop"):
             fs._gpvar_cell(method, 0, lambda: (None, None), False)()
-    assert seen == [("gwnet", "each", 2), ("gwnet", "each", 0)]
+        return seen[0]
+    return run
 
 
-def test_agcrn_cells_run_on_the_matched_operator_and_as_in_the_paper(monkeypatch):
-    import graphbias.bench.forecast_suite as fs
+def test_the_input_flag_gives_graph_wavenet_its_per_step_input_convolution(cell_fit):
+    assert cell_fit("gwnet:none:each:input", "graph_steps", "input_hops") == ("gwnet", "each", 2)
+    assert cell_fit("gwnet:none:each", "graph_steps", "input_hops") == ("gwnet", "each", 0)
 
-    seen = []
 
-    def stop(m, data, *a, **kw):
-        seen.append((m, kw["normalization"], kw["k"]))
-        raise RuntimeError("stop")
+def test_agcrn_cells_run_on_the_matched_operator_and_as_in_the_paper(cell_fit):
+    from graphbias.bench.forecast_suite import AGCRN_METHODS
 
-    monkeypatch.setattr(fs, "_fit", stop)
-    for method in fs.AGCRN_METHODS:
-        with pytest.raises(RuntimeError, match="stop"):
-            fs._gpvar_cell(method, 0, lambda: (None, None), False)()
-    assert seen == [("agcrn", "none", 2), ("agcrn", "random_walk", 0)]
+    assert [cell_fit(m, "normalization", "k") for m in AGCRN_METHODS] == [
+        ("agcrn", "none", 2), ("agcrn", "random_walk", 0)]
     full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
-    assert {("gpvar", m) for m in fs.AGCRN_METHODS} <= full
-    assert not {("gpvar-gcn", m) for m in fs.AGCRN_METHODS} & full
+    assert {("gpvar", m) for m in AGCRN_METHODS} <= full
+    assert not {("gpvar-gcn", m) for m in AGCRN_METHODS} & full
