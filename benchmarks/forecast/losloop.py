@@ -53,8 +53,8 @@ def forecaster(method: str, seed: int, quick: bool = False,
     suffix trains it with ``compile=True``, an ``-each`` suffix before it with
     ``graph_steps="each"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>``,
     ``-i<hops>`` and ``-k<hops>`` suffixes before it set the hidden width,
-    ``num_layers``, ``weight_decay``, ``input_hops`` and ``k``) under the protocol; with ``progress``, each
-    epoch's validation and test metrics go to that file."""
+    ``num_layers``, ``weight_decay``, ``input_hops`` and ``k``) under the protocol;
+    with ``progress``, each epoch's validation and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
     protocol = los_protocol(quick)

@@ -9,5 +9,6 @@ from .metrics import forecast_metrics, masked_mae, masked_mape, masked_rmse
 from .models import DCRNN, HorizonReadout, TimeThenSpace
 
 __all__ = ["STGNNForecaster", "MODELS", "BASELINES", "DCRNN", "GraphWaveNet", "AGCRN",
-           "NodeAdaptiveConv", "TimeThenSpace", "HorizonReadout", "LastValue", "HistoricalAverage", "VAR",
-           "forecast_metrics", "masked_mae", "masked_rmse", "masked_mape"]
+           "NodeAdaptiveConv", "TimeThenSpace", "HorizonReadout", "LastValue",
+           "HistoricalAverage", "VAR", "forecast_metrics", "masked_mae", "masked_rmse",
+           "masked_mape"]
