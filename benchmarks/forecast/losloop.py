@@ -14,8 +14,9 @@ with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's
 one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1, one
 with ``-wd<decay>`` (``gwnet-wd0.0001``) that Adam weight decay instead of 0, one
 with ``-i<hops>`` (``gwnet-i2``) Graph WaveNet's per-step input convolution
-(``input_hops``), and one with ``-k<hops>`` (``agcrn-k0``, the paper's AGCRN) that
-many diffusion hops instead of 2.
+(``input_hops``), one with ``-k<hops>`` (``agcrn-k0``, the paper's AGCRN) that
+many diffusion hops instead of 2, and ``dcrnn-mlp`` is DCRNN with an MLP readout
+instead of its decoder RNN (``decoder="mlp"``).
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -40,8 +41,9 @@ RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
-#: method-name suffix: every input step on its own graph (``graph_steps="each"``)
-EACH_STEP = "-each"
+#: method-name suffixes (before ``-compiled``) that set a parameter to a value:
+#: every input step on its own graph, DCRNN's MLP readout instead of its decoder RNN
+FLAGS = {"-each": ("graph_steps", "each"), "-mlp": ("decoder", "mlp")}
 #: method suffixes (before ``-compiled``) that set a parameter: ``tts-h64-l2``
 SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
             "wd": ("weight_decay", float), "i": ("input_hops", int), "k": ("k", int)}
@@ -51,15 +53,16 @@ def forecaster(method: str, seed: int, quick: bool = False,
                progress: Optional[Path] = None) -> STGNNForecaster:
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
     suffix trains it with ``compile=True``, an ``-each`` suffix before it with
-    ``graph_steps="each"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>``,
+    ``graph_steps="each"``, a ``-mlp`` suffix with ``decoder="mlp"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>``,
     ``-i<hops>`` and ``-k<hops>`` suffixes before it set the hidden width,
     ``num_layers``, ``weight_decay``, ``input_hops`` and ``k``) under the protocol;
     with ``progress``, each epoch's validation and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)
     protocol = los_protocol(quick)
-    if method.endswith(EACH_STEP):
-        method, protocol["graph_steps"] = method.removesuffix(EACH_STEP), "each"
+    for suffix, (name, value) in FLAGS.items():
+        if method.endswith(suffix):
+            method, protocol[name] = method.removesuffix(suffix), value
     while True:
         base, sep, suffix = method.rpartition("-")
         key = suffix.rstrip("0123456789.")

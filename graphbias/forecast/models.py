@@ -8,13 +8,15 @@ Every model maps inputs ``x: [B, W, N, F_in]`` (W past steps) and a graph to
   ``graph_free=True`` the convolutions become per-node linear layers of the same
   width: the graph-free GRU baseline.
 * :class:`DCRNN`: encoder-decoder of diffusion-convolutional GRU cells (time and
-  space together); the decoder feeds back its own predictions.
+  space together); the decoder feeds back its own predictions (or, with
+  ``decoder="mlp"``, an MLP reads all steps out of the encoder's last state).
 
 With ``future_channels > 0`` a model also reads ``future: [B, H, N, future_channels]``,
 covariates of the target steps known in advance (a calendar, a weather forecast,
-planned events): DCRNN's decoder takes them beside its fed-back forecast, the
-other models add a :class:`HorizonReadout`, a graph convolution of the node
-states and the target steps' covariates, to their readout.
+planned events): DCRNN's decoder RNN takes them beside its fed-back forecast, the
+other models (and DCRNN with ``decoder="mlp"``) add a :class:`HorizonReadout`, a
+graph convolution of the node states and the target steps' covariates, to their
+readout.
 
 The constructors' ``hidden`` and ``n_layers`` keywords were renamed
 ``hidden_channels`` and ``num_layers``; the old keywords still work for one release
@@ -228,6 +230,12 @@ class DCRNN(torch.nn.Module):
         \hat y_{\tau} = \mathrm{Linear}\big(\mathrm{DCGRU}(\hat y_{\tau-1}, s_{\tau-1})\big),
         \quad \hat y_0 = 0,\; s_0 = h_W.
 
+    With ``decoder="mlp"`` (not in the paper; tsl's ``DCRNNModel`` is built so) there
+    is no decoder RNN: an MLP of the last layer's final state emits all steps,
+    :math:`[\hat y_1, \dots, \hat y_H] = W_2\,\mathrm{ReLU}(W_1 h_W + b_1) + b_2`.
+    It runs half the recurrent steps, and on Los-loop it trained 3-4x faster and
+    reached a lower test MAE at every horizon (``benchmarks/forecast``).
+
     Parameters
     ----------
     in_channels : int
@@ -246,7 +254,12 @@ class DCRNN(torch.nn.Module):
         Graph operators of :class:`~graphbias.nn.DiffusionConv`.
     future_channels : int, default=0
         Known covariates per target step and node; the decoder step of target
-        :math:`\tau` reads them beside :math:`\hat y_{\tau-1}` (0: none).
+        :math:`\tau` reads them beside :math:`\hat y_{\tau-1}` (0: none). With
+        ``decoder="mlp"`` a :class:`HorizonReadout` of the final state reads them.
+    decoder : {"rnn", "mlp"}, default="rnn"
+        The paper's decoder RNN, or an MLP readout of the encoder's final state.
+    readout_channels : int, default=256
+        Hidden width of the MLP readout (``decoder="mlp"``; tsl's default).
     hidden, n_layers : int, optional
         Deprecated names of ``hidden_channels`` and ``num_layers``.
 
@@ -255,16 +268,22 @@ class DCRNN(torch.nn.Module):
     >>> import torch
     >>> from graphbias.data import Graph
     >>> m = DCRNN(2, 1, horizon=3, hidden_channels=8)
-    >>> m(torch.randn(4, 5, 6, 2), Graph(torch.tensor([[0, 1], [1, 2]]), 6)).shape
+    >>> g = Graph(torch.tensor([[0, 1], [1, 2]]), 6)
+    >>> m(torch.randn(4, 5, 6, 2), g).shape
+    torch.Size([4, 3, 6, 1])
+    >>> DCRNN(2, 1, horizon=3, hidden_channels=8, decoder="mlp")(torch.randn(4, 5, 6, 2), g).shape
     torch.Size([4, 3, 6, 1])
     """
 
     def __init__(self, in_channels: int, out_channels: int, horizon: int,
                  hidden_channels: int = 32, num_layers: int = 1, k: int = 2,
                  normalization: str = "random_walk", *, future_channels: int = 0,
+                 decoder: str = "rnn", readout_channels: int = 256,
                  hidden: Any = DEPRECATED, n_layers: Any = DEPRECATED) -> None:
         super().__init__()
         name = type(self).__name__
+        if decoder not in ("rnn", "mlp"):
+            raise ValueError(f"{name}: decoder must be 'rnn' or 'mlp', got {decoder!r}")
         hidden_channels = _renamed(name, "hidden_channels", hidden_channels, 32, "hidden", hidden)
         num_layers = _renamed(name, "num_layers", num_layers, 1, "n_layers", n_layers)
         self.horizon, self.out_channels = horizon, out_channels
@@ -272,11 +291,20 @@ class DCRNN(torch.nn.Module):
         self.encoder = torch.nn.ModuleList(
             GraphGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, k,
                          normalization=normalization) for i in range(num_layers))
-        self.decoder = torch.nn.ModuleList(
-            GraphGRUCell(out_channels + future_channels if i == 0 else hidden_channels,
-                         hidden_channels, k,
-                         normalization=normalization) for i in range(num_layers))
-        self.readout = torch.nn.Linear(hidden_channels, out_channels)
+        self.decoder_kind = decoder
+        if decoder == "rnn":
+            self.decoder = torch.nn.ModuleList(
+                GraphGRUCell(out_channels + future_channels if i == 0 else hidden_channels,
+                             hidden_channels, k,
+                             normalization=normalization) for i in range(num_layers))
+            self.readout: torch.nn.Module = torch.nn.Linear(hidden_channels, out_channels)
+        else:
+            self.readout = torch.nn.Sequential(
+                torch.nn.Linear(hidden_channels, readout_channels), torch.nn.ReLU(),
+                torch.nn.Linear(readout_channels, horizon * out_channels))
+            self.future_readout = (HorizonReadout(
+                hidden_channels, future_channels, out_channels, horizon, k=k,
+                normalization=normalization) if future_channels else None)
 
     @staticmethod
     def _step(cells: torch.nn.ModuleList, x: Tensor, hs: list, graph: Any) -> Tensor:
@@ -294,10 +322,16 @@ class DCRNN(torch.nn.Module):
         check_future(self, future, x)
         steps = _step_graphs(graph, x.size(1))
         x = x.transpose(0, 2)  # [N, W, B, F]
-        u = None if future is None else future.transpose(0, 2)  # [N, H, B, C]
         hs: list = [None] * len(self.encoder)
         for t in range(x.size(1)):
             self._step(self.encoder, x[:, t], hs, steps[t])
+        if self.decoder_kind == "mlp":
+            N, B = x.size(0), x.size(2)
+            out = self.readout(hs[-1]).view(N, B, self.horizon, self.out_channels)
+            if future is not None:
+                out = out + self.future_readout(hs[-1], future.permute(2, 0, 1, 3), steps[-1])
+            return out.permute(1, 2, 0, 3)
+        u = None if future is None else future.transpose(0, 2)  # [N, H, B, C]
         y = x.new_zeros(x.size(0), x.size(2), self.out_channels)
         outs = []
         for tau in range(self.horizon):
