@@ -294,6 +294,32 @@ def test_num_layers_of_the_networks():
         GraphWaveNet(2, 1, 3, num_nodes=6, window=5, k=0)
 
 
+def test_dcrnn_mlp_readout_reads_the_encoders_final_state():
+    torch.manual_seed(0)
+    m = DCRNN(2, 1, horizon=3, hidden_channels=4, num_layers=2, decoder="mlp",
+              readout_channels=16)
+    g = Graph(torch.tensor([[0, 1, 2], [1, 2, 3]]), 4)
+    x = torch.randn(2, 5, 4, 2)
+    hs = [None, None]
+    for t in range(5):                                 # node-major [N, B, C] steps
+        h = x[:, t].transpose(0, 1)
+        for i, cell in enumerate(m.encoder):
+            hs[i] = h = cell(h, hs[i], g)
+    want = m.readout(h).view(4, 2, 3, 1).permute(1, 2, 0, 3)
+    torch.testing.assert_close(m(x, g), want)
+    assert not hasattr(m, "decoder") and len(m.encoder) == 2
+    with pytest.raises(ValueError, match="decoder must be 'rnn' or 'mlp', got 'gru'"):
+        DCRNN(2, 1, 3, decoder="gru")
+
+
+def test_the_mlp_decoder_is_dcrnns_only(short):
+    f = STGNNForecaster("dcrnn", 4, 2, decoder="mlp", **SMALL).fit(short)
+    assert isinstance(f.module_.readout, torch.nn.Sequential)
+    assert f.predict(short).shape == (2, 30, 1)
+    with pytest.raises(ValueError, match="decoder='mlp' needs model='dcrnn'"):
+        STGNNForecaster("tts", 4, 2, decoder="mlp", **SMALL).fit(short)
+
+
 @pytest.mark.parametrize("model", ["dcrnn", "gwnet", "tts"])
 def test_gcn_normalization_uses_one_symmetric_operator(gp, model):
     data, _ = gp

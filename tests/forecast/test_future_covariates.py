@@ -24,12 +24,13 @@ def driven_data(driven, ring):
     return make
 
 
-@pytest.mark.parametrize("per_node, model", [(False, "gru"), (True, "tts"),
-                                              (False, "dcrnn"), (True, "gwnet")])
-def test_known_future_inputs_are_used(per_node, model, driven_data):
+@pytest.mark.parametrize("per_node, model, kw", [
+    (False, "gru", {}), (True, "tts", {}), (False, "dcrnn", {}),
+    (True, "dcrnn", {"decoder": "mlp"}), (True, "gwnet", {}), (False, "agcrn", {})])
+def test_known_future_inputs_are_used(per_node, model, kw, driven_data):
     data, _, _ = driven_data(per_node)
-    ahead = STGNNForecaster(model, future_covariates=True, **FIT).fit(data)
-    past_only = STGNNForecaster(model, **FIT).fit(data)
+    ahead = STGNNForecaster(model, future_covariates=True, **FIT, **kw).fit(data)
+    past_only = STGNNForecaster(model, **FIT, **kw).fit(data)
     assert ahead.use_future_covariates_ and not past_only.use_future_covariates_
     mae_ahead = ahead.evaluate(data)["mae"]
     mae_past = past_only.evaluate(data)["mae"]
