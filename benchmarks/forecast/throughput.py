@@ -32,8 +32,8 @@ from losloop import forecaster, machine
 
 RESULTS = Path(__file__).with_name("throughput.jsonl")
 #: ours -> its tsl peer (None: no peer)
-PAIRS = {"dcrnn": "tsl-dcrnn", "gwnet": "tsl-gwnet", "agcrn-k0": "tsl-agcrn",
-         "agcrn": None, "tts": None, "gru": None}
+PAIRS = {"dcrnn": "tsl-dcrnn", "dcrnn-mlp": "tsl-dcrnn", "gwnet": "tsl-gwnet",
+         "agcrn-k0": "tsl-agcrn", "agcrn": None, "tts": None, "gru": None}
 
 
 def _layout(method: str) -> dict[str, str]:
@@ -99,7 +99,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_los_loop(args.root)
-    methods = [m for ours in args.models for m in (ours, PAIRS.get(ours)) if m]
+    methods = list(dict.fromkeys(m for ours in args.models for m in (ours, PAIRS.get(ours))
+                                 if m))  # a peer shared by two of ours runs once
     try:
         from tsl_peer import tsl_version
         tsl_version()
