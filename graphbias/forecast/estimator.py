@@ -67,8 +67,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     the same columns; the baselines read none. With ``future_covariates=True`` the
     networks also read the covariates of the target steps, standardised alike:
     inputs known in advance, such as a calendar, a weather forecast or planned
-    events (:class:`DCRNN`'s decoder takes them at each step, the other networks
-    through a :class:`~graphbias.forecast.HorizonReadout`, a graph convolution of
+    events (:class:`DCRNN`'s decoder RNN takes them at each step, the other networks
+    and DCRNN with ``decoder="mlp"`` through a
+    :class:`~graphbias.forecast.HorizonReadout`, a graph convolution of
     them and the node states, so a node reads its neighbours' known inputs too;
     the graph-free GRU reads its node's); :meth:`predict` then
     needs the given covariates of the steps after the end of the data (the time
