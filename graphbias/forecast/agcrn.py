@@ -29,7 +29,8 @@ from torch import Tensor
 
 from ..nn.diffusion_conv import check_normalization, diffusion_terms
 from ..nn.graph_gru import GraphGRUCell
-from .models import HorizonReadout, _step_graphs, check_future
+from .models import (HorizonReadout, _step_graphs, check_future, horizon_output, node_blocks,
+                     within_blocks)
 
 __all__ = ["AGCRN", "NodeAdaptiveConv"]
 
@@ -103,16 +104,12 @@ class NodeAdaptiveConv(torch.nn.Module):
             context.weights[self] = self.node_weights(context.embedding)
         weight, bias = context.weights[self]
         N, B, _ = x.shape
-        blocks = context.blocks
-
-        def adjacency(h: Tensor) -> Tensor:  # within each block of num_nodes nodes
-            return (context.adjacency @ h.reshape(blocks, N // blocks, -1)).view_as(h)
-
+        adj, blocks = context.adjacency, context.blocks
         terms = [x]
         if self.cheb_k > 1:
-            terms.append(adjacency(x))
+            terms.append(within_blocks(adj, x, blocks))
         for _ in range(2, self.cheb_k):
-            terms.append(2 * adjacency(terms[-1]) - terms[-2])
+            terms.append(2 * within_blocks(adj, terms[-1], blocks) - terms[-2])
         terms += diffusion_terms(x, context.graph, self.k, self.normalization)
         z = torch.cat(terms, -1)  # [N, B, terms * in]
         if blocks > 1:  # node n of every block shares W_n: blocks become batch rows
@@ -223,11 +220,8 @@ class AGCRN(torch.nn.Module):
         adjacency acts within each block and node ``n`` of every block has node
         ``n``'s weights."""
         check_future(self, future, x)
-        B, W, N, _ = x.shape
-        blocks, rest = divmod(N, self.embedding.size(0))
-        if rest or not blocks:
-            raise ValueError(f"AGCRN was built for {self.embedding.size(0)} nodes "
-                             f"(or blocks of them), got {N}")
+        W = x.size(1)
+        blocks = node_blocks(self, self.embedding.size(0), x.size(2))
         if self.k and graph is None:
             raise ValueError(f"AGCRN with k={self.k} diffuses over the given graph, "
                              "but graph is None (k=0 reads no graph)")
@@ -240,7 +234,4 @@ class AGCRN(torch.nn.Module):
             h = x[:, t]
             for i, cell in enumerate(self.cells):
                 hs[i] = h = cell(h, hs[i], context)
-        out = self.readout(h).view(N, B, self.horizon, self.out_channels)
-        if future is not None:
-            out = out + self.future_readout(h, future.permute(2, 0, 1, 3), steps[-1])
-        return out.permute(1, 2, 0, 3)
+        return horizon_output(self, h, future, steps[-1])

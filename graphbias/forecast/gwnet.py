@@ -11,7 +11,8 @@ from torch import Tensor
 
 from .._validation import DEPRECATED
 from ..nn.diffusion_conv import DiffusionConv
-from .models import HorizonReadout, _renamed, _step_graphs, check_future
+from .models import (HorizonReadout, _renamed, _step_graphs, check_future, node_blocks,
+                     within_blocks)
 
 __all__ = ["GraphWaveNet"]
 
@@ -139,10 +140,7 @@ class GraphWaveNet(torch.nn.Module):
         check_future(self, future, x)
         B, W, N, _ = x.shape
         steps = _step_graphs(graph, W)
-        blocks, rest = divmod(N, self.source.size(0))
-        if rest or not blocks:
-            raise ValueError(f"GraphWaveNet was built for {self.source.size(0)} nodes "
-                             f"(or blocks of them), got {N}")
+        blocks = node_blocks(self, self.source.size(0), N)
         h = self.start(x).permute(2, 0, 1, 3)  # [N, B, W, C]
         if self.input_conv is not None:
             h = h + _per_step(self.input_conv, x.permute(2, 0, 1, 3), steps)
@@ -164,7 +162,7 @@ class GraphWaveNet(torch.nn.Module):
                 break  # the last layer feeds the readout only through its skip
             hops, a = [], z
             for _ in range(self.k):
-                a = (adj @ a.reshape(blocks, N // blocks, -1)).view_as(z)
+                a = within_blocks(adj, a, blocks)
                 hops.append(a)
             h = self._graph_conv(gconv, z, steps, i) + adp(torch.cat(hops, -1)) + h[:, :, newer]
         y = self.end(skip).view(N, B, self.horizon, self.out_channels)

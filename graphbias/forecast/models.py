@@ -68,6 +68,34 @@ def check_future(owner: torch.nn.Module, future: Optional[Tensor], x: Tensor) ->
                          f"got {list(future.shape)}")
 
 
+def node_blocks(owner: torch.nn.Module, num_nodes: int, n: int) -> int:
+    """How many blocks of ``num_nodes`` nodes (windows side by side) ``n`` nodes
+    hold; ``ValueError`` unless a positive whole number."""
+    blocks, rest = divmod(n, num_nodes)
+    if rest or not blocks:
+        raise ValueError(f"{type(owner).__name__} was built for {num_nodes} nodes "
+                         f"(or blocks of them), got {n}")
+    return blocks
+
+
+def within_blocks(adjacency: Tensor, h: Tensor, blocks: int) -> Tensor:
+    """``adjacency`` (``[n, n]``) applied to each of ``blocks`` blocks of ``n`` nodes
+    of the node-major ``h: [blocks * n, ...]``."""
+    return (adjacency @ h.reshape(blocks, h.size(0) // blocks, -1)).view_as(h)
+
+
+def horizon_output(model: torch.nn.Module, h: Tensor, future: Optional[Tensor],
+                   graph: Any) -> Tensor:
+    """``[B, H, N, out_channels]`` from node states ``h: [N, B, C]``:
+    ``model.readout`` of ``h``, plus ``model.future_readout`` of ``h`` and the target
+    steps' covariates ``future: [B, H, N, C']`` on ``graph`` when they are given."""
+    N, B = h.shape[:2]
+    out = model.readout(h).view(N, B, model.horizon, model.out_channels)
+    if future is not None:
+        out = out + model.future_readout(h, future.permute(2, 0, 1, 3), graph)
+    return out.permute(1, 2, 0, 3)
+
+
 def _step_graphs(graph: Any, window: int) -> Sequence[Any]:
     """The graph of each of ``window`` input steps: ``graph`` repeated, or ``graph``
     itself when it is a sequence of ``window`` graphs."""
@@ -211,10 +239,7 @@ class TimeThenSpace(torch.nn.Module):
         h = h[-1].view(B, N, -1).transpose(0, 1)  # [N, B, hidden]
         for layer in self.space:
             h = h + torch.relu(layer(h) if self.graph_free else layer(h, graph))
-        out = self.readout(h).view(N, B, self.horizon, self.out_channels)
-        if future is not None:
-            out = out + self.future_readout(h, future.permute(2, 0, 1, 3), graph)
-        return out.permute(1, 2, 0, 3)
+        return horizon_output(self, h, future, graph)
 
 
 class DCRNN(torch.nn.Module):
@@ -326,11 +351,7 @@ class DCRNN(torch.nn.Module):
         for t in range(x.size(1)):
             self._step(self.encoder, x[:, t], hs, steps[t])
         if self.decoder_kind == "mlp":
-            N, B = x.size(0), x.size(2)
-            out = self.readout(hs[-1]).view(N, B, self.horizon, self.out_channels)
-            if future is not None:
-                out = out + self.future_readout(hs[-1], future.permute(2, 0, 1, 3), steps[-1])
-            return out.permute(1, 2, 0, 3)
+            return horizon_output(self, hs[-1], future, steps[-1])
         u = None if future is None else future.transpose(0, 2)  # [N, H, B, C]
         y = x.new_zeros(x.size(0), x.size(2), self.out_channels)
         outs = []
