@@ -226,6 +226,9 @@ def test_bad_inputs(gp):
     ("random_state", -1, "random_state must be"),
     ("device", "tpu", "device must be"),
     ("compile", 1, "compile must be a bool"),
+    ("graph_steps", "all", "graph_steps must be one of"),
+    ("input_hops", -1, "input_hops must be an integer >= 0"),
+    ("decoder", "gru", "decoder must be one of"),
     ("hidden", 0, "hidden must be an integer >= 1"),
     ("val_fraction", -0.1, "val_fraction must be a real number"),
 ])
