@@ -15,7 +15,8 @@ one with ``-l<layers>`` (``tts-h64-l2``) that ``num_layers`` instead of 1, one
 with ``-wd<decay>`` (``gwnet-wd0.0001``) that Adam weight decay instead of 0, one
 with ``-i<hops>`` (``gwnet-i2``) Graph WaveNet's per-step input convolution
 (``input_hops``), one with ``-k<hops>`` (``agcrn-k0``, the paper's AGCRN) that
-many diffusion hops instead of 2, and ``dcrnn-mlp`` is DCRNN with an MLP readout
+many diffusion hops instead of 2, one with ``-e<width>`` (``agcrn-k0-e2``) node
+embeddings of that width instead of 10, and ``dcrnn-mlp`` is DCRNN with an MLP readout
 instead of its decoder RNN (``decoder="mlp"``).
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
@@ -46,7 +47,8 @@ COMPILED = "-compiled"
 FLAGS = {"-each": ("graph_steps", "each"), "-mlp": ("decoder", "mlp")}
 #: method suffixes (before ``-compiled``) that set a parameter: ``tts-h64-l2``
 SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
-            "wd": ("weight_decay", float), "i": ("input_hops", int), "k": ("k", int)}
+            "wd": ("weight_decay", float), "i": ("input_hops", int), "k": ("k", int),
+            "e": ("embedding", int)}
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
@@ -54,8 +56,8 @@ def forecaster(method: str, seed: int, quick: bool = False,
     """The estimator of ``method`` (ours, a baseline or ``tsl-*``; a ``-compiled``
     suffix trains it with ``compile=True``, an ``-each`` suffix before it with
     ``graph_steps="each"``, a ``-mlp`` suffix with ``decoder="mlp"``, ``-h<width>``, ``-l<layers>``, ``-wd<decay>``,
-    ``-i<hops>`` and ``-k<hops>`` suffixes before it set the hidden width,
-    ``num_layers``, ``weight_decay``, ``input_hops`` and ``k``) under the protocol;
+    ``-i<hops>``, ``-k<hops>`` and ``-e<width>`` suffixes before it set the hidden
+    width, ``num_layers``, ``weight_decay``, ``input_hops``, ``k`` and ``embedding``) under the protocol;
     with ``progress``, each epoch's validation and test metrics go to that file."""
     compiled = method.endswith(COMPILED)
     method = method.removesuffix(COMPILED)

@@ -187,6 +187,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         encoder's final state (:class:`DCRNN`'s ``decoder``; not in the paper, as
         tsl's DCRNN). On Los-loop the MLP readout trained 1.8x faster and had the
         lower test MAE at every horizon in each of 3 seeds (``benchmarks/forecast``).
+    embedding : int, default=10
+        ``"gwnet"`` and ``"agcrn"`` only: width of the node embeddings behind the
+        learned adjacency (and AGCRN's node-specific weights). The AGCRN paper uses
+        10 on PEMSD4 and 2 on PEMSD8.
     hidden, n_layers, val_fraction : optional
         Deprecated names of ``hidden_channels``, ``num_layers`` and
         ``validation_fraction`` (``FutureWarning``; removed in the next release).
@@ -267,6 +271,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         "graph_steps": [Options("last", "each")],
         "input_hops": [Integer(0)],
         "decoder": [Options("rnn", "mlp")],
+        "embedding": [Integer(1)],
     }
     _aliases = {"hidden": "hidden_channels", "n_layers": "num_layers",
                 "val_fraction": "validation_fraction"}
@@ -283,7 +288,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                  test_fraction: float = 0.2, mask_nan: bool = False, verbose: bool = False,
                  random_state: Any = None, device: Any = "cpu", compile: bool = False,
                  future_covariates: bool = False, graph_steps: str = "last",
-                 input_hops: int = 0, decoder: str = "rnn", hidden: Any = DEPRECATED,
+                 input_hops: int = 0, decoder: str = "rnn", embedding: int = 10,
+                 hidden: Any = DEPRECATED,
                  n_layers: Any = DEPRECATED, val_fraction: Any = DEPRECATED) -> None:
         self.model = model
         self.window = window
@@ -311,6 +317,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self.graph_steps = graph_steps
         self.input_hops = input_hops
         self.decoder = decoder
+        self.embedding = embedding
         self.hidden = hidden
         self.n_layers = n_layers
         self.val_fraction = val_fraction
@@ -339,6 +346,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__}: decoder={p.decoder!r} needs "
                              f"model='dcrnn' (the only network with a decoder RNN), "
                              f"got {p.model!r}")
+        if p.embedding != 10 and p.model not in ("gwnet", "agcrn"):
+            raise ValueError(f"{type(self).__name__}: embedding={p.embedding} needs "
+                             f"model='gwnet' or 'agcrn' (the networks with node "
+                             f"embeddings), got {p.model!r}")
         if p.model == "gwnet" and p.window < 2:
             raise ValueError(f"{type(self).__name__}: model='gwnet' needs window >= 2, "
                              f"got {p.window}")
@@ -431,10 +442,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
                          decoder=p.decoder, **conv)
         if p.model == "agcrn":
             return AGCRN(in_channels, F, H, self.n_nodes_, p.hidden_channels, p.num_layers,
-                         **conv)
+                         embedding=p.embedding, **conv)
         if p.model == "gwnet":
             return GraphWaveNet(in_channels, F, H, self.n_nodes_, p.window, p.hidden_channels,
-                                input_hops=p.input_hops, **conv)
+                                input_hops=p.input_hops, embedding=p.embedding, **conv)
         return TimeThenSpace(in_channels, F, H, p.hidden_channels, p.num_layers,
                              graph_free=p.model == "gru", **conv)
 

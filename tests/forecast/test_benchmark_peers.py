@@ -50,6 +50,8 @@ def test_setting_suffixes_set_their_parameter_only():
     assert {k: v for k, v in decayed.get_params().items() if k != "weight_decay"} == \
         {k: v for k, v in gwnet.get_params().items() if k != "weight_decay"}
     assert losloop.forecaster("gwnet-i2", 0).input_hops == 2 and gwnet.input_hops == 0
+    narrow = losloop.forecaster("agcrn-k0-e2", 0)
+    assert (narrow.model, narrow.k, narrow.embedding, gwnet.embedding) == ("agcrn", 0, 2, 10)
     each = losloop.forecaster("dcrnn-h16-each", 0)
     assert (each.model, each.hidden_channels, each.graph_steps) == ("dcrnn", 16, "each")
 

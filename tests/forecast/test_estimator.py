@@ -229,6 +229,7 @@ def test_bad_inputs(gp):
     ("graph_steps", "all", "graph_steps must be one of"),
     ("input_hops", -1, "input_hops must be an integer >= 0"),
     ("decoder", "gru", "decoder must be one of"),
+    ("embedding", 0, "embedding must be an integer >= 1"),
     ("hidden", 0, "hidden must be an integer >= 1"),
     ("val_fraction", -0.1, "val_fraction must be a real number"),
 ])
@@ -321,6 +322,17 @@ def test_the_mlp_decoder_is_dcrnns_only(short):
     assert f.predict(short).shape == (2, 30, 1)
     with pytest.raises(ValueError, match="decoder='mlp' needs model='dcrnn'"):
         STGNNForecaster("tts", 4, 2, decoder="mlp", **SMALL).fit(short)
+
+
+@pytest.mark.parametrize("model", ["gwnet", "agcrn"])
+def test_embedding_sets_the_width_of_the_node_embeddings(short, model):
+    f = STGNNForecaster(model, 4, 2, embedding=3, **SMALL).fit(short)
+    widths = {p.size(1) for name, p in f.module_.named_parameters()
+              if name in ("embedding", "source", "target")}
+    assert widths == {3}
+    assert f.adaptive_adjacency().shape == (30, 30)
+    with pytest.raises(ValueError, match="embedding=3 needs model='gwnet' or 'agcrn'"):
+        STGNNForecaster("dcrnn", 4, 2, embedding=3, **SMALL).fit(short)
 
 
 @pytest.mark.parametrize("model", ["dcrnn", "gwnet", "tts"])
