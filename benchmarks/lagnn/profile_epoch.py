@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -90,8 +91,19 @@ def _instrument(timers: _Timers) -> None:
     classifier.fit_module = instrumented
 
 
+def _cpu() -> str:
+    """The CPU's model name and whether it has bfloat16 matrix units (AMX)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), platform.processor())
+    return f"{name}, AMX bf16: {'amx_bf16' in info}"
+
+
 def profile(root: Path, generator: Path, epochs: int, conv: str, pool: int,
-            threads: int) -> dict[str, Any]:
+            threads: int, decode_dtype: str = "float32") -> dict[str, Any]:
     """Fits one LA-model for ``epochs`` epochs (no early stopping) and returns the
     breakdown (see the module docstring)."""
     torch.set_num_threads(threads)
@@ -100,7 +112,9 @@ def profile(root: Path, generator: Path, epochs: int, conv: str, pool: int,
     timers = _Timers()
     _instrument(timers)
     clf = LAGNNClassifier(conv=conv, augmenter=aug, max_epochs=epochs, patience=None,
-                          random_state=0, sample_pool=pool or None)
+                          random_state=0, sample_pool=pool or None, **(
+                              {} if decode_dtype == "float32" else
+                              {"decode_dtype": decode_dtype}))
     cpu, wall = time.process_time(), time.perf_counter()
     clf.fit(graph.x, graph.y, graph=graph, train_mask=graph.train_mask,
             val_mask=graph.val_mask)
@@ -112,7 +126,8 @@ def profile(root: Path, generator: Path, epochs: int, conv: str, pool: int,
              "backward_ms": ms("backward"), "adam_ms": ms("adam"),
              "validate_ms": ms("validate")}
     return {"code": str(Path(graphbias.__file__).parents[1]), "conv": conv,
-            "sample_pool": pool or None, "epochs": epochs, "threads": threads, **parts,
+            "sample_pool": pool or None, "decode_dtype": decode_dtype, "epochs": epochs,
+            "threads": threads, "cpu": _cpu(), **parts,
             "other_ms": round(ms("epochs") - sum(parts.values()), 1),
             "epoch_ms": ms("epochs"), "epoch_wall_ms": ms("epochs_wall"),
             "fit_s": round(fit_cpu, 2), "fit_wall_s": round(fit_wall, 2),
@@ -128,9 +143,10 @@ def main() -> None:
     parser.add_argument("--conv", default="gcn")
     parser.add_argument("--sample-pool", type=int, default=0, help="0: fresh draws")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--decode-dtype", default="float32", choices=["float32", "bfloat16"])
     args = parser.parse_args()
     print(json.dumps(profile(args.root, args.generator, args.epochs, args.conv,
-                             args.sample_pool, args.threads)))
+                             args.sample_pool, args.threads, args.decode_dtype)))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ __all__ = ["LocalAugmenter", "ConditionedGenerator", "dense_features"]
 _FORMAT = "graphbias.augment.LocalAugmenter"
 _VERSION = 2
 _NORMALIZE = ("row", "none")
+#: precisions of the decoder's output product (:class:`ConditionedGenerator`)
+DECODE_DTYPES = ("float32", "bfloat16")
 _ROW_SUM_TOL = 1e-4
 # constructor names of files written before the vocabulary of version 2
 _V1_NAMES = {"hidden_size": "hidden_channels", "epochs": "max_epochs"}
@@ -115,6 +117,15 @@ class ConditionedGenerator:
         Dense node features (moved to the augmenter's device).
     device : torch.device, optional
         Where drawn matrices go (default: the augmenter's ``device_``).
+    dtype : {"float32", "bfloat16"}, default="float32"
+        Precision of the decoder's output product, the
+        ``[N, hidden] x [hidden, F]`` product that dominates a draw. With
+        ``"bfloat16"`` its inputs and its output are rounded to bfloat16 (8
+        significant bits; the sums accumulate in float32); the sigmoid, the row
+        normalisation and the matrices returned stay float32. Probabilities then
+        differ from the float32 decoding by up to about 1% of their value. It pays
+        on CPUs with bfloat16 matrix units (Intel AMX) and on GPUs; elsewhere the
+        product is emulated and slower.
 
     Attributes
     ----------
@@ -134,7 +145,9 @@ class ConditionedGenerator:
     """
 
     def __init__(self, augmenter: "LocalAugmenter", x: Tensor,
-                 device: Optional[torch.device] = None) -> None:
+                 device: Optional[torch.device] = None, dtype: str = "float32") -> None:
+        if dtype not in DECODE_DTYPES:
+            raise ValueError(f"dtype must be one of {DECODE_DTYPES}, got {dtype!r}")
         self.augmenter = augmenter
         self.device = augmenter.device_ if device is None else device
         model = augmenter.module_
@@ -142,6 +155,11 @@ class ConditionedGenerator:
         with torch.no_grad():
             self.condition = model.condition(_support(x) if augmenter.binary_ else x)
         self.num_nodes = x.size(0)
+        self.dtype = dtype
+        if dtype == "bfloat16":  # the output layer's weights, rounded once
+            layer = model.decoder_out
+            self._output = (layer.bias.detach().to(torch.bfloat16),
+                            layer.weight.detach().t().to(torch.bfloat16))
 
     def draw(self, n_samples: int = 1, generator: Optional[torch.Generator] = None,
              rows: Optional[Tensor] = None) -> list[Tensor]:
@@ -236,7 +254,14 @@ class ConditionedGenerator:
         if out is not None:
             out = out.view(z.size(0), -1)
         with torch.no_grad():
-            x = model.generate(z, condition, out)
+            if self.dtype == "bfloat16":
+                bias, weight = self._output
+                logits = torch.addmm(bias, model.hidden(z, condition).to(bias.dtype), weight)
+                x = logits.float() if out is None else out.copy_(logits)
+                if model.loss == "bce":
+                    x.sigmoid_()
+            else:
+                x = model.generate(z, condition, out)
             if self.augmenter.normalize_ == "row":
                 sums = x.sum(1, keepdim=True)
                 x = x.div_(torch.where(sums == 0, torch.ones_like(sums), sums))
@@ -492,7 +517,8 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def conditioned(self, x: Any, *, device: Any = None) -> ConditionedGenerator:
+    def conditioned(self, x: Any, *, device: Any = None,
+                    dtype: str = "float32") -> ConditionedGenerator:
         """The generator bound to node features ``x``.
 
         Parameters
@@ -501,6 +527,9 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
             Node features.
         device : str or torch.device, optional
             Where drawn matrices go (default: ``device_``).
+        dtype : {"float32", "bfloat16"}, default="float32"
+            Precision of the decoder's output product (see
+            :class:`ConditionedGenerator`).
 
         Returns
         -------
@@ -512,7 +541,7 @@ class LocalAugmenter(EstimatorMixin, BaseEstimator):
             raise ValueError(f"x has {feats.size(1)} features but the generator was "
                              f"fitted on {self.n_features_in_}")
         return ConditionedGenerator(self, feats,
-                                    None if device is None else torch.device(device))
+                                    None if device is None else torch.device(device), dtype)
 
     def transform(self, graph: Any, n_samples: int = 1, *, x: Any = None,
                   random_state: Any = None) -> list[Tensor]:

@@ -17,7 +17,7 @@ from ..nn import NodeClassifier
 from ..nn.distributed import reduced_loss, reduced_validation, rows_of, shared_loss
 from ..nn.functional import Features
 from ..nn.training import fit_module
-from .augmenter import ConditionedGenerator, LocalAugmenter
+from .augmenter import DECODE_DTYPES, ConditionedGenerator, LocalAugmenter
 from .generator import edge_pairs
 from .convs import BACKBONES, ConvSpec, is_attention
 from .models import LAGNN, Workspace, consistency_loss, stack_rows
@@ -152,6 +152,11 @@ class LAGNNClassifier(NodeClassifier):
         so a pool makes training several times faster, at the cost of
         ``sample_pool * N * F`` floats of memory; dropout on the generated
         features still makes every pass different.
+    decode_dtype : {"float32", "bfloat16"}, default="float32"
+        Precision of the decoder's output product when drawing generated
+        matrices (training, validation and prediction alike); see
+        :class:`~graphbias.augment.ConditionedGenerator`. ``"bfloat16"`` pays on
+        CPUs with bfloat16 matrix units (Intel AMX) and on GPUs; not in the paper.
     hidden_channels : int or None, default=None
         Hidden units per branch (``None``: 8).
     num_layers : int, default=2
@@ -259,6 +264,7 @@ class LAGNNClassifier(NodeClassifier):
         "n_samples": [Integer(1)],
         "n_generated": [Integer(1)],
         "sample_pool": [Integer(1), None],
+        "decode_dtype": [Options(*DECODE_DTYPES)],
         "hidden_channels": [Integer(1), None],
         "num_layers": [Integer(2)],
         "heads": [Integer(1), None],
@@ -283,7 +289,8 @@ class LAGNNClassifier(NodeClassifier):
 
     def __init__(self, conv: Any = "gcn", conv_kwargs: Optional[dict[str, Any]] = None,
                  n_samples: int = 4, n_generated: int = 1,
-                 sample_pool: Optional[int] = None, hidden_channels: Optional[int] = None,
+                 sample_pool: Optional[int] = None, decode_dtype: str = "float32",
+                 hidden_channels: Optional[int] = None,
                  num_layers: int = 2, heads: Optional[int] = None,
                  dropout: Optional[float] = None, lr: Optional[float] = None,
                  weight_decay: float = 5e-4, temperature: float = 0.5,
@@ -298,6 +305,7 @@ class LAGNNClassifier(NodeClassifier):
         self.n_samples = n_samples
         self.n_generated = n_generated
         self.sample_pool = sample_pool
+        self.decode_dtype = decode_dtype
         self.hidden_channels = hidden_channels
         self.num_layers = num_layers
         self.heads = heads
@@ -443,7 +451,8 @@ class LAGNNClassifier(NodeClassifier):
         """Draws generated matrices for the nodes of ``x`` onto ``device_``."""
         if self.augmenter_ is None:
             return _OwnFeatures(x, self.device_)
-        return self.augmenter_.conditioned(_dense(x), device=self.device_)
+        return self.augmenter_.conditioned(_dense(x), device=self.device_,
+                                           dtype=self.decode_dtype)
 
     def _draw_seed(self, epoch: int) -> int:
         """Seed of the validation draw of ``epoch`` (``inference="best_draw"``)."""

@@ -100,6 +100,16 @@ class ConditionalVAE(torch.nn.Module):
         ``c`` (reusable by every sample)."""
         return self.decoder_condition(c)
 
+    def hidden(self, z: Tensor, condition: Tensor) -> Tensor:
+        """The decoder's hidden layer ``[B, hidden_channels]`` of codes ``z`` and
+        condition terms (see :meth:`decode`)."""
+        rows, width = condition.size(0), condition.size(1)
+        if z.size(0) % rows:
+            raise ValueError(f"z has {z.size(0)} rows, not a multiple of the {rows} "
+                             "rows of condition")
+        hidden = (self.decoder_latent(z).view(-1, rows, width) + condition).relu_()
+        return hidden.view(-1, width)
+
     def decode(self, z: Tensor, condition: Tensor, out: Optional[Tensor] = None) -> Tensor:
         """Decoder output before the sigmoid (logits for ``bce``), written into
         ``out`` when given (a ``[B, num_features]`` tensor, e.g. reused memory).
@@ -107,12 +117,7 @@ class ConditionalVAE(torch.nn.Module):
         ``condition`` has one row per code, or ``R`` rows for codes ``z`` made of
         blocks of ``R`` (every block of codes gets the same ``R`` conditions,
         without copying them)."""
-        rows, width = condition.size(0), condition.size(1)
-        if z.size(0) % rows:
-            raise ValueError(f"z has {z.size(0)} rows, not a multiple of the {rows} "
-                             "rows of condition")
-        hidden = (self.decoder_latent(z).view(-1, rows, width) + condition).relu_()
-        hidden = hidden.view(-1, width)
+        hidden = self.hidden(z, condition)
         if out is None:
             return self.decoder_out(hidden)
         return torch.addmm(self.decoder_out.bias, hidden, self.decoder_out.weight.t(),

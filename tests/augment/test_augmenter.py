@@ -474,3 +474,39 @@ def test_save_load_keeps_the_selection(graph, tmp_path):
     assert loaded.selected_step_ == aug.selected_step_
     assert loaded.uncertainty_ == pytest.approx(aug.uncertainty_)
     assert loaded.selection == "uncertainty"
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_bfloat16_decoding_rounds_only_the_output_product(graph, binary_graph, binary):
+    g = binary_graph if binary else graph
+    x = torch.as_tensor(g.x, dtype=torch.float32)
+    if binary:  # row-normalised words: the bce generator and row normalisation
+        x = (x + 0.01) / (x + 0.01).sum(1, keepdim=True)
+    aug = _small(max_epochs=1).fit(g, x=x)
+    fast = aug.conditioned(x, dtype="bfloat16")
+    exact = aug.conditioned(x)
+    rows = torch.tensor([1, 4, 9, 33])
+    z = fast.codes(2, torch.Generator().manual_seed(0), rows)
+    got = fast.decode(z, rows)
+    # reference: the float32 decoder with the output product's inputs and result
+    # rounded to bfloat16, in float64
+    model, bf16 = aug.module_, torch.bfloat16
+    with torch.no_grad():
+        hidden = model.hidden(z, exact.condition[rows])
+        logits = (hidden.to(bf16).double() @ model.decoder_out.weight.t().to(bf16).double()
+                  + model.decoder_out.bias.to(bf16).double()).to(bf16).double()
+    want = logits.sigmoid() if aug.loss_ == "bce" else logits
+    if aug.normalize_ == "row":
+        want = want / want.sum(1, keepdim=True)
+    assert got.dtype == torch.float32 and got.shape == (8, 8)
+    torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-7)
+    plain = exact.decode(z, rows)
+    assert not torch.equal(got, plain)
+    torch.testing.assert_close(got, plain, rtol=3e-2, atol=1e-2)
+    assert aug.loss_ == ("bce" if binary else "mse")
+
+
+def test_decode_dtype_must_be_known(graph):
+    aug = _small(max_epochs=1).fit(graph)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        aug.conditioned(graph.x, dtype="float16")

@@ -167,6 +167,23 @@ def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
     assert matrices == [2 * clf.n_samples] * 11
 
 
+def test_bfloat16_decoding_reaches_every_draw(graph, monkeypatch):
+    dtypes = []
+    decode = ConditionedGenerator.decode
+    monkeypatch.setattr(ConditionedGenerator, "decode",
+                        lambda self, z, rows=None, out=None:
+                        dtypes.append(self.dtype) or decode(self, z, rows, out))
+    aug = LocalAugmenter(max_epochs=1, hidden_channels=16, random_state=0).fit(graph)
+    fast = _small_clf(decode_dtype="bfloat16", augmenter=aug).fit(graph.x, graph.y,
+                                                                  **_masks(graph))
+    proba = fast.predict_proba(graph.x)
+    # training, validation and prediction draws all decode in bfloat16
+    assert len(dtypes) == fast.n_epochs_ + 2 and set(dtypes) == {"bfloat16"}
+    plain = _small_clf(augmenter=aug).fit(graph.x, graph.y, **_masks(graph))
+    assert not np.array_equal(proba, plain.predict_proba(graph.x))
+    assert np.abs(proba - plain.predict_proba(graph.x)).max() < 0.05
+
+
 def test_best_draw_validates_each_epoch_on_a_fresh_draw_and_predicts_with_the_best(
         graph):
     clf = _small_clf(inference="best_draw", max_epochs=25, patience=None,
@@ -259,6 +276,7 @@ def test_refit_keeps_nothing_stale(graph):
     ({"sample_pool": 2.5}, "sample_pool"), ({"dropout": 1.0}, "dropout"),
     ({"device": "gpu"}, "device"), ({"max_epochs": 0}, "max_epochs"),
     ({"inference": "median"}, "inference"), ({"conv_kwargs": [("K", 2)]}, "conv_kwargs"),
+    ({"decode_dtype": "float16"}, "decode_dtype must be one of"),
 ])
 def test_classifier_bad_params(graph, params, match):
     with pytest.raises(ValueError, match=match):
