@@ -103,6 +103,16 @@ def _warmup_steps(p: Any, graph: Graph) -> int:
     return warmup
 
 
+def _bfloat16_matrix_units() -> bool:
+    """Whether the CPU multiplies bfloat16 matrices in hardware (AMX tiles or
+    AVX512-BF16); True when torch cannot tell."""
+    try:
+        return bool(torch.cpu._is_amx_tile_supported() or
+                    torch.cpu._is_avx512_bf16_supported())
+    except AttributeError:
+        return True
+
+
 class ConditionedGenerator:
     r"""A fitted generator bound to one feature matrix.
 
@@ -156,6 +166,11 @@ class ConditionedGenerator:
             self.condition = model.condition(_support(x) if augmenter.binary_ else x)
         self.num_nodes = x.size(0)
         self.dtype = dtype
+        if dtype == "bfloat16" and augmenter.device_.type == "cpu" and \
+                not _bfloat16_matrix_units():
+            warnings.warn("this CPU has no bfloat16 matrix instructions (AMX or "
+                          "AVX512-BF16): bfloat16 decoding is emulated and slower than "
+                          "float32", UserWarning, stacklevel=3)
         if dtype == "bfloat16":  # the output layer's weights, rounded once
             layer = model.decoder_out
             self._output = (layer.bias.detach().to(torch.bfloat16),

@@ -476,6 +476,7 @@ def test_save_load_keeps_the_selection(graph, tmp_path):
     assert loaded.selection == "uncertainty"
 
 
+@pytest.mark.filterwarnings("ignore:this CPU has no bfloat16")
 @pytest.mark.parametrize("binary", [True, False])
 def test_bfloat16_decoding_rounds_only_the_output_product(graph, binary_graph, binary):
     g = binary_graph if binary else graph
@@ -510,3 +511,16 @@ def test_decode_dtype_must_be_known(graph):
     aug = _small(max_epochs=1).fit(graph)
     with pytest.raises(ValueError, match="dtype must be one of"):
         aug.conditioned(graph.x, dtype="float16")
+
+
+def test_bfloat16_decoding_warns_where_the_cpu_emulates_it(graph, monkeypatch):
+    import graphbias.augment.augmenter as augmenter
+    aug = _small(max_epochs=1).fit(graph)
+    monkeypatch.setattr(augmenter, "_bfloat16_matrix_units", lambda: False)
+    with pytest.warns(UserWarning, match="no bfloat16 matrix instructions"):
+        aug.conditioned(graph.x, dtype="bfloat16")
+    monkeypatch.setattr(augmenter, "_bfloat16_matrix_units", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aug.conditioned(graph.x, dtype="bfloat16")
+        aug.conditioned(graph.x)

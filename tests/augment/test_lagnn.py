@@ -167,6 +167,7 @@ def test_sample_pool_draws_training_passes_from_the_pool(graph, monkeypatch):
     assert matrices == [2 * clf.n_samples] * 11
 
 
+@pytest.mark.filterwarnings("ignore:this CPU has no bfloat16")
 def test_bfloat16_decoding_reaches_every_draw(graph, monkeypatch):
     dtypes = []
     decode = ConditionedGenerator.decode
