@@ -157,7 +157,7 @@ class LAGNNClassifier(NodeClassifier):
         matrices (training, validation and prediction alike); see
         :class:`~graphbias.augment.ConditionedGenerator`. ``"bfloat16"`` pays on
         CPUs with bfloat16 matrix units (Intel AMX) and on GPUs; not in the paper.
-        On a 2-core Intel Xeon with AMX an LA-GCN epoch on Cora took 1.36x less CPU
+        On a 2-core Intel Xeon with AMX an LA-GCN epoch on Cora took 1.32x less CPU
         time, and test accuracy over 10 paired seeds was 0.10 points lower (p =
         0.33; ``benchmarks/lagnn``).
     hidden_channels : int or None, default=None
