@@ -7,6 +7,9 @@ time) and the whole fit. Times are CPU time of this one-thread process unless
 named ``wall``: on a machine shared with other jobs the wall time is an upper
 bound, the CPU time is closer to what the code costs alone.
 
+``--decode-dtype bfloat16`` decodes in bfloat16 (``LAGNNClassifier(decode_dtype=)``);
+each line names the CPU and whether it has AMX, where that pays.
+
 The generator is fitted once and saved (``--generator``), so that runs of
 different code versions train the same LA-model on the same generator. To time
 an older version, check it out into a git worktree and run this script with
