@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import warnings
 from types import SimpleNamespace
 from typing import Any, Iterator, Optional
@@ -150,7 +151,8 @@ class EstimatorMixin:
       ``device`` parameter, sets ``device_``.
     - Pickling: torch state is stored on the CPU, so a model fitted on a GPU loads
       on a CPU-only machine; on loading it returns to ``device_`` when that device
-      exists, else stays on the CPU (with a warning) and ``device_`` says so.
+      exists, else stays on the CPU (with a warning) and ``device_`` says so. A
+      parameter added to the estimator after it was pickled takes its default.
     """
 
     #: deprecated constructor names -> their new names (see ``validate_params``)
@@ -178,6 +180,9 @@ class EstimatorMixin:
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)  # type: ignore[misc]
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name not in vars(self) and param.default is not inspect.Parameter.empty:
+                setattr(self, name, param.default)  # added after this was pickled
         device = getattr(self, "device_", None)
         if device is None or device.type == "cpu":
             return

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, clone
 
 import graphbias
 from graphbias._validation import DEPRECATED
+from graphbias.base import EstimatorMixin
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 
@@ -453,6 +454,27 @@ def test_pickle_round_trip_predicts_the_same(name):
     est = _fitted(name)
     _same(case.predict(pickle.loads(pickle.dumps(est)), case.data()),
           case.predict(est, case.data()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_pickle_without_newer_parameters_loads_with_their_defaults(name):
+    case = CASES[name]
+    est = _fitted(name)
+    if not isinstance(est, EstimatorMixin):
+        pytest.skip("not a graphbias estimator")
+    defaults = {k: p.default for k, p in inspect.signature(type(est).__init__).parameters
+                .items() if p.default is not inspect.Parameter.empty}
+    # an earlier release lacked every parameter still at its default
+    missing = [k for k, v in est.get_params(deep=False).items()
+               if k in defaults and v is defaults[k]]
+    state = est.__getstate__()
+    for k in missing:
+        del state[k]
+    old = type(est).__new__(type(est))
+    old.__setstate__(state)
+    assert old.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    assert all(getattr(old, k) is defaults[k] for k in missing)
+    _same(case.predict(old, case.data()), case.predict(est, case.data()))
 
 
 @pytest.mark.parametrize("name", NAMES)
