@@ -92,11 +92,14 @@ GPVAR_DYNAMIC = dict(shift="adjacency", period=1, keep=0.7)
 GPVAR_DRIVE = dict(shift="adjacency", drive=(-1.0, 1.0))
 #: method flags after the model (and its normalisation): which graphs it reads,
 #: whether it reads the target step's covariates, whether Graph WaveNet diffuses
-#: every input step on its own graph (``input_hops=k``), and ``k0``: no hops of the
-#: given graph (AGCRN as in the paper, on its learned adjacency alone)
-VARIANTS = ("each", "static", "future", "input", "k0")
+#: every input step on its own graph (``input_hops=k``), ``k0``: no hops of the
+#: given graph (AGCRN as in the paper, on its learned adjacency alone), and ``mlp``:
+#: DCRNN with an MLP readout instead of its decoder RNN (``decoder="mlp"``)
+VARIANTS = ("each", "static", "future", "input", "k0", "mlp")
 #: AGCRN cells on tsl's GP-VAR: on the matched operator, and the paper's model
 AGCRN_METHODS = ("agcrn:none", "agcrn:k0")
+#: DCRNN with an MLP readout on tsl's GP-VAR, on the matched operator
+DCRNN_MLP_METHOD = "dcrnn:none:mlp"
 
 
 def _parse(method: str) -> tuple[str, str, set[str]]:
@@ -126,7 +129,8 @@ def _gpvar_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> 
                   k=0 if "k0" in flags else 2,
                   normalization=normalization or "random_walk",
                   graph_steps="each" if "each" in flags else "last",
-                  input_hops=2 if "input" in flags else 0)
+                  input_hops=2 if "input" in flags else 0,
+                  decoder="mlp" if "mlp" in flags else "rnn")
         if "static" in flags:
             data = SpatioTemporalData(data.values, triangle_communities(),
                                       node_covariates=data.node_covariates)
@@ -249,7 +253,8 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     for dataset, shift in GPVAR_SHIFTS.items():
         get_gpvar = functools.cache(
             lambda shift=shift: gpvar(steps, sigma=GPVAR_SIGMA, shift=shift, seed=0))
-        extra = AGCRN_METHODS if dataset == "gpvar" and not quick else ()
+        extra = (*AGCRN_METHODS, DCRNN_MLP_METHOD) if dataset == "gpvar" and not quick \
+            else ()
         for seed in range(seeds):
             for method in (*gp_methods, *extra):
                 cells.append(Cell("forecast", dataset, method, seed,

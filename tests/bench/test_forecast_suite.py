@@ -93,6 +93,7 @@ def test_method_names_parse_into_model_operator_and_flags():
     assert _parse("last") == ("last", "", set())
     assert _parse("gwnet:none:each:input") == ("gwnet", "none", {"each", "input"})
     assert _parse("agcrn:k0") == ("agcrn", "", {"k0"})
+    assert _parse("dcrnn:none:mlp") == ("dcrnn", "none", {"mlp"})
 
 
 @pytest.fixture
@@ -128,3 +129,12 @@ def test_agcrn_cells_run_on_the_matched_operator_and_as_in_the_paper(cell_fit):
     full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
     assert {("gpvar", m) for m in AGCRN_METHODS} <= full
     assert not {("gpvar-gcn", m) for m in AGCRN_METHODS} & full
+
+
+def test_the_mlp_flag_gives_dcrnn_its_mlp_readout(cell_fit):
+    from graphbias.bench.forecast_suite import DCRNN_MLP_METHOD
+
+    assert cell_fit(DCRNN_MLP_METHOD, "normalization", "decoder") == ("dcrnn", "none", "mlp")
+    assert cell_fit("dcrnn:none", "decoder") == ("dcrnn", "rnn")
+    full = {(c.dataset, c.method) for c in suite(None, seeds=1, quick=False)}
+    assert ("gpvar", DCRNN_MLP_METHOD) in full and ("gpvar-gcn", DCRNN_MLP_METHOD) not in full
