@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +34,7 @@ import graphbias
 import graphbias.augment.classifier as classifier
 from graphbias.augment import LAGNNClassifier, LocalAugmenter
 from graphbias.augment.augmenter import ConditionedGenerator
+from graphbias.bench.results import machine_info
 from graphbias.data.datasets import load_planetoid
 from graphbias.data.transforms import normalize_features
 
@@ -95,14 +95,8 @@ def _instrument(timers: _Timers) -> None:
 
 
 def _cpu() -> str:
-    """The CPU's model name and whether it has bfloat16 matrix units (AMX)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                 if line.startswith("model name")), platform.processor())
-    return f"{name}, AMX bf16: {'amx_bf16' in info}"
+    """The CPU's model name and whether it has AMX tiles (bfloat16 matrix units)."""
+    return f"{machine_info()['cpu']}, AMX bf16: {torch.cpu._is_amx_tile_supported()}"
 
 
 def profile(root: Path, generator: Path, epochs: int, conv: str, pool: int,
@@ -114,6 +108,7 @@ def profile(root: Path, generator: Path, epochs: int, conv: str, pool: int,
     aug = _generator(generator, graph)
     timers = _Timers()
     _instrument(timers)
+    # decode_dtype only when set, so that versions without it still run
     clf = LAGNNClassifier(conv=conv, augmenter=aug, max_epochs=epochs, patience=None,
                           random_state=0, sample_pool=pool or None, **(
                               {} if decode_dtype == "float32" else

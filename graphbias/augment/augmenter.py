@@ -168,13 +168,12 @@ class ConditionedGenerator:
             self.condition = model.condition(_support(x) if augmenter.binary_ else x)
         self.num_nodes = x.size(0)
         self.dtype = dtype
-        if dtype == "bfloat16" and augmenter.device_.type == "cpu" and \
-                not _bfloat16_matrix_units():
-            warnings.warn("this CPU has no bfloat16 matrix instructions (AMX or "
-                          "AVX512-BF16): bfloat16 decoding is emulated and slower than "
-                          "float32", UserWarning, stacklevel=3)
-        if dtype == "bfloat16":  # the output layer's weights, rounded once
-            layer = model.decoder_out
+        if dtype == "bfloat16":
+            if augmenter.device_.type == "cpu" and not _bfloat16_matrix_units():
+                warnings.warn("this CPU has no bfloat16 matrix instructions (AMX or "
+                              "AVX512-BF16): bfloat16 decoding is emulated and slower "
+                              "than float32", UserWarning, stacklevel=3)
+            layer = model.decoder_out  # the output layer's weights, rounded once
             self._output = (layer.bias.detach().to(torch.bfloat16),
                             layer.weight.detach().t().to(torch.bfloat16))
 
