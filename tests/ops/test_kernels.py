@@ -106,6 +106,17 @@ def test_non_contiguous_input(backend, device):
     torch.testing.assert_close(ops.spmm(csr, x), reference.spmm(csr, x, "sum"))
 
 
+@pytest.mark.skipif(not ops._compiled.AVAILABLE, reason="graphbias._C not built")
+def test_compiled_kernels_raise_on_bad_input(device):
+    """A bad argument reaching a kernel is a RuntimeError that names it, on every
+    device: the check's exception must cross back into Python, not crash it."""
+    indptr = torch.tensor([0, 2, 5, 5], device=device)
+    with pytest.raises(RuntimeError, match="src has 2 rows, indptr 3"):
+        torch.ops.graphbias._gather_csr(torch.zeros(2, 4, device=device), indptr, 5)
+    with pytest.raises(RuntimeError, match="reduce must be sum, mean, max or min, got 'prod'"):
+        torch.ops.graphbias._segment_csr_fw(torch.zeros(5, 4, device=device), indptr, "prod")
+
+
 @pytest.mark.parametrize("reduce", REDUCES)
 @pytest.mark.parametrize("sorted_index", [True, False])
 def test_scatter_and_segment(backend, device, reduce, sorted_index):
