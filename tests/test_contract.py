@@ -160,6 +160,21 @@ def _forecaster(**params):
                               "random_state": 0, **params})
 
 
+def _ensemble(**params):
+    from graphbias.forecast import ForecastEnsemble
+
+    return ForecastEnsemble(**{"forecasters": [_forecaster(), _forecaster(model="var")],
+                               **params})
+
+
+def _ensemble_better_worse():
+    values, g = _series()
+    return (_ensemble(forecasters=[_forecaster(model="var")] * 2).fit(values, graph=g)
+            .score(values),
+            _ensemble(forecasters=[_forecaster(model="last")] * 2).fit(values, graph=g)
+            .score(values))
+
+
 def _forecast_better_worse():
     values, g = _series()
     return (_forecaster(model="var").fit(values, graph=g).score(values),
@@ -239,6 +254,13 @@ CASES: dict[str, Case] = {
         predict_without_graph=lambda est, d: est.predict(d[0]),
         mismatched=lambda est, d: est.predict(d[0][:, :4]),
         better_worse=_forecast_better_worse),
+    "ForecastEnsemble": Case(
+        make=_ensemble, data=_series, refit={"weights": [0.25, 0.75]}, random=False,
+        fit=lambda est, d: est.fit(d[0], graph=d[1]),
+        predict=lambda est, d: est.predict(d[0], graph=d[1]),
+        predict_without_graph=lambda est, d: est.predict(d[0]),
+        mismatched=lambda est, d: est.predict(d[0][:, :4]),
+        better_worse=_ensemble_better_worse),
 }
 
 # ------------------------------------------------------------ compile / cluster / stream
@@ -383,6 +405,7 @@ SKLEARN_CHECKS = {
     "STGNNForecaster": "fit takes a T x N (x F) series with a graph, not X / y rows: "
                        "rows are time steps, so the checks' row shuffles and 1-sample "
                        "fits have no meaning",
+    "ForecastEnsemble": "fits STGNNForecasters on a T x N (x F) series, not X / y rows",
 }
 
 

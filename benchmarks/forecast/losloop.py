@@ -17,7 +17,11 @@ with ``-i<hops>`` (``gwnet-i2``) Graph WaveNet's per-step input convolution
 (``input_hops``), one with ``-k<hops>`` (``agcrn-k0``, the paper's AGCRN) that
 many diffusion hops instead of 2, one with ``-e<width>`` (``agcrn-k0-e2``) node
 embeddings of that width instead of 10, and ``dcrnn-mlp`` is DCRNN with an MLP readout
-instead of its decoder RNN (``decoder="mlp"``).
+instead of its decoder RNN (``decoder="mlp"``). Methods joined by ``+``
+(``tts-h64+agcrn-k0``) are a :class:`~graphbias.forecast.ForecastEnsemble` of those
+fits, equal weights: its row has the averaged forecasts' metrics, the epochs and
+seconds of all members together, and each member's own record under ``members``
+(their learning curves go to ``progress/METHOD-SEED.m<i>.jsonl``).
 
     python benchmarks/forecast/losloop.py --root ../shared/data --seeds 0 \
         --methods gwnet dcrnn tts gru last ha var tsl-gwnet tsl-dcrnn tsl-agcrn
@@ -36,7 +40,8 @@ import torch
 
 from graphbias.bench.forecast_suite import LOS_STEPS, los_metrics, los_protocol
 from graphbias.data.datasets import load_los_loop
-from graphbias.forecast import BASELINES, MODELS, STGNNForecaster, forecast_metrics
+from graphbias.forecast import (BASELINES, MODELS, ForecastEnsemble, STGNNForecaster,
+                                forecast_metrics)
 
 RESULTS = Path(__file__).with_name("losloop.jsonl")
 PROGRESS = Path(__file__).with_name("progress")
@@ -49,6 +54,8 @@ FLAGS = {"-each": ("graph_steps", "each"), "-mlp": ("decoder", "mlp")}
 SETTINGS = {"h": ("hidden_channels", int), "l": ("num_layers", int),
             "wd": ("weight_decay", float), "i": ("input_hops", int), "k": ("k", int),
             "e": ("embedding", int)}
+#: joins the members of an ensemble in a method name: ``tts-h64+agcrn-k0``
+ENSEMBLE = "+"
 
 
 def forecaster(method: str, seed: int, quick: bool = False,
@@ -80,6 +87,34 @@ def forecaster(method: str, seed: int, quick: bool = False,
     if progress is not None and method not in BASELINES:
         cls = _tracked(cls, progress)
     return cls(method, random_state=seed, compile=compiled, **protocol)
+
+
+def member_progress(progress: Path, i: int) -> Path:
+    """The progress file of the ``i``-th member of an ensemble fit."""
+    return progress.with_suffix(f".m{i}.jsonl")
+
+
+def estimator(method: str, seed: int, quick: bool = False,
+              progress: Optional[Path] = None) -> Any:
+    """:func:`forecaster`, or for methods joined by ``+`` the equal-weight
+    :class:`ForecastEnsemble` of theirs (named by their methods), each member with
+    its own progress file."""
+    if ENSEMBLE not in method:
+        return forecaster(method, seed, quick, progress)
+    return ForecastEnsemble([
+        (m, forecaster(m, seed, quick, None if progress is None else member_progress(progress, i)))
+        for i, m in enumerate(method.split(ENSEMBLE))])
+
+
+def ensemble_metrics(f: ForecastEnsemble, data: Any) -> dict[str, Any]:
+    """The averaged forecasts' test metrics, the members' epochs summed
+    (``best_epoch`` -1) and each member's own :func:`los_metrics` and seconds."""
+    m = f.evaluate(data, "test")
+    members = [{"method": name, "seconds": secs, **los_metrics(g, data)}
+               for name, g, secs in zip(f.names_, f.forecasters_, f.seconds_)]
+    return {"epochs": sum(r["epochs"] for r in members), "best_epoch": -1,
+            **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS for k in m},
+            "members": members}
 
 
 def _tracked(cls: type, path: Path) -> type:
@@ -127,15 +162,23 @@ def run_cell(method: str, seed: int, data: Any, threads: int, quick: bool,
     if not quick:
         PROGRESS.mkdir(exist_ok=True)
         progress = PROGRESS / f"{method}-{seed}.jsonl"
-        progress.unlink(missing_ok=True)
-    f = forecaster(method, seed, quick, progress)
+        for path in [progress] + [member_progress(progress, i)
+                                  for i in range(method.count(ENSEMBLE) + 1)]:
+            path.unlink(missing_ok=True)
+    f = estimator(method, seed, quick, progress)
+    members = [g for _, g in f.forecasters] if isinstance(f, ForecastEnsemble) else [f]
     if max_epochs is not None:
-        f.set_params(max_epochs=max_epochs)
+        for g in members:
+            g.set_params(max_epochs=max_epochs)
     start = time.perf_counter()
     f.fit(data)
     secs = time.perf_counter() - start
+    if isinstance(f, ForecastEnsemble):
+        metrics, history = ensemble_metrics(f, data), []
+    else:
+        metrics, history = los_metrics(f, data), f.history_
     return {"dataset": "los-loop", "method": method, "seed": seed, "seconds": secs,
-            "max_epochs": f.max_epochs, **los_metrics(f, data), "history": f.history_,
+            "max_epochs": members[0].max_epochs, **metrics, "history": history,
             **machine(threads), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 

@@ -922,7 +922,7 @@ def _extend_stamps(d: SpatioTemporalData, pad: int) -> Any:
     return idx.append(datetime_index([idx[-1] + step * (i + 1) for i in range(pad)]))
 
 
-def _check_no_target(y: Any) -> None:
+def _check_no_target(y: Any, owner: str = "STGNNForecaster") -> None:
     if y is not None:
-        raise ValueError("STGNNForecaster takes its targets from the series itself; "
+        raise ValueError(f"{owner} takes its targets from the series itself; "
                          f"y must be None, got {type(y).__name__}")

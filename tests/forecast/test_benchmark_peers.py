@@ -31,6 +31,34 @@ def test_progress_records_every_epoch_with_the_test_metrics_of_its_weights(tmp_p
     np.testing.assert_array_equal(plain.predict(data), f.predict(data))  # tracking is passive
 
 
+def test_ensemble_methods_fit_their_members_each_with_its_progress(tmp_path):
+    data, _ = gpvar(400, seed=0)
+    f = losloop.estimator("tts+gru-h4", 0, progress=tmp_path / "tts+gru-h4-0.jsonl")
+    assert [name for name, _ in f.forecasters] == ["tts", "gru-h4"]
+    for _, member in f.forecasters:
+        member.set_params(**{**SMALL, "hidden_channels": member.hidden_channels,
+                             "horizon": 12})  # the metrics' 12 steps ahead
+    f.fit(data)
+    for i, member in enumerate(f.forecasters_):
+        rows = (tmp_path / f"tts+gru-h4-0.m{i}.jsonl").read_text().splitlines()
+        assert [json.loads(r)["val_mae"] for r in rows] == \
+            [h["val_mae"] for h in member.history_]
+    row = losloop.ensemble_metrics(f, data)
+    assert [m["method"] for m in row["members"]] == ["tts", "gru-h4"]
+    assert row["epochs"] == sum(m.n_epochs_ for m in f.forecasters_) == 6
+    assert row["mae@3"] == pytest.approx(f.evaluate(data)["mae"][2])
+    assert row["mae@3"] != pytest.approx(row["members"][0]["mae@3"])
+
+
+def test_run_cell_records_an_ensemble():
+    data, _ = gpvar(400, seed=0)
+    row = losloop.run_cell("last+var", 0, data, threads=1, quick=True)
+    assert row["method"] == "last+var" and row["history"] == [] and row["best_epoch"] == -1
+    assert [m["method"] for m in row["members"]] == ["last", "var"]
+    for step in (3, 6, 12):  # |mean of two - y| <= mean of the two errors, pointwise
+        assert row[f"mae@{step}"] <= np.mean([m[f"mae@{step}"] for m in row["members"]]) + 1e-9
+
+
 def test_baselines_are_not_tracked(tmp_path):
     f = losloop.forecaster("last", 0, progress=tmp_path / "last.jsonl")
     assert type(f).__name__ == "STGNNForecaster"
