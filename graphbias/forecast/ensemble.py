@@ -1,14 +1,17 @@
 """The weighted average of several forecasters, as one estimator."""
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Optional
 
 import numpy as np
+import torch
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import Instance
+from .._validation import Instance, Integer, Options
 from ..base import EstimatorMixin
 from .estimator import STGNNForecaster, _check_no_target
 from .metrics import forecast_metrics, masked_mae
@@ -44,6 +47,11 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
         Non-negative weights of the M members, the same at every step ahead or one
         column per step; each column is normalised to sum to 1. Default: equal
         weights.
+    n_jobs : int, optional
+        Members fitted at once, each in its own process with an equal share of
+        torch's threads (``-1``: one process per CPU); default one after the other
+        in this process. The fitted members are the same either way, up to the
+        rounding of torch's threaded sums.
 
     Attributes
     ----------
@@ -71,11 +79,14 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "forecasters": [Instance(list, tuple, name="a list of forecasters")],
         "weights": [None, Instance(list, tuple, np.ndarray, name="an array of weights")],
+        "n_jobs": [None, Integer(1), Options(-1)],
     }
 
-    def __init__(self, forecasters: Any, weights: Any = None) -> None:
+    def __init__(self, forecasters: Any, weights: Any = None,
+                 n_jobs: Optional[int] = None) -> None:
         self.forecasters = forecasters
         self.weights = weights
+        self.n_jobs = n_jobs
 
     # -------------------------------------------------------------------- fit
     def _members(self) -> tuple[list[str], list[STGNNForecaster]]:
@@ -142,17 +153,21 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
         -------
         ForecastEnsemble
         """
-        self._begin_fit()
+        p = self._begin_fit()
         _check_no_target(y, "ForecastEnsemble")
         names, members = self._members()
         weights = self._weights(len(members), members[0].get_params()["horizon"])
-        fitted, seconds = [], []
-        for f in members:
-            start = time.perf_counter()
-            fitted.append(clone(f).fit(data, graph=graph))
-            seconds.append(time.perf_counter() - start)
-        self.forecasters_, self.names_, self.weights_ = fitted, names, weights
-        self.seconds_ = seconds
+        if p.n_jobs is None or p.n_jobs == 1:
+            done = [_fit_member(clone(f), data, graph) for f in members]
+        else:
+            cpus = os.cpu_count() or 1
+            jobs = min(len(members), cpus if p.n_jobs == -1 else p.n_jobs)
+            threads = max(1, torch.get_num_threads() // jobs)
+            done = Parallel(n_jobs=jobs)(delayed(_fit_member)(clone(f), data, graph, threads)
+                                         for f in members)
+        self.forecasters_ = [f for f, _ in done]
+        self.seconds_ = [secs for _, secs in done]
+        self.names_, self.weights_ = names, weights
         return self
 
     # ---------------------------------------------------------------- predict
@@ -229,6 +244,17 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
         check_is_fitted(self, "forecasters_")
         _check_no_target(y, "ForecastEnsemble")
         return -masked_mae(*self._truth(data, graph, part))
+
+
+def _fit_member(f: STGNNForecaster, data: Any, graph: Any, threads: Optional[int] = None
+                ) -> tuple[STGNNForecaster, float]:
+    """``f`` fitted, and the wall seconds it took (with ``threads`` torch threads
+    when given: a worker process's share)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    start = time.perf_counter()
+    f.fit(data, graph=graph)
+    return f, time.perf_counter() - start
 
 
 def _unique_names(given: list[Optional[str]], models: list[str]) -> list[str]:

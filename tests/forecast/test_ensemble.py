@@ -90,3 +90,18 @@ def test_bad_ensembles_are_refused(data, forecasters, weights, match):
 def test_targets_are_refused(data):
     with pytest.raises(ValueError, match="ForecastEnsemble takes its targets"):
         ForecastEnsemble([_member("var")]).fit(data, np.zeros(3))
+
+
+def test_members_fitted_in_parallel_processes_are_the_same(data):
+    members = [_member(), _member("gru", random_state=3)]
+    one = ForecastEnsemble(members).fit(data)
+    two = ForecastEnsemble(members, n_jobs=2).fit(data)
+    np.testing.assert_allclose(two.predict(data), one.predict(data), rtol=1e-4, atol=1e-5)
+    assert [f.n_epochs_ for f in two.forecasters_] == [f.n_epochs_ for f in one.forecasters_]
+    assert len(two.seconds_) == 2 and min(two.seconds_) > 0
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2"])
+def test_bad_n_jobs_is_refused(data, n_jobs):
+    with pytest.raises(ValueError, match="n_jobs"):
+        ForecastEnsemble([_member("var")], n_jobs=n_jobs).fit(data)
