@@ -38,7 +38,7 @@ from typing import Any, Optional
 
 import torch
 
-from graphbias.bench.forecast_suite import LOS_STEPS, los_metrics, los_protocol
+from graphbias.bench.forecast_suite import LOS_STEPS, los_metrics, los_protocol, step_metrics
 from graphbias.data.datasets import load_los_loop
 from graphbias.forecast import (BASELINES, MODELS, ForecastEnsemble, STGNNForecaster,
                                 forecast_metrics)
@@ -109,12 +109,10 @@ def estimator(method: str, seed: int, quick: bool = False,
 def ensemble_metrics(f: ForecastEnsemble, data: Any) -> dict[str, Any]:
     """The averaged forecasts' test metrics, the members' epochs summed
     (``best_epoch`` -1) and each member's own :func:`los_metrics` and seconds."""
-    m = f.evaluate(data, "test")
     members = [{"method": name, "seconds": secs, **los_metrics(g, data)}
                for name, g, secs in zip(f.names_, f.forecasters_, f.seconds_)]
     return {"epochs": sum(r["epochs"] for r in members), "best_epoch": -1,
-            **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS for k in m},
-            "members": members}
+            **step_metrics(f.evaluate(data, "test")), "members": members}
 
 
 def _tracked(cls: type, path: Path) -> type:
@@ -123,12 +121,10 @@ def _tracked(cls: type, path: Path) -> type:
     class Tracked(cls):  # type: ignore[misc, valid-type]
         def _mae(self, d: Any, starts: Any) -> float:
             val = super()._mae(d, starts)
-            p, test = self._params_, self.split_windows(d).test
-            _, y, _, my, _ = d.gather(test, p.window, p.horizon, p.delay)
-            m = forecast_metrics(self._forecast_windows(d, test), y.numpy(), my.numpy())
+            test = self.split_windows(d).test
+            m = forecast_metrics(self._forecast_windows(d, test), *self._targets(d, test))
             row = {"val_mae": val, "time": time.time(),
-                   **{f"{k}@{s}": float(m[k][s - 1]) for s in LOS_STEPS if s <= p.horizon
-                      for k in m}}
+                   **step_metrics(m, [s for s in LOS_STEPS if s <= self._params_.horizon])}
             with path.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
             return val

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ from ..data.temporal import SpatioTemporalData
 from ..forecast import STGNNForecaster
 from .suites import Cell
 
-__all__ = ["suite", "traffic_root", "LOS_PROTOCOL", "los_protocol", "los_metrics",
+__all__ = ["suite", "traffic_root", "LOS_PROTOCOL", "los_protocol", "los_metrics", "step_metrics",
            "GPVAR_SHIFTS", "MATCHED_NORMALIZATION", "GPVAR_DYNAMIC", "GPVAR_DRIVE"]
 
 GPVAR_SIGMA = 0.4
@@ -200,13 +200,25 @@ def los_metrics(f: STGNNForecaster, data: Any) -> dict[str, float]:
     >>> sorted(los_metrics(f, data))[:4]
     ['best_epoch', 'epochs', 'mae@12', 'mae@3']
     """
-    m = f.evaluate(data, "test")
-    out: dict[str, float] = {"epochs": f.n_epochs_,
-                             "best_epoch": -1 if f.best_epoch_ is None else f.best_epoch_}
-    for step in LOS_STEPS:
-        for name in ("mae", "rmse", "mape"):
-            out[f"{name}@{step}"] = float(m[name][step - 1])
-    return out
+    return {"epochs": f.n_epochs_,
+            "best_epoch": -1 if f.best_epoch_ is None else f.best_epoch_,
+            **step_metrics(f.evaluate(data, "test"))}
+
+
+def step_metrics(m: dict[str, Any], steps: Sequence[int] = LOS_STEPS) -> dict[str, float]:
+    """``"mae@3"``, ``"rmse@3"``, ``"mape@3"``, ...: the per-step metrics of an
+    ``evaluate`` (:func:`~graphbias.forecast.forecast_metrics`) at each of ``steps``
+    ahead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = {k: np.arange(1.0, 13.0) for k in ("mae", "rmse", "mape")}
+    >>> step_metrics(m, [3])
+    {'mae@3': 3.0, 'rmse@3': 3.0, 'mape@3': 3.0}
+    """
+    return {f"{name}@{step}": float(m[name][step - 1])
+            for step in steps for name in ("mae", "rmse", "mape")}
 
 
 def _los_cell(method: str, seed: int, get: Callable[[], Any], quick: bool) -> Callable[[], dict]:

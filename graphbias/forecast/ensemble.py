@@ -1,13 +1,12 @@
 """The weighted average of several forecasters, as one estimator."""
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Optional
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
@@ -160,8 +159,7 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
         if p.n_jobs is None or p.n_jobs == 1:
             done = [_fit_member(clone(f), data, graph) for f in members]
         else:
-            cpus = os.cpu_count() or 1
-            jobs = min(len(members), cpus if p.n_jobs == -1 else p.n_jobs)
+            jobs = min(len(members), effective_n_jobs(p.n_jobs))
             threads = max(1, torch.get_num_threads() // jobs)
             done = Parallel(n_jobs=jobs)(delayed(_fit_member)(clone(f), data, graph, threads)
                                          for f in members)
@@ -216,9 +214,7 @@ class ForecastEnsemble(EstimatorMixin, BaseEstimator):
         first = self.forecasters_[0]
         d = first._data(data, graph)
         starts = first._starts(d, part)
-        p = first._params_
-        _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
-        return self.predict_windows(d, starts), y.numpy(), my.numpy()
+        return (self.predict_windows(d, starts), *first._targets(d, starts))
 
     def evaluate(self, data: Any, part: str = "test", *, graph: Any = None
                  ) -> dict[str, np.ndarray]:

@@ -615,10 +615,15 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         return self._as_data(data, None).split(p.window, p.horizon, p.validation_fraction,
                                                p.test_fraction, p.stride, p.delay)
 
-    def _mae(self, d: SpatioTemporalData, starts: np.ndarray) -> float:
+    def _targets(self, d: SpatioTemporalData, starts: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Targets ``[S, H, N, F]`` of the windows at ``starts`` and their mask."""
         p = self._params_
         _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
-        return masked_mae(self._forecast_windows(d, starts), y.numpy(), my.numpy())
+        return y.numpy(), my.numpy()
+
+    def _mae(self, d: SpatioTemporalData, starts: np.ndarray) -> float:
+        return masked_mae(self._forecast_windows(d, starts), *self._targets(d, starts))
 
     # ---------------------------------------------------------------- predict
     def _forecast_windows(self, d: SpatioTemporalData, starts: np.ndarray) -> np.ndarray:
@@ -770,10 +775,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         (['mae', 'mape', 'rmse'], (3,))
         """
         check_is_fitted(self, "n_epochs_")
-        p, d = self._params_, self._data(data, graph)
+        d = self._data(data, graph)
         starts = self._starts(d, part)
-        _, y, _, my, _ = d.gather(starts, p.window, p.horizon, p.delay)
-        return forecast_metrics(self._forecast_windows(d, starts), y.numpy(), my.numpy())
+        return forecast_metrics(self._forecast_windows(d, starts), *self._targets(d, starts))
 
     def adaptive_adjacency(self) -> np.ndarray:
         r"""The learned adjacency of Graph WaveNet,
