@@ -292,7 +292,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     if troot is not None:
         get_los = functools.cache(lambda: load_los_loop(troot))
         los_methods = ("tts", "last", "ha") if quick else (
-            "dcrnn", "gwnet", "tts", "gru", "last", "ha", "var")
+            "dcrnn", "gwnet", "tts", "gru", "last", "ha", "var", "gbm")
         for seed in range(seeds):
             for method in los_methods:
                 cells.append(Cell("forecast", "los-loop", method, seed,

@@ -8,6 +8,12 @@ Each has ``fit(data, steps)`` (``steps``: the training time range) and
   day (per node mean when the data has no timestamps).
 * :class:`VAR`: a linear vector autoregression of order ``p`` over all nodes, fitted
   by ridge-regularised least squares on the training part, iterated for multi-step.
+* :class:`LagBoost`: gradient-boosted trees (scikit-learn) on each node's lags, its
+  neighbours' mean lags and the covariates, one model per step ahead: the
+  feature-engineering peer every graph model has to beat.
+
+:class:`LagBoost` fits on training windows (``fit(data, starts, window, horizon,
+delay, val_starts)``), the others on a training time range.
 
 >>> import numpy as np
 >>> from graphbias.data.temporal import SpatioTemporalData
@@ -17,14 +23,18 @@ Each has ``fit(data, steps)`` (``steps``: the training time range) and
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from .._validation import Integer, Real, check_scalar
 from ..data.temporal import SpatioTemporalData, datetime_index
 
-__all__ = ["LastValue", "HistoricalAverage", "VAR"]
+__all__ = ["LastValue", "HistoricalAverage", "VAR", "LagBoost"]
 
 
 def _train_mean(data: SpatioTemporalData, steps: tuple[int, int]) -> np.ndarray:
@@ -274,3 +284,206 @@ class VAR:
             outs.append(nxt)
         out = np.stack(outs[delay:], 1) * self.scale_ + self.mean_
         return out.reshape(out.shape[:2] + data.values.shape[1:])
+
+
+class LagBoost:
+    r"""Gradient-boosted regression trees on lag features, one model per step ahead
+    and feature, pooled over the nodes (the direct multi-step strategy).
+
+    Each row is one node of one window. Its features are the node's ``window``
+    input values (every feature; NaN where missing), the weighted mean of its
+    in-neighbours' observed inputs at each input step (:math:`\sum_u w_{uv} m_u x_u
+    / \sum_u w_{uv} m_u`, NaN where no neighbour is observed; absent without a
+    graph), the node's training mean and the covariates of the last input step.
+    The target is the change from the node's last observed input (its training mean
+    when the window observes nothing), so the trees learn corrections to the last
+    value. Each step ahead ``h`` has its own
+    :class:`~sklearn.ensemble.HistGradientBoostingRegressor` (absolute error, the
+    forecast metric; missing values handled natively), early-stopped on the
+    validation windows when there are any. Trees use as many threads as torch.
+
+    Parameters
+    ----------
+    max_iter : int, default=500
+        Boosting iterations at most (each step's model).
+    learning_rate : float, default=0.1
+        Shrinkage of each tree.
+    max_rows : int, default=1_000_000
+        Training rows per model at most (a random subset of the windows' nodes
+        beyond that).
+    random_state : int, optional
+        Seed of that subset.
+
+    Attributes
+    ----------
+    models_ : list of list of HistGradientBoostingRegressor
+        ``models_[h][f]``: the model of step ``h + 1`` ahead and feature ``f``.
+    mean_ : ndarray of shape (N, F)
+        Training mean of each node.
+    columns_ : ndarray of int
+        The feature columns the trees read: those the training rows observe.
+    uses_graph_ : bool
+        Whether the rows hold neighbour features (the data of :meth:`forecast`
+        then needs a graph: its own, or the one of ``fit``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphbias.data.temporal import SpatioTemporalData
+    >>> x = np.sin(np.arange(300.0) / 5)[:, None] * np.ones((1, 3))
+    >>> data = SpatioTemporalData(x)
+    >>> starts = data.window_starts(6, 2, steps=(0, 250))
+    >>> f = LagBoost(max_iter=50).fit(data, starts, 6, 2)
+    >>> pred = f.forecast(data, [270], 6, 2)
+    >>> pred.shape, bool(np.abs(pred[0, :, :, 0] - x[276:278]).max() < 0.05)
+    ((1, 2, 3, 1), True)
+    """
+
+    def __init__(self, max_iter: int = 500, learning_rate: float = 0.1,
+                 max_rows: int = 1_000_000, random_state: Optional[int] = None) -> None:
+        self.max_iter, self.learning_rate = max_iter, learning_rate
+        self.max_rows, self.random_state = max_rows, random_state
+
+    @staticmethod
+    def _in_neighbours(data: SpatioTemporalData) -> Optional[sp.csr_matrix]:
+        if data.graph is None:
+            return None
+        if not data.is_static:
+            raise ValueError("LagBoost takes a static graph (or none): its neighbour "
+                             "features average over one set of in-neighbours")
+        return data.graph.to_scipy().T.tocsr()  # row v: the weights of edges u -> v
+
+    def _features(self, data: SpatioTemporalData, starts: Any, window: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``[S, N, D]`` of the windows at ``starts`` (NaN where missing) and the
+        base ``[S, N, F]`` they correct (the last observed input, else the mean)."""
+        if self.uses_graph_ and data.graph is None:
+            raise ValueError("LagBoost was fitted on a graph: give the data one")
+        adjacency = self._in_neighbours(data) if self.uses_graph_ else None
+        s = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(window)
+        x, m = data.values[s], data.mask[s]  # [S, W, N, F]
+        S, W, N, F = x.shape
+        own = np.where(m, x, np.nan)
+        cols = [own.transpose(0, 2, 1, 3).reshape(S, N, W * F)]
+        if adjacency is not None:
+            xm = (x * m).transpose(2, 0, 1, 3).reshape(N, -1)
+            num = adjacency @ xm
+            den = adjacency @ m.transpose(2, 0, 1, 3).reshape(N, -1).astype(xm.dtype)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                nb = np.where(den > 0, num / den, np.nan).reshape(N, S, W, F)
+            cols.append(nb.transpose(1, 0, 2, 3).reshape(S, N, W * F))
+        cols.append(np.broadcast_to(self.mean_, (S, N, F)))
+        cov = data.covariates_at(s[:, -1:])
+        if cov is not None:
+            cov = cov[:, 0].numpy()
+            cols.append(np.broadcast_to(cov[:, None], (S, N, cov.shape[-1]))
+                        if cov.ndim == 2 else cov)
+        base = np.broadcast_to(self.mean_, (S, N, F)).copy()
+        for t in range(W):  # forward fill: later observations overwrite
+            base = np.where(m[:, t], x[:, t], base)
+        return np.concatenate(cols, -1).astype(np.float32), base
+
+    def _rows(self, data: SpatioTemporalData, starts: Any, window: int, horizon: int,
+              delay: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        X, base = self._features(data, starts, window)
+        _, y, _, my, _ = data.gather(starts, window, horizon, delay)
+        S, N, D = X.shape
+        return (X.reshape(S * N, D), base.reshape(S * N, -1),
+                y.numpy().transpose(0, 2, 1, 3).reshape(S * N, horizon, -1),
+                my.numpy().transpose(0, 2, 1, 3).reshape(S * N, horizon, -1))
+
+    def fit(self, data: SpatioTemporalData, starts: Any, window: int, horizon: int,
+            delay: int = 0, val_starts: Any = None) -> "LagBoost":
+        """Fits on the windows at ``starts``.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData
+            The series.
+        starts : array-like of int
+            Training window starts; inputs are steps ``[s, s + window)``.
+        window, horizon : int
+            Input and forecast steps.
+        delay : int, default=0
+            Steps between the inputs and the first forecast step.
+        val_starts : array-like of int, optional
+            Validation window starts: each model stops adding trees when their
+            loss has not improved for 10 iterations. Without them each model
+            grows ``max_iter`` trees.
+
+        Returns
+        -------
+        self
+        """
+        check_scalar("max_iter", self.max_iter, Integer(1), owner="LagBoost")
+        check_scalar("learning_rate", self.learning_rate, Real(0, closed="right"),
+                     owner="LagBoost")
+        check_scalar("max_rows", self.max_rows, Integer(1), owner="LagBoost")
+        if len(starts) == 0:
+            raise ValueError("LagBoost needs at least one training window")
+        self.uses_graph_ = self._in_neighbours(data) is not None
+        lo, hi = int(np.min(starts)), int(np.max(starts)) + window + delay + horizon
+        self.mean_ = _train_mean(data, (lo, hi)).astype(np.float32)
+        X, base, y, my = self._rows(data, starts, window, horizon, delay)
+        for h, f in zip(*np.nonzero(~my.any(0))):
+            raise ValueError(f"no observed training target {h + 1} step(s) ahead of "
+                             f"feature {f}")
+        # a column no training row observes (a feature missing throughout) is dropped
+        self.columns_ = np.flatnonzero(~np.isnan(X).all(0))
+        X = X[:, self.columns_]
+        val = None if val_starts is None or len(val_starts) == 0 else \
+            self._rows(data, val_starts, window, horizon, delay)
+        rng = np.random.default_rng(self.random_state)
+        self.models_ = []
+        with threadpool_limits(torch.get_num_threads(), user_api="openmp"):
+            for h in range(horizon):
+                models = []
+                for f in range(base.shape[1]):
+                    rows = np.flatnonzero(my[:, h, f])
+                    if rows.size > self.max_rows:
+                        rows = np.sort(rng.choice(rows, self.max_rows, replace=False))
+                    extra = {}
+                    if val is not None and val[3][:, h, f].any():
+                        vr = val[3][:, h, f]
+                        extra = dict(X_val=val[0][vr][:, self.columns_],
+                                     y_val=(val[2][:, h, f] - val[1][:, f])[vr])
+                    model = HistGradientBoostingRegressor(
+                        loss="absolute_error", max_iter=self.max_iter,
+                        learning_rate=self.learning_rate, early_stopping=bool(extra),
+                        random_state=self.random_state)
+                    models.append(model.fit(X[rows], y[rows, h, f] - base[rows, f], **extra))
+                self.models_.append(models)
+        self.window_, self.delay_ = window, delay
+        return self
+
+    def forecast(self, data: SpatioTemporalData, starts: Any, window: int, horizon: int,
+                 delay: int = 0) -> np.ndarray:
+        """Forecasts of the windows at ``starts``.
+
+        Parameters
+        ----------
+        data : SpatioTemporalData
+            The series.
+        starts : array-like of int
+            Window starts; inputs are steps ``[s, s + window)``.
+        window, horizon : int
+            Input and forecast steps (those of :meth:`fit`, or fewer steps ahead).
+        delay : int, default=0
+            Steps between the inputs and the first forecast step (that of :meth:`fit`).
+
+        Returns
+        -------
+        ndarray of shape (len(starts), horizon, N, F)
+        """
+        if window != self.window_ or delay != self.delay_ or horizon > len(self.models_):
+            raise ValueError(
+                f"LagBoost was fitted with window={self.window_}, delay={self.delay_} "
+                f"and {len(self.models_)} steps ahead; got window={window}, "
+                f"delay={delay}, horizon={horizon}")
+        X, base = self._features(data, starts, window)
+        S, N, D = X.shape
+        X, base = X.reshape(S * N, D)[:, self.columns_], base.reshape(S * N, -1)
+        with threadpool_limits(torch.get_num_threads(), user_api="openmp"):
+            out = np.stack([np.stack([base[:, f] + m.predict(X) for f, m in enumerate(ms)], -1)
+                            for ms in self.models_[:horizon]], 1)  # [S * N, H, F]
+        return out.reshape(S, N, horizon, -1).transpose(0, 2, 1, 3).astype(data.values.dtype)

@@ -1,7 +1,7 @@
 """Scikit-learn style spatiotemporal forecaster.
 
-:data:`MODELS` names the trained networks, :data:`BASELINES` the training-free
-baselines :class:`STGNNForecaster` accepts as ``model``.
+:data:`MODELS` names the trained networks, :data:`BASELINES` the baselines outside
+the training loop :class:`STGNNForecaster` accepts as ``model``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..data.temporal import (SpatioTemporalData, Split, StandardScaler, covariat
 from ..nn.diffusion_conv import NORMALIZATIONS
 from ..nn.training import EarlyStopping, TrainingResult, fit_module
 from .agcrn import AGCRN
-from .baselines import VAR, HistoricalAverage, LastValue
+from .baselines import VAR, HistoricalAverage, LagBoost, LastValue
 from .gwnet import GraphWaveNet
 from .metrics import forecast_metrics, masked_mae
 from .models import DCRNN, TimeThenSpace
@@ -32,8 +32,8 @@ __all__ = ["STGNNForecaster", "MODELS", "BASELINES"]
 
 #: the trained networks
 MODELS = ("dcrnn", "gwnet", "agcrn", "tts", "gru")
-#: the training-free baselines, by name
-BASELINES = {"last": LastValue, "ha": HistoricalAverage, "var": VAR}
+#: the baselines outside the training loop, by name
+BASELINES = {"last": LastValue, "ha": HistoricalAverage, "var": VAR, "gbm": LagBoost}
 
 #: gradient norm every training step is clipped to
 CLIP_GRAD_NORM = 5.0
@@ -48,8 +48,10 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     node-adaptive graph convolutions on a learned adjacency; with ``k >= 1`` also on
     the given graph, not in the paper), ``"tts"`` (:class:`TimeThenSpace`: GRU
     encoder + diffusion convolutions), ``"gru"`` (the same network with no graph:
-    the graph-free baseline), and the training-free baselines ``"last"``, ``"ha"``
-    (historical average) and ``"var"``. ``normalization`` picks the graph
+    the graph-free baseline), the training-free baselines ``"last"``, ``"ha"``
+    (historical average) and ``"var"``, and ``"gbm"`` (:class:`LagBoost`:
+    gradient-boosted trees on each node's lags and its neighbours' mean lags, the
+    graph's read when there is one). ``normalization`` picks the graph
     operators of every graph convolution: DCRNN's forward and backward random walks
     (``"random_walk"``), the symmetric GCN shift with self-loops (``"gcn"``) or the
     unnormalised adjacency with self-loops :math:`A + I` (``"none"``, the shift of
@@ -64,7 +66,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     every node, then the node covariates; the given ones (not the time covariates)
     are standardised per column by their mean and standard deviation over the
     training steps. The data a fitted network predicts must carry covariates of
-    the same columns; the baselines read none. With ``future_covariates=True`` the
+    the same columns; ``"gbm"`` reads them as they are (those of the last input
+    step), the other baselines read none. With ``future_covariates=True`` the
     networks also read the covariates of the target steps, standardised alike:
     inputs known in advance, such as a calendar, a weather forecast or planned
     events (:class:`DCRNN`'s decoder RNN takes them at each step, the other networks
@@ -110,7 +113,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : {"dcrnn", "gwnet", "agcrn", "tts", "gru", "last", "ha", "var"}, default="dcrnn"
+    model : {"dcrnn", "gwnet", "agcrn", "tts", "gru", "last", "ha", "var", "gbm"}, default="dcrnn"
         The network or baseline.
     window : int, default=12
         Input steps.
@@ -199,7 +202,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
     ----------
     module_ : torch.nn.Module
         The trained network (absent for the baselines).
-    baseline_ : LastValue, HistoricalAverage or VAR
+    baseline_ : LastValue, HistoricalAverage, VAR or LagBoost
         The fitted baseline (absent for the networks).
     history_ : list of dict
         One record per epoch: ``epoch``, ``train_loss``, ``val_mae`` (with
@@ -386,7 +389,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             raise ValueError(f"the data has {d.num_nodes} nodes x {d.num_features} "
                              f"features, the model was fit on {fitted[0]} x {fitted[1]}"
                              f"{hint}")
-        if not hasattr(self, "baseline_"):
+        if not hasattr(self, "baseline_") or isinstance(self.baseline_, LagBoost):
             got = (d.num_time_covariates, d.num_covariates - d.num_time_covariates,
                    d.num_node_covariates)
             want = (self._time_covariates_, self.n_covariates_ - self._time_covariates_,
@@ -394,7 +397,7 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
             if got != want:
                 raise ValueError(
                     f"the data has {got[0]} time covariates, {got[1]} shared and "
-                    f"{got[2]} node covariates; the network was fit on {want[0]}, "
+                    f"{got[2]} node covariates; the model was fit on {want[0]}, "
                     f"{want[1]} and {want[2]}: give timestamps and covariates as at fit")
         if d.graph is None and self.graph_ is not None:
             d = _with_graph(d, self.graph_)
@@ -531,11 +534,20 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         graphs = _on_device(d.graph, self.device_)
         self.graph_ = None if self.dynamic_graph_ else graphs
         if p.model in BASELINES:
-            self.baseline_ = BASELINES[p.model]().fit(d, split.train_steps)
+            self.baseline_ = self._fit_baseline(d, split, p)
             self.history_, self.best_epoch_, self.n_epochs_ = [], None, 0
             return self
         self._train(_with_graph(d, graphs), split, p)
         return self
+
+    @staticmethod
+    def _fit_baseline(d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> Any:
+        """The baseline ``p.model``: :class:`LagBoost` on the training windows,
+        early-stopped on the validation windows, the others on the training steps."""
+        if p.model == "gbm":
+            return LagBoost(random_state=seed_from(p.random_state)).fit(
+                d, split.train, p.window, p.horizon, p.delay, val_starts=split.val)
+        return BASELINES[p.model]().fit(d, split.train_steps)
 
     def _train(self, d: SpatioTemporalData, split: Split, p: SimpleNamespace) -> None:
         self.scaler_ = StandardScaler().fit(d, split.train_steps)

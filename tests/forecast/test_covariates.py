@@ -63,7 +63,7 @@ def test_data_without_the_covariates_of_fit_is_a_clear_error(driven):
                   SpatioTemporalData(y, timestamps=stamps, covariates=np.hstack([u, u])),
                   SpatioTemporalData(y, covariates=np.hstack([u, u, u, u, u]))):
         with pytest.raises(ValueError, match="time covariates, .* shared and .* node "
-                                             "covariates; the network was fit on 4, 1 and 0"):
+                                             "covariates; the model was fit on 4, 1 and 0"):
             f.predict(other)
     # the baselines read no covariates
     last = STGNNForecaster("last", window=4, horizon=1).fit(data)
