@@ -309,8 +309,8 @@ class LagBoost:
     learning_rate : float, default=0.1
         Shrinkage of each tree.
     max_rows : int, default=1_000_000
-        Training rows per model at most (a random subset of the windows' nodes
-        beyond that).
+        Training rows (windows x nodes) at most: beyond that a random subset of the
+        windows, drawn before their rows are built.
     random_state : int, optional
         Seed of that subset.
 
@@ -422,8 +422,13 @@ class LagBoost:
         if len(starts) == 0:
             raise ValueError("LagBoost needs at least one training window")
         self.uses_graph_ = self._in_neighbours(data) is not None
-        lo, hi = int(np.min(starts)), int(np.max(starts)) + window + delay + horizon
+        starts = np.asarray(starts, dtype=np.int64)
+        lo, hi = int(starts.min()), int(starts.max()) + window + delay + horizon
         self.mean_ = _train_mean(data, (lo, hi)).astype(np.float32)
+        keep = max(1, self.max_rows // data.num_nodes)
+        if len(starts) > keep:
+            rng = np.random.default_rng(self.random_state)
+            starts = np.sort(rng.choice(starts, keep, replace=False))
         X, base, y, my = self._rows(data, starts, window, horizon, delay)
         for h, f in zip(*np.nonzero(~my.any(0))):
             raise ValueError(f"no observed training target {h + 1} step(s) ahead of "
@@ -433,15 +438,12 @@ class LagBoost:
         X = X[:, self.columns_]
         val = None if val_starts is None or len(val_starts) == 0 else \
             self._rows(data, val_starts, window, horizon, delay)
-        rng = np.random.default_rng(self.random_state)
         self.models_ = []
         with threadpool_limits(torch.get_num_threads(), user_api="openmp"):
             for h in range(horizon):
                 models = []
                 for f in range(base.shape[1]):
                     rows = np.flatnonzero(my[:, h, f])
-                    if rows.size > self.max_rows:
-                        rows = np.sort(rng.choice(rows, self.max_rows, replace=False))
                     extra = {}
                     if val is not None and val[3][:, h, f].any():
                         vr = val[3][:, h, f]
