@@ -460,23 +460,9 @@ class LagBoost:
 
     def forecast(self, data: SpatioTemporalData, starts: Any, window: int, horizon: int,
                  delay: int = 0) -> np.ndarray:
-        """Forecasts of the windows at ``starts``.
-
-        Parameters
-        ----------
-        data : SpatioTemporalData
-            The series.
-        starts : array-like of int
-            Window starts; inputs are steps ``[s, s + window)``.
-        window, horizon : int
-            Input and forecast steps (those of :meth:`fit`, or fewer steps ahead).
-        delay : int, default=0
-            Steps between the inputs and the first forecast step (that of :meth:`fit`).
-
-        Returns
-        -------
-        ndarray of shape (len(starts), horizon, N, F)
-        """
+        """Forecasts ``[len(starts), horizon, N, F]`` of the windows at ``starts``, as
+        :meth:`LastValue.forecast`; ``window`` and ``delay`` must be those of
+        :meth:`fit`, ``horizon`` at most its."""
         if window != self.window_ or delay != self.delay_ or horizon > len(self.models_):
             raise ValueError(
                 f"LagBoost was fitted with window={self.window_}, delay={self.delay_} "
