@@ -312,7 +312,8 @@ class LagBoost:
         Training rows (windows x nodes) at most: beyond that a random subset of the
         windows, drawn before their rows are built.
     random_state : int, optional
-        Seed of that subset.
+        Seed of that subset and of the trees (scikit-learn finds their bin edges
+        on a random subset of 200,000 rows when there are more).
 
     Attributes
     ----------
