@@ -152,3 +152,16 @@ def test_bad_input(ring):
     dynamic = SpatioTemporalData(data.values, graph=[ring(8)] * 100)
     with pytest.raises(ValueError, match="LagBoost takes a static graph"):
         STGNNForecaster("gbm", window=4, horizon=1).fit(dynamic)
+
+
+def test_gbm_forecaster_pickles_and_refits_alike(ring):
+    import pickle
+
+    from sklearn.base import clone
+
+    data = _relay(ring, steps=300)
+    f = STGNNForecaster("gbm", window=4, horizon=2, random_state=0).fit(data)
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(g.predict(data), f.predict(data))
+    np.testing.assert_array_equal(clone(f).fit(data).predict(data), f.predict(data))
+    assert f.history_ == [] and f.n_epochs_ == 0
