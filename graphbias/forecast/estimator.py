@@ -170,7 +170,8 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         0.83x for ``"dcrnn"`` and 0.90x for ``"tts"`` (``benchmarks/forecast``).
     future_covariates : bool, default=False
         The networks also read the covariates of the target steps (known future
-        inputs); needs data with timestamps or covariates.
+        inputs); needs data with timestamps or covariates. ``"gbm"`` refuses it, the
+        other baselines ignore it.
     graph_steps : {"last", "each"}, default="last"
         With one graph per step: forecast each window on the graph of its last input
         step (``"last"``), or convolve every input step on its own graph
@@ -523,6 +524,9 @@ class STGNNForecaster(EstimatorMixin, BaseEstimator):
         self._time_covariates_ = d.num_time_covariates
         self.use_covariates_ = (p.model not in BASELINES
                                 and self.n_covariates_ + self.n_node_covariates_ > 0)
+        if p.future_covariates and p.model == "gbm":
+            raise ValueError("model 'gbm' reads the covariates of the last input step "
+                             "only; future_covariates=True is for the networks")
         if p.future_covariates and p.model not in BASELINES and not self.use_covariates_:
             raise ValueError("future_covariates=True needs covariates: give the data "
                              "timestamps, covariates or node_covariates")

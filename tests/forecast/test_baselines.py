@@ -127,6 +127,8 @@ def test_covariates_of_the_last_input_step_are_read():
     assert -f.score(with_cov) < 0.1 * -blind.score(x)
     with pytest.raises(ValueError, match="0 shared and 0 node covariates; the model was fit on 0, 1"):
         f.predict(x)
+    with pytest.raises(ValueError, match="'gbm' reads the covariates of the last input step"):
+        STGNNForecaster("gbm", window=2, horizon=1, future_covariates=True).fit(with_cov)
 
 
 def test_bad_input(ring):
