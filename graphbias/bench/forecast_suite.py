@@ -261,7 +261,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
     steps = 1500 if quick else GPVAR_STEPS
     graph_models = ("tts",) if quick else ("dcrnn", "gwnet", "tts")
     gp_methods = (*(f"{m}:{n}" for m in graph_models for n in ("none", "gcn")), "gru",
-                  *(() if quick else ("var",)), "last", "optimal")
+                  *(() if quick else ("var", "gbm")), "last", "optimal")
     for dataset, shift in GPVAR_SHIFTS.items():
         get_gpvar = functools.cache(
             lambda shift=shift: gpvar(steps, sigma=GPVAR_SIGMA, shift=shift, seed=0))
