@@ -6,8 +6,8 @@ the seconds and the learning curve (``history_``: training loss, validation MAE,
 per epoch) are appended to ``losloop.jsonl`` as soon as the fit ends. Cells already
 recorded are skipped, so an interrupted run resumes. While a fit runs, every epoch
 appends its validation MAE and the test metrics of that epoch's weights to
-``progress/METHOD-SEED.jsonl``: the learning curve of a fit cut short, and the test
-metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol's
+``progress/METHOD-SEED.jsonl`` beside the ``--out`` file: the learning curve of a fit
+cut short, and the test metrics of its best validation epoch so far. ``--max-epochs`` caps the protocol's
 100 epochs (recorded as ``max_epochs``). A method named with the suffix
 ``-compiled`` (``gwnet-compiled``) is that model trained with ``compile=True``; one
 with ``-h<width>`` (``tts-h64``) has that hidden width instead of the protocol's 32,
@@ -44,7 +44,6 @@ from graphbias.forecast import (BASELINES, MODELS, ForecastEnsemble, STGNNForeca
                                 forecast_metrics)
 
 RESULTS = Path(__file__).with_name("losloop.jsonl")
-PROGRESS = Path(__file__).with_name("progress")
 #: method suffix: the same model trained through ``torch.compile``
 COMPILED = "-compiled"
 #: method-name suffixes (before ``-compiled``) that set a parameter to a value:
@@ -155,12 +154,15 @@ def recorded(path: Path) -> set[tuple[str, int]]:
 
 
 def run_cell(method: str, seed: int, data: Any, threads: int, quick: bool,
-             max_epochs: Optional[int] = None) -> dict[str, Any]:
+             max_epochs: Optional[int] = None, out: Path = RESULTS) -> dict[str, Any]:
+    """One fit, its progress files in ``progress/`` beside ``out`` (so a refit
+    recorded elsewhere leaves the recorded learning curves alone)."""
     torch.set_num_threads(threads)
     progress = None
     if not quick:
-        PROGRESS.mkdir(exist_ok=True)
-        progress = PROGRESS / f"{method}-{seed}.jsonl"
+        folder = out.with_name("progress")
+        folder.mkdir(exist_ok=True)
+        progress = folder / f"{method}-{seed}.jsonl"
         for path in [progress] + [member_progress(progress, i)
                                   for i in range(method.count(ENSEMBLE) + 1)]:
             path.unlink(missing_ok=True)
@@ -202,7 +204,8 @@ def main() -> None:
                 continue
             done.add(key)
             seed = key[1]
-            row = run_cell(method, seed, data, args.threads, args.quick, args.max_epochs)
+            row = run_cell(method, seed, data, args.threads, args.quick, args.max_epochs,
+                           args.out)
             print(json.dumps({k: v for k, v in row.items() if k != "history"}), flush=True)
             if not args.quick:
                 with args.out.open("a") as fh:
