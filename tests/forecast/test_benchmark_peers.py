@@ -116,3 +116,25 @@ def test_tsl_peer_refuses_what_tsl_models_cannot_read():
     timed = SpatioTemporalData(data.values, data.graph, covariates=np.zeros((200, 1)))
     with pytest.raises(ValueError, match="no future_covariates"):
         tsl_peer.TSLForecaster("tsl-dcrnn", future_covariates=True, **SMALL).fit(timed)
+
+
+def test_horizon_limit_tells_the_values_of_the_target_step_and_after():
+    import horizon_limit
+
+    from graphbias.data import Graph
+    from graphbias.data.temporal import SpatioTemporalData
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 9, size=(30, 3))
+    mask = np.ones_like(x, dtype=bool)
+    mask[10, 1] = False
+    g = Graph(np.array([[0, 2], [1, 1]]), 3)  # node 1 hears nodes 0 and 2
+    data = SpatioTemporalData(x, g, mask=mask)
+    step = horizon_limit.STEP
+    nb = horizon_limit.told(data, "gbm+neighbours-at-target").node_covariates
+    np.testing.assert_allclose(nb[5, 1], [(x[5 + step, 0] + x[5 + step, 2]) / 2, 1], rtol=1e-6)
+    np.testing.assert_allclose(nb[5, 0], [0, 0])  # node 0 hears no one
+    own = horizon_limit.told(data, "gbm+own-after-target").node_covariates
+    t = 10 - step - 1  # the first later value of node 1 is its missing reading at 10
+    np.testing.assert_allclose(own[t, 1], [0, 0, x[11, 1], 1, x[12, 1], 1], rtol=1e-6)
+    assert (own[-1] == 0).all()  # past the end
