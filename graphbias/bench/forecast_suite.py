@@ -275,7 +275,8 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
         lambda: gpvar(steps, sigma=GPVAR_SIGMA, seed=0, **GPVAR_DYNAMIC))
     dynamic_methods = ("tts:none", "dcrnn:none:each", "gru", "last", "optimal") if quick \
         else ("dcrnn:none", "dcrnn:none:each", "gwnet:none", "gwnet:none:each",
-              "gwnet:none:each:input", "tts:none", "tts:none:static", "gru", "last", "optimal")
+              "gwnet:none:each:input", "tts:none", "tts:none:static", "gru", "gbm", "last",
+              "optimal")
     for seed in range(seeds):
         for method in dynamic_methods:
             cells.append(Cell("forecast", "gpvar-dynamic", method, seed,

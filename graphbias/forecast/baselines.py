@@ -293,8 +293,8 @@ class LagBoost:
     Each row is one node of one window. Its features are the node's ``window``
     input values (every feature; NaN where missing), the weighted mean of its
     in-neighbours' observed inputs at each input step (:math:`\sum_u w_{uv} m_u x_u
-    / \sum_u w_{uv} m_u`, NaN where no neighbour is observed; absent without a
-    graph), the node's training mean and the covariates of the last input step.
+    / \sum_u w_{uv} m_u`, NaN where no neighbour is observed; on that step's graph
+    when the data has one per step; absent without a graph), the node's training mean and the covariates of the last input step.
     The target is the change from the node's last observed input (its training mean
     when the window observes nothing), so the trees learn corrections to the last
     value. Each step ahead ``h`` has its own
@@ -346,13 +346,27 @@ class LagBoost:
         self.max_rows, self.random_state = max_rows, random_state
 
     @staticmethod
-    def _in_neighbours(data: SpatioTemporalData) -> Optional[sp.csr_matrix]:
-        if data.graph is None:
-            return None
-        if not data.is_static:
-            raise ValueError("LagBoost takes a static graph (or none): its neighbour "
-                             "features average over one set of in-neighbours")
-        return data.graph.to_scipy().T.tocsr()  # row v: the weights of edges u -> v
+    def _neighbour_means(data: SpatioTemporalData) -> np.ndarray:
+        """``[T, N, F]``: each node's weighted mean of its in-neighbours' observed
+        values at every step (NaN where none is observed), on the static graph or on
+        each step's own graph."""
+        xm = np.where(data.mask, data.values, 0)
+        m = data.mask.astype(xm.dtype)
+        T, N, F = xm.shape
+
+        def spread(a: sp.csr_matrix, v: np.ndarray) -> np.ndarray:  # [t, N, F] -> same
+            return (a @ v.transpose(1, 0, 2).reshape(N, -1)).reshape(N, -1, F).transpose(1, 0, 2)
+
+        if data.is_static:
+            a = data.graph.to_scipy().T.tocsr()  # row v: the weights of edges u -> v
+            num, den = spread(a, xm), spread(a, m)
+        else:
+            num, den = np.empty_like(xm), np.empty_like(xm)
+            for t, g in enumerate(data.graph):
+                a = g.to_scipy().T.tocsr()
+                num[t], den[t] = spread(a, xm[t:t + 1])[0], spread(a, m[t:t + 1])[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan).astype(xm.dtype)
 
     def _features(self, data: SpatioTemporalData, starts: Any, window: int
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -360,19 +374,14 @@ class LagBoost:
         base ``[S, N, F]`` they correct (the last observed input, else the mean)."""
         if self.uses_graph_ and data.graph is None:
             raise ValueError("LagBoost was fitted on a graph: give the data one")
-        adjacency = self._in_neighbours(data) if self.uses_graph_ else None
         s = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(window)
         x, m = data.values[s], data.mask[s]  # [S, W, N, F]
         S, W, N, F = x.shape
         own = np.where(m, x, np.nan)
         cols = [own.transpose(0, 2, 1, 3).reshape(S, N, W * F)]
-        if adjacency is not None:
-            xm = (x * m).transpose(2, 0, 1, 3).reshape(N, -1)
-            num = adjacency @ xm
-            den = adjacency @ m.transpose(2, 0, 1, 3).reshape(N, -1).astype(xm.dtype)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                nb = np.where(den > 0, num / den, np.nan).reshape(N, S, W, F)
-            cols.append(nb.transpose(1, 0, 2, 3).reshape(S, N, W * F))
+        if self.uses_graph_:
+            nb = self._neighbour_means(data)[s]  # [S, W, N, F]
+            cols.append(nb.transpose(0, 2, 1, 3).reshape(S, N, W * F))
         cols.append(np.broadcast_to(self.mean_, (S, N, F)))
         cov = data.covariates_at(s[:, -1:])
         if cov is not None:
@@ -422,7 +431,7 @@ class LagBoost:
         check_scalar("max_rows", self.max_rows, Integer(1), owner="LagBoost")
         if len(starts) == 0:
             raise ValueError("LagBoost needs at least one training window")
-        self.uses_graph_ = self._in_neighbours(data) is not None
+        self.uses_graph_ = data.graph is not None
         starts = np.asarray(starts, dtype=np.int64)
         lo, hi = int(starts.min()), int(starts.max()) + window + delay + horizon
         self.mean_ = _train_mean(data, (lo, hi)).astype(np.float32)

@@ -23,7 +23,7 @@ def _relay(ring, steps=700, nodes=8, seed=0):
 
 def _reference_rows(data, starts, window, mean):
     """The rows of :meth:`LagBoost._features`, one loop per node and window."""
-    a = data.graph.to_scipy().toarray()
+    graphs = data.graph if isinstance(data.graph, list) else [data.graph] * data.num_steps
     cov = data.covariates
     rows, bases = [], []
     for s in starts:
@@ -37,6 +37,7 @@ def _reference_rows(data, starts, window, mean):
                     if obs:
                         base[f] = data.values[t, v, f]
             for t in range(s, s + window):
+                a = graphs[t].to_scipy().toarray()
                 for f in range(data.num_features):
                     w = [(a[u, v], data.values[t, u, f]) for u in range(data.num_nodes)
                          if a[u, v] != 0 and data.mask[t, u, f]]
@@ -64,6 +65,23 @@ def test_rows_equal_a_loop_over_nodes_and_windows():
     np.testing.assert_allclose(base.reshape(-1, 2), want_base, rtol=1e-6)
     assert np.isnan(rows[1, 2, :10]).all()  # node 2 unobserved in the window at 10
     np.testing.assert_allclose(base[1, 2], f.mean_[2])
+
+
+def test_rows_of_a_graph_per_step_read_each_step_s_graph():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 4))
+    mask = rng.random((30, 4)) > 0.2
+    chain = Graph(torch.tensor([[0, 1, 2], [1, 2, 3]]), 4)
+    star = Graph(torch.tensor([[0, 0, 0], [1, 2, 3]]), 4, edge_weight=torch.tensor([1.0, 2, 3]))
+    graphs = [chain if t % 3 else star for t in range(30)]
+    data = SpatioTemporalData(x, mask=mask, graph=graphs)
+    f = LagBoost(max_iter=3).fit(data, np.arange(0, 20, 2), 4, 1)
+    rows, base = f._features(data, [3, 9, 20], 4)
+    want_rows, want_base = _reference_rows(data, [3, 9, 20], 4, f.mean_)
+    np.testing.assert_allclose(rows.reshape(-1, rows.shape[-1]), want_rows, rtol=1e-5)
+    np.testing.assert_allclose(base.reshape(-1, 1), want_base, rtol=1e-6)
+    f = STGNNForecaster("gbm", window=4, horizon=1, validation_fraction=0.2).fit(data)
+    assert f.graph_ is None and f.predict(data).shape == (1, 4, 1)
 
 
 def test_learns_what_only_the_neighbours_foresee(ring):
@@ -151,9 +169,6 @@ def test_bad_input(ring):
     unobserved = SpatioTemporalData(two, mask=late, graph=data.graph)
     with pytest.raises(ValueError, match="no observed training target 1 step.* feature 1"):
         LagBoost().fit(unobserved, starts, 4, 1)
-    dynamic = SpatioTemporalData(data.values, graph=[ring(8)] * 100)
-    with pytest.raises(ValueError, match="LagBoost takes a static graph"):
-        STGNNForecaster("gbm", window=4, horizon=1).fit(dynamic)
 
 
 def test_gbm_forecaster_pickles_and_refits_alike(ring):
