@@ -34,12 +34,54 @@ from threadpoolctl import threadpool_limits
 from .._validation import Integer, Real, check_scalar
 from ..data.temporal import SpatioTemporalData, datetime_index
 
-__all__ = ["LastValue", "HistoricalAverage", "VAR", "LagBoost"]
+__all__ = ["LastValue", "HistoricalAverage", "VAR", "LagBoost", "neighbour_means"]
 
 
 def _train_mean(data: SpatioTemporalData, steps: tuple[int, int]) -> np.ndarray:
     x, m = data.values[steps[0]:steps[1]], data.mask[steps[0]:steps[1]]
     return (x * m).sum(0) / np.maximum(m.sum(0), 1)
+
+
+def _last_observed(x: np.ndarray, m: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """``[S, N, F]``: the last observed value of each window ``x`` ``[S, W, N, F]``
+    (mask ``m``), ``fallback`` ``[N, F]`` where the window observes nothing."""
+    last = np.broadcast_to(fallback, x.shape[:1] + x.shape[2:]).copy()
+    for t in range(x.shape[1]):  # forward fill: later observations overwrite
+        last = np.where(m[:, t], x[:, t], last)
+    return last
+
+
+def neighbour_means(data: SpatioTemporalData, steps: Any) -> np.ndarray:
+    r"""``[len(steps), N, F]``: each node's weighted mean of its in-neighbours'
+    observed values at each of ``steps``, :math:`\sum_u w_{uv} m_u x_u / \sum_u w_{uv}
+    m_u` (NaN where no in-neighbour is observed), on the static graph or on each
+    step's own graph.
+
+    >>> import torch
+    >>> from graphbias.data import Graph
+    >>> g = Graph(torch.tensor([[0, 1], [2, 2]]), 3)      # 0 -> 2 and 1 -> 2
+    >>> data = SpatioTemporalData(np.array([[1.0, 3.0, 0.0]]), graph=g)
+    >>> neighbour_means(data, [0])[0, :, 0].tolist()
+    [nan, nan, 2.0]
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    xm = np.where(data.mask[steps], data.values[steps], 0)
+    m = data.mask[steps].astype(xm.dtype)
+    _, N, F = xm.shape
+
+    def spread(a: sp.csr_matrix, v: np.ndarray) -> np.ndarray:  # [t, N, F] -> same
+        return (a @ v.transpose(1, 0, 2).reshape(N, -1)).reshape(N, -1, F).transpose(1, 0, 2)
+
+    if data.is_static:
+        a = data.graph.to_scipy().T.tocsr()  # row v: the weights of edges u -> v
+        num, den = spread(a, xm), spread(a, m)
+    else:
+        num, den = np.empty_like(xm), np.empty_like(xm)
+        for i, t in enumerate(steps):
+            a = data.graph[t].to_scipy().T.tocsr()
+            num[i], den[i] = spread(a, xm[i:i + 1])[0], spread(a, m[i:i + 1])[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan).astype(xm.dtype)
 
 
 class LastValue:
@@ -97,10 +139,7 @@ class LastValue:
         ndarray of shape (len(starts), horizon, N, F)
         """
         x, _, mx, _, _ = data.gather(starts, window, horizon, delay)
-        x, mx = x.numpy(), mx.numpy()
-        last = np.broadcast_to(self.mean_, x.shape[:1] + x.shape[2:]).copy()
-        for t in range(window):  # forward fill: later observations overwrite
-            last = np.where(mx[:, t], x[:, t], last)
+        last = _last_observed(x.numpy(), mx.numpy(), self.mean_)
         return np.repeat(last[:, None], horizon, 1)
 
 
@@ -345,29 +384,6 @@ class LagBoost:
         self.max_iter, self.learning_rate = max_iter, learning_rate
         self.max_rows, self.random_state = max_rows, random_state
 
-    @staticmethod
-    def _neighbour_means(data: SpatioTemporalData) -> np.ndarray:
-        """``[T, N, F]``: each node's weighted mean of its in-neighbours' observed
-        values at every step (NaN where none is observed), on the static graph or on
-        each step's own graph."""
-        xm = np.where(data.mask, data.values, 0)
-        m = data.mask.astype(xm.dtype)
-        T, N, F = xm.shape
-
-        def spread(a: sp.csr_matrix, v: np.ndarray) -> np.ndarray:  # [t, N, F] -> same
-            return (a @ v.transpose(1, 0, 2).reshape(N, -1)).reshape(N, -1, F).transpose(1, 0, 2)
-
-        if data.is_static:
-            a = data.graph.to_scipy().T.tocsr()  # row v: the weights of edges u -> v
-            num, den = spread(a, xm), spread(a, m)
-        else:
-            num, den = np.empty_like(xm), np.empty_like(xm)
-            for t, g in enumerate(data.graph):
-                a = g.to_scipy().T.tocsr()
-                num[t], den[t] = spread(a, xm[t:t + 1])[0], spread(a, m[t:t + 1])[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / den, np.nan).astype(xm.dtype)
-
     def _features(self, data: SpatioTemporalData, starts: Any, window: int
                   ) -> tuple[np.ndarray, np.ndarray]:
         """Rows ``[S, N, D]`` of the windows at ``starts`` (NaN where missing) and the
@@ -380,7 +396,8 @@ class LagBoost:
         own = np.where(m, x, np.nan)
         cols = [own.transpose(0, 2, 1, 3).reshape(S, N, W * F)]
         if self.uses_graph_:
-            nb = self._neighbour_means(data)[s]  # [S, W, N, F]
+            read, at = np.unique(s, return_inverse=True)  # each step once
+            nb = neighbour_means(data, read)[at.reshape(s.shape)]  # [S, W, N, F]
             cols.append(nb.transpose(0, 2, 1, 3).reshape(S, N, W * F))
         cols.append(np.broadcast_to(self.mean_, (S, N, F)))
         cov = data.covariates_at(s[:, -1:])
@@ -388,10 +405,7 @@ class LagBoost:
             cov = cov[:, 0].numpy()
             cols.append(np.broadcast_to(cov[:, None], (S, N, cov.shape[-1]))
                         if cov.ndim == 2 else cov)
-        base = np.broadcast_to(self.mean_, (S, N, F)).copy()
-        for t in range(W):  # forward fill: later observations overwrite
-            base = np.where(m[:, t], x[:, t], base)
-        return np.concatenate(cols, -1).astype(np.float32), base
+        return np.concatenate(cols, -1).astype(np.float32), _last_observed(x, m, self.mean_)
 
     def _rows(self, data: SpatioTemporalData, starts: Any, window: int, horizon: int,
               delay: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
