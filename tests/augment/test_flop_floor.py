@@ -1,0 +1,46 @@
+"""benchmarks/lagnn/flop_floor.py: the products it calls necessary are a lower bound
+of those the paper's protocol computes, and its sizes are the selection's own."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from graphbias.augment.selection import UncertaintySelection
+from graphbias.bench.lagnn_suite import lowdegree_sbm
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lagnn" / "flop_floor.py"
+
+
+@pytest.fixture(scope="module")
+def flop_floor():
+    spec = importlib.util.spec_from_file_location("flop_floor", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_selection_sizes_are_the_selections(flop_floor):
+    g = lowdegree_sbm(quick=True)
+    train = g.train_mask.nonzero().view(-1)
+    sizes = flop_floor.selection_sizes(g, train)
+    sel = UncertaintySelection(g, torch.as_tensor(g.x).float(), g.y, train, n_models=2)
+    first = sel.classifier.first
+    assert sizes == {"rows_two_hop": sel.x.size(0), "rows_one_hop": first.num_rows,
+                     "nnz_first": first.nnz}
+
+
+def test_necessary_products_are_a_lower_bound_of_the_counted_ones(flop_floor):
+    torch.manual_seed(0)
+    g = lowdegree_sbm(quick=True)
+    counted, necessary = flop_floor.counted_and_necessary(g, epochs=3, warmup=2)
+    generator = necessary["generator"] + necessary["selection_decode"] + \
+        necessary["selection_first_layer"]
+    la_model = necessary["la_decode"] + necessary["la_first_layer"]
+    # every part counted, none left at zero
+    assert min(necessary.values()) > 0
+    assert generator <= counted["generator_and_selection"]
+    assert la_model <= counted["la_model"]
+    # and close to them: the protocol's cost is in the products counted
+    assert generator >= 0.5 * counted["generator_and_selection"]
+    assert la_model >= 0.5 * counted["la_model"]
