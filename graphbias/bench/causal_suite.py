@@ -27,7 +27,8 @@ Datasets are ``<graph>-<effect>`` at 1,000 nodes: BA with ``simple_h`` and
 ``local_x`` (select with ``--datasets``). Each also comes as
 ``<graph>-<effect>-n<N>`` at N = 500, 3,000 and 5,000 nodes,
 ``<graph>-<effect>-threshold`` (the threshold treatment
-:math:`T = [\ell + \eta > 0]`, :math:`\eta \sim \mathcal N(0, 1)`, at 1,000 nodes) and
+:math:`T = [\ell + \eta > 0]`, :math:`\eta \sim \mathcal N(0, 1)`, at 1,000 nodes;
+``<graph>-<effect>-threshold-n<N>`` at the other sizes) and
 ``<graph>-<effect>-paper`` (``setting="paper"``, the simulator of "The Final-Stage
 Bottleneck", at 1,000 nodes). With Cora's Planetoid files under ``--root``, also
 ``cora-<effect>`` and ``cora-<effect>-threshold``: the same process on Cora's
@@ -61,8 +62,9 @@ def _metrics(est: Any, data: Any, seconds: float) -> dict[str, float]:
 
 def dataset_config(name: str) -> dict[str, Any]:
     """The :func:`~graphbias.data.synthetic.network_causal.network_causal` arguments
-    of a dataset name ``<graph>-<effect>[-n<N>|-threshold|-paper]`` (for
-    ``cora-<effect>[-threshold|-paper]``, ``graph="cora"`` and the arguments of
+    of a dataset name ``<graph>-<effect>[-threshold][-n<N>]`` or
+    ``<graph>-<effect>-paper`` (for ``cora-<effect>[-threshold|-paper]``,
+    ``graph="cora"`` and the arguments of
     :func:`~graphbias.data.synthetic.network_causal.cora_causal` but the root).
 
     >>> dataset_config("sbm-linear-n5000")
@@ -71,21 +73,25 @@ def dataset_config(name: str) -> dict[str, Any]:
     {'graph': 'ba', 'effect': 'simple_h', 'num_nodes': 1000, 'setting': 'paper'}
     >>> dataset_config("cora-linear-threshold")
     {'graph': 'cora', 'effect': 'linear', 'treatment': 'threshold'}
+    >>> dataset_config("er-simple_h-threshold-n3000")
+    {'graph': 'er', 'effect': 'simple_h', 'num_nodes': 3000, 'treatment': 'threshold'}
     """
     graph, effect, *variant = name.split("-")
     config: dict[str, Any] = {"graph": graph, "effect": effect}
     if graph != "cora":
         config["num_nodes"] = 1000
-    if variant == ["threshold"]:
-        config["treatment"] = "threshold"
-    elif variant == ["paper"]:
-        config["setting"] = "paper"
-    elif (len(variant) == 1 and variant[0][:1] == "n" and variant[0][1:].isdigit()
-          and graph != "cora"):
-        config["num_nodes"] = int(variant[0][1:])
-    elif variant:
-        raise ValueError(f"dataset {name!r} is not <graph>-<effect>"
-                         "[-n<N>|-threshold|-paper] (cora: no -n<N>, its size is fixed)")
+    sized = False
+    for part in variant:
+        if part == "threshold" and "treatment" not in config and "setting" not in config:
+            config["treatment"] = "threshold"
+        elif part == "paper" and variant == ["paper"]:
+            config["setting"] = "paper"
+        elif part[:1] == "n" and part[1:].isdigit() and graph != "cora" and not sized:
+            config["num_nodes"], sized = int(part[1:]), True
+        else:
+            raise ValueError(f"dataset {name!r} is not <graph>-<effect>"
+                             "[-threshold][-n<N>] or <graph>-<effect>-paper (cora: no "
+                             "-n<N>, its size is fixed)")
     return config
 
 
@@ -102,6 +108,7 @@ def suite(root: Optional[Path], seeds: int, quick: bool) -> list[Cell]:
         names += [f for f in family if f not in names]
         names += [f"{f}-{variant}" for f in family
                   for variant in [f"n{n}" for n in SIZES] + ["threshold", "paper"]]
+        names += [f"{f}-threshold-n{n}" for f in family for n in SIZES]
         if root is not None and find_planetoid(root, "cora") is not None:
             names += [f"cora-{e}{variant}" for variant in ("", "-threshold")
                       for e in EFFECTS if e != "local_x"]

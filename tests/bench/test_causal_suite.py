@@ -43,6 +43,12 @@ def test_dataset_names_set_size_treatment_and_setting():
         dataset_config("ba-linear-big")
     with pytest.raises(ValueError, match="cora: no -n<N>"):
         dataset_config("cora-linear-n500")
+    assert dataset_config("er-simple_h-threshold-n3000") == {
+        "graph": "er", "effect": "simple_h", "num_nodes": 3000, "treatment": "threshold"}
+    for bad in ("er-linear-threshold-threshold", "er-linear-n500-n3000",
+                "ba-linear-paper-n500", "ba-linear-paper-threshold"):
+        with pytest.raises(ValueError, match=bad):
+            dataset_config(bad)
 
 
 OPTIONS = ("graph-rlearner", "graph-rlearner-paper", "graph-rlearner-hops",
@@ -53,11 +59,12 @@ def test_full_suite_lists_sizes_variants_and_the_paper_preset():
     from graphbias.bench.runner import build_cells
     cells = build_cells("causal", None, 1, False,
                         datasets=["sbm-linear-n5000", "ba-simple_h-threshold",
-                                  "er-higher_order-paper"],
+                                  "er-higher_order-paper", "er-simple_h-threshold-n3000"],
                         methods=list(OPTIONS))
     assert {(c.dataset, c.method) for c in cells} == {
         (d, m) for d in ("sbm-linear-n5000", "ba-simple_h-threshold",
-                         "er-higher_order-paper") for m in OPTIONS}
+                         "er-higher_order-paper", "er-simple_h-threshold-n3000")
+        for m in OPTIONS}
 
 
 def test_cora_cells_need_cora_under_the_root_and_fit_its_graph(planetoid_root, tmp_path):
