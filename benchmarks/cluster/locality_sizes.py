@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from graphbias.bench.cluster_suite import (BOUNDARIES, LOCALITY_METHODS, LOCALITY_TARGETS,
-                                           locality)
+from graphbias.bench.cluster_suite import (BOUNDARIES, LOCALITY_METHODS, LOCALITY_NOISE,
+                                           LOCALITY_TARGETS, locality)
 
 
 def main() -> None:
@@ -31,12 +31,15 @@ def main() -> None:
     parser.add_argument("--methods", choices=LOCALITY_METHODS, nargs="+",
                         default=list(LOCALITY_METHODS))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--noise", type=float, default=LOCALITY_NOISE,
+                        help="label noise of the graphs (datasets named -p<noise> "
+                             "when not the suite's)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.time()
     cells = locality(args.volume, args.boundary, tuple(args.sizes), repeats=args.repeats,
-                     methods=tuple(args.methods))
+                     methods=tuple(args.methods), noise=args.noise)
     with args.out.open("a") as fh:
         for (dataset, method), metrics in cells.items():
             row = {"suite": "cluster", "dataset": dataset, "method": method, "seed": 0,

@@ -126,11 +126,16 @@ def cora_f1(graph: Graph, method: str, seed: int, num_labelled: int = 10) -> dic
     return {"f1": float(np.mean(scores)), "f1_worst_class": float(np.min(scores))}
 
 
+#: label noise of the locality graphs
+LOCALITY_NOISE = 0.2
+
+
 @functools.lru_cache(maxsize=3)
-def _locality_graph(volume: str, boundary: str, n: int, seed: int) -> PlantedCluster:
+def _locality_graph(volume: str, boundary: str, n: int, seed: int,
+                    noise: float = LOCALITY_NOISE) -> PlantedCluster:
     k, d_in = LOCALITY_TARGETS[volume]
     return planted_cluster(k, n, degree_in=d_in, degree_out=BOUNDARIES[boundary],
-                           degree_rest=6.0, noise=0.2, seed=seed)
+                           degree_rest=6.0, noise=noise, seed=seed)
 
 
 def locality_sizes(volume: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
@@ -141,17 +146,21 @@ def locality_sizes(volume: str, sizes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 5,
-             seed: int = 0, methods: tuple[str, ...] = LOCALITY_METHODS
-             ) -> dict[tuple[str, str], dict[str, float]]:
+             seed: int = 0, methods: tuple[str, ...] = LOCALITY_METHODS,
+             noise: float = LOCALITY_NOISE) -> dict[tuple[str, str], dict[str, float]]:
     """Default queries on one target while the rest of the graph grows (module doc).
 
     Returns metrics keyed by ``(f"locality-{volume}-{boundary}-{n}", method)`` for
-    each of ``methods`` (of :data:`LOCALITY_METHODS`)."""
+    each of ``methods`` (of :data:`LOCALITY_METHODS`); with a label ``noise`` other
+    than :data:`LOCALITY_NOISE` the names end in ``-p{noise}``."""
     unknown = set(methods) - set(LOCALITY_METHODS)
     if unknown:
         raise ValueError(f"locality methods must be among {LOCALITY_METHODS}, got "
                          f"{sorted(unknown)}")
-    graphs = {n: _locality_graph(volume, boundary, n, seed) for n in sizes}
+    if not 0.0 <= noise <= 1.0:
+        raise ValueError(f"noise must be in [0, 1], got {noise}")
+    graphs = {n: _locality_graph(volume, boundary, n, seed, noise) for n in sizes}
+    suffix = "" if noise == LOCALITY_NOISE else f"-p{noise:g}"
     models = {(n, m): NoisyLabelLocalClustering(METHODS[m][0]).fit(
         pc.graph, noisy_labels=pc.noisy_labels if METHODS[m][1] else None)
         for n, pc in graphs.items() for m in methods}
@@ -173,7 +182,7 @@ def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 
     out: dict[tuple[str, str], dict[str, float]] = {}
     for (n, method), rows in runs.items():
         arr = np.array(rows)
-        out[(f"locality-{volume}-{boundary}-{n}", method)] = {
+        out[(f"locality-{volume}-{boundary}-{n}{suffix}", method)] = {
             "ms_per_query": 1e3 * float(np.median(arr[:, 0])),
             "cpu_ms_per_query": 1e3 * float(np.median(arr[:, 5])),
             "touched": float(np.median(arr[:, 1])),
@@ -181,9 +190,9 @@ def locality(volume: str, boundary: str, sizes: tuple[int, ...], repeats: int = 
             "diffusions": float(np.median(arr[:, 3])), "f1": float(arr[:, 4].mean()),
             "target_volume": _volume(graphs[n].graph, graphs[n].target)}
     for method in methods:
-        first = out[(f"locality-{volume}-{boundary}-{sizes[0]}", method)]
+        first = out[(f"locality-{volume}-{boundary}-{sizes[0]}{suffix}", method)]
         for n in sizes:
-            cell = out[(f"locality-{volume}-{boundary}-{n}", method)]
+            cell = out[(f"locality-{volume}-{boundary}-{n}{suffix}", method)]
             cell["time_vs_smallest"] = cell["ms_per_query"] / first["ms_per_query"]
             cell["cpu_time_vs_smallest"] = (cell["cpu_ms_per_query"]
                                             / first["cpu_ms_per_query"])

@@ -57,6 +57,14 @@ def test_locality_measures_touched_nodes_at_every_size(method):
 def test_locality_refuses_unknown_methods():
     with pytest.raises(ValueError, match="locality methods must be among"):
         locality("1e3", "easy", (40_000,), methods=("lfd-paper",))
+    with pytest.raises(ValueError, match="noise must be in"):
+        locality("1e3", "easy", (40_000,), methods=("lfd",), noise=1.5)
+
+
+def test_locality_names_graphs_of_another_label_noise():
+    out = locality("1e3", "easy", (40_000,), repeats=1, methods=("lfd",), noise=0.1)
+    assert set(out) == {("locality-1e3-easy-40000-p0.1", "lfd")}
+    assert out[("locality-1e3-easy-40000-p0.1", "lfd")]["f1"] > 0.5
 
 
 def test_peer_acl_matches_localgraphclustering():
