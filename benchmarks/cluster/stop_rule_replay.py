@@ -19,10 +19,17 @@ easy and hard boundaries, 1e4-1e6 nodes, 5 seeds), and LFR graphs from networkx
 
     python benchmarks/cluster/stop_rule_replay.py record --root ../shared/data --out traces
     python benchmarks/cluster/stop_rule_replay.py replay --out traces
+
+``show`` prints the trace of one locality target's first ``--repeats`` seed nodes
+(the locality cells' own), one JSON line per doubling::
+
+    python benchmarks/cluster/stop_rule_replay.py show --volume 1e5 --boundary hard \
+        --nodes 1000000 --method lfd --repeats 2 --touch-cap 5000000
 """
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 from pathlib import Path
 from typing import Any, Callable
@@ -30,7 +37,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from graphbias.bench.cluster_suite import LOCALITY_TARGETS, _locality_graph
+from graphbias.bench.cluster_suite import (BOUNDARIES, LOCALITY_NOISE, LOCALITY_TARGETS,
+                                           _locality_graph)
 from graphbias.cluster import (NoisyLabelLocalClustering, classifier_labels, f1_sets,
                                sample_labelled_nodes)
 from graphbias.cluster.flow import FlowSolver, UnabsorbedMass, sink_capacity
@@ -262,18 +270,42 @@ def replay(out: Path, touch_cap: int) -> None:
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
+def show(volume: str, boundary: str, nodes: int, noise: float, method: str, repeats: int,
+         touch_cap: int) -> None:
+    pc = _locality_graph(volume, boundary, nodes, 0, noise)
+    view = _models(pc.graph, pc.noisy_labels)[method].view_
+    seeds = np.random.default_rng(0).choice(LOCALITY_TARGETS[volume][0], repeats,
+                                            replace=False)
+    for s in seeds:
+        for i, step in enumerate(trace(view, int(s), np.asarray(pc.target), touch_cap)):
+            print(json.dumps({"target": f"{volume}-{boundary}", "nodes": nodes, "noise": noise,
+                              "method": method, "seed_node": int(s), "doubling": i,
+                              "conductance": float(step["phi"]), "volume": step["volume"],
+                              "support_volume": step["spread"], "f1": step["f1"],
+                              "touched": int(step["touched"])}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("record", "replay"))
+    parser.add_argument("action", choices=("record", "replay", "show"))
     parser.add_argument("--root", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("traces"))
     parser.add_argument("--touch-cap", type=int, default=400_000)
+    parser.add_argument("--volume", choices=list(LOCALITY_TARGETS), default="1e5")
+    parser.add_argument("--boundary", choices=list(BOUNDARIES), default="hard")
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--noise", type=float, default=LOCALITY_NOISE)
+    parser.add_argument("--method", choices=("lfd", "flow"), default="lfd")
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.action == "record":
         record(args.root, args.out, args.touch_cap)
-    else:
+    elif args.action == "replay":
         replay(args.out, args.touch_cap)
+    else:
+        show(args.volume, args.boundary, args.nodes, args.noise, args.method, args.repeats,
+             args.touch_cap)
 
 
 if __name__ == "__main__":
