@@ -405,6 +405,29 @@ def test_compiled_cpu_sum_adds_in_csr_order_bit_for_bit(monkeypatch, reduce, hea
     assert torch.equal(ops.spmm(csr, x, reduce), _in_csr_order(csr, x, reduce == "mean"))
 
 
+@pytest.mark.skipif(not ops._compiled.AVAILABLE, reason="graphbias._C not built")
+@pytest.mark.parametrize("width", [1, 31, 32, 33, 64, 100, 1433])
+def test_compiled_masked_spmm_adds_in_csr_order_bit_for_bit(monkeypatch, width):
+    # every x86 clone of the kernel (AVX-512, AVX2, plain) must give the bits of an
+    # entry-by-entry loop: no fused multiply-adds, CSR order
+    monkeypatch.setenv("GRAPHBIAS_BACKEND", "compiled")
+    g = torch.Generator().manual_seed(width)
+    n, nnz = 40, 300
+    row, col = torch.randint(0, n, (2, nnz), generator=g)
+    csr = CSR.from_coo(row, col, (n, n), torch.rand(nnz, generator=g))
+    x = torch.randn(n, width, generator=g)
+    words = torch.randint(-2 ** 63, 2 ** 63 - 1, (2, n, -(-width // 64)), generator=g)
+    masks = reference.unpack_bits(words, width).float()
+    deg = csr.degree()
+    ref = torch.zeros(2, n, width)
+    for k in range(int(deg.max())):
+        rows = (deg > k).nonzero().flatten()
+        e = csr.indptr[rows] + k
+        j = csr.indices[e]
+        ref[:, rows] = ref[:, rows] + (csr.values[e].unsqueeze(-1) * x[j]) * masks[:, j]
+    assert torch.equal(ops.masked_spmm(csr, x, words, 2.0), ref * 2.0)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("width", [1, 31, 32, 64, 100, 300])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
