@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from graphbias.augment import LAGNNClassifier, LocalAugmenter
 from graphbias.augment.generator import edge_pairs
 from graphbias.augment.selection import SELECTION_SETTINGS
+from graphbias.bench.ops_bench import median_seconds
 from graphbias.bench.results import machine_info
 from graphbias.data.datasets import load_planetoid
 from graphbias.data.graph import Graph
@@ -101,16 +100,6 @@ def _dense_flops(run: Any) -> float:
     return float(counter.get_total_flops())
 
 
-def _median_seconds(fn: Any, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def best_rate(shapes: list[tuple[int, int, int]], threads: int, repeats: int,
               dtype: torch.dtype = torch.float32) -> dict[str, Any]:
     """The highest GEMM rate (FLOP/s) in ``dtype`` over ``shapes`` ``(m, k, n)`` with
@@ -120,8 +109,8 @@ def best_rate(shapes: list[tuple[int, int, int]], threads: int, repeats: int,
     for m, k, n in shapes:
         a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
         out = torch.empty(m, n, dtype=dtype)
-        rates[f"{m}x{k}x{n}"] = 2 * m * k * n / _median_seconds(
-            lambda: torch.mm(a, b, out=out), repeats)
+        rates[f"{m}x{k}x{n}"] = 2 * m * k * n / median_seconds(
+            lambda: torch.mm(a, b, out=out), 1, repeats)
     return {"threads": threads, "dtype": str(dtype).removeprefix("torch."), "rates": rates,
             "best": max(rates.values())}
 

@@ -15,28 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
-from typing import Any, Callable
 
 import torch
 
 from graphbias import ops
 from graphbias.augment.selection import UncertaintySelection
+from graphbias.bench.ops_bench import median_seconds
 from graphbias.bench.results import machine_info
 from graphbias.data.datasets import load_planetoid
 from graphbias.data.transforms import normalize_features
-
-
-def _median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
 
 
 def main() -> None:
@@ -57,9 +45,9 @@ def main() -> None:
     print(json.dumps({
         "label": args.label, "rows": x.size(0), "rows_one_hop": first.num_rows,
         "entries": first.nnz, "samples": sel.n_models, "chunk": sel.chunk,
-        "masked_spmm_ms": _median_ms(lambda: ops.masked_spmm(first, x, words, 2.0),
-                                     args.repeats),
-        "score_ms": _median_ms(lambda: sel.score(x), args.repeats),
+        "masked_spmm_ms": 1e3 * median_seconds(
+            lambda: ops.masked_spmm(first, x, words, 2.0), 1, args.repeats),
+        "score_ms": 1e3 * median_seconds(lambda: sel.score(x), 1, args.repeats),
         "machine": machine_info()}))
 
 

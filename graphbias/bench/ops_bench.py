@@ -21,10 +21,11 @@ from .. import ops
 from ..ops import CSR, _balanced
 
 __all__ = ["GRAPH_KINDS", "copy_bandwidth", "make_graph", "power_law_ids", "prepare_graph",
-           "on_device", "measure", "time_case", "ops_suite"]
+           "on_device", "measure", "time_case", "ops_suite", "median_seconds"]
 
 
-def _median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
+def median_seconds(fn: Callable[[], Any], warmup: int, repeats: int) -> float:
+    """Median wall seconds of ``repeats`` calls of ``fn`` after ``warmup`` calls."""
     for _ in range(warmup):
         fn()
     times = []
@@ -46,7 +47,7 @@ def copy_bandwidth(megabytes: int = 256, repeats: int = 7, device: str = "cpu") 
         dst.copy_(src)
         sync()
 
-    seconds = _median_seconds(copy, 2, repeats)
+    seconds = median_seconds(copy, 2, repeats)
     return 2 * src.numel() * 4 / seconds / 1e9
 
 
@@ -234,7 +235,7 @@ def time_case(csr: CSR, width: int, reduce: str, backward: bool, fn: Callable,
         sync()
 
     with torch.set_grad_enabled(backward):
-        return _median_seconds(step, warmup, repeats)
+        return median_seconds(step, warmup, repeats)
 
 
 def _short(n: int) -> str:

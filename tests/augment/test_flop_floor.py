@@ -1,23 +1,15 @@
 """benchmarks/lagnn/flop_floor.py: the products it calls necessary are a lower bound
 of those the paper's protocol computes, and its sizes are the selection's own."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
 from graphbias.augment.selection import UncertaintySelection
 from graphbias.bench.lagnn_suite import lowdegree_sbm
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "lagnn" / "flop_floor.py"
-
 
 @pytest.fixture(scope="module")
-def flop_floor():
-    spec = importlib.util.spec_from_file_location("flop_floor", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def flop_floor(benchmark_script):
+    return benchmark_script("lagnn/flop_floor.py")
 
 
 def test_selection_sizes_are_the_selections(flop_floor):

@@ -1,21 +1,14 @@
 """benchmarks/cluster/label_percolation.py: the largest component of the nodes
 labelled 1, against a hand count and networkx."""
-import importlib.util
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cluster" / "label_percolation.py"
 
 
 @pytest.fixture(scope="module")
-def percolation():
-    spec = importlib.util.spec_from_file_location("label_percolation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def percolation(benchmark_script):
+    return benchmark_script("cluster/label_percolation.py")
 
 
 def _both_ways(edges):
