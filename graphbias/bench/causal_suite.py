@@ -80,18 +80,16 @@ def dataset_config(name: str) -> dict[str, Any]:
     config: dict[str, Any] = {"graph": graph, "effect": effect}
     if graph != "cora":
         config["num_nodes"] = 1000
-    sized = False
-    for part in variant:
-        if part == "threshold" and "treatment" not in config and "setting" not in config:
-            config["treatment"] = "threshold"
-        elif part == "paper" and variant == ["paper"]:
-            config["setting"] = "paper"
-        elif part[:1] == "n" and part[1:].isdigit() and graph != "cora" and not sized:
-            config["num_nodes"], sized = int(part[1:]), True
-        else:
-            raise ValueError(f"dataset {name!r} is not <graph>-<effect>"
-                             "[-threshold][-n<N>] or <graph>-<effect>-paper (cora: no "
-                             "-n<N>, its size is fixed)")
+    rest = list(variant)
+    if rest == ["paper"]:
+        config["setting"], rest = "paper", []
+    if rest[:1] == ["threshold"]:
+        config["treatment"], rest = "threshold", rest[1:]
+    if len(rest) == 1 and rest[0][:1] == "n" and rest[0][1:].isdigit() and graph != "cora":
+        config["num_nodes"], rest = int(rest[0][1:]), []
+    if rest:
+        raise ValueError(f"dataset {name!r} is not <graph>-<effect>[-threshold][-n<N>] or "
+                         "<graph>-<effect>-paper (cora: no -n<N>, its size is fixed)")
     return config
 
 

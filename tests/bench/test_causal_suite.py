@@ -46,7 +46,8 @@ def test_dataset_names_set_size_treatment_and_setting():
     assert dataset_config("er-simple_h-threshold-n3000") == {
         "graph": "er", "effect": "simple_h", "num_nodes": 3000, "treatment": "threshold"}
     for bad in ("er-linear-threshold-threshold", "er-linear-n500-n3000",
-                "ba-linear-paper-n500", "ba-linear-paper-threshold"):
+                "er-linear-n500-threshold", "ba-linear-paper-n500",
+                "ba-linear-paper-threshold", "ba-linear-threshold-paper"):
         with pytest.raises(ValueError, match=bad):
             dataset_config(bad)
 
