@@ -23,7 +23,7 @@ easy and hard boundaries, 1e4-1e6 nodes, 5 seeds), and LFR graphs from networkx
 ``show`` prints the trace of one locality target's first ``--repeats`` seed nodes
 (the locality cells' own), one JSON line per doubling::
 
-    python benchmarks/cluster/stop_rule_replay.py show --volume 1e5 --boundary hard \
+    python benchmarks/cluster/stop_rule_replay.py show --volume 1e5 --boundary hard \\
         --nodes 1000000 --method lfd --repeats 2 --touch-cap 5000000
 """
 from __future__ import annotations
