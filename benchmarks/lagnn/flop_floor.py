@@ -115,11 +115,11 @@ def best_rate(shapes: list[tuple[int, int, int]], threads: int, repeats: int,
             "best": max(rates.values())}
 
 
-def counted_and_necessary(graph: Graph, epochs: int, warmup: int = 100
-                          ) -> tuple[dict[str, float], dict[str, float]]:
-    """Dense FLOPs counted in one generator epoch plus ``epochs`` LA-model epochs of
+def counted_flops(graph: Graph, epochs: int, warmup: int = 100
+                  ) -> tuple[dict[str, float], dict[str, int]]:
+    """Dense FLOPs counted in one generator epoch and in ``epochs`` LA-model epochs of
     the paper's protocol on ``graph`` (its ``train_mask`` and ``val_mask``), and the
-    necessary FLOPs of the same run."""
+    sizes :func:`necessary_flops` takes besides the epochs."""
     # one generator epoch (165 Adam steps on Cora) holds fewer than the paper's 200
     # warm-up steps: a shorter warm-up lets the counted epoch keep generators
     aug = LocalAugmenter(selection="uncertainty", max_epochs=1, warmup=warmup,
@@ -131,15 +131,15 @@ def counted_and_necessary(graph: Graph, epochs: int, warmup: int = 100
         graph.x, graph.y, graph=graph, train_mask=graph.train_mask,
         val_mask=graph.val_mask))
     train = graph.train_mask.nonzero().view(-1)
-    necessary = necessary_flops(
+    sizes = dict(
         nodes=graph.num_nodes, features=graph.x.shape[1],
         pairs=int(edge_pairs(graph.edge_index)[0].numel()),
         classes_hidden=LAGNNClassifier._settings(clf)[0],
         decoder_hidden=aug.hidden_channels, latent=aug.latent_size, batch=aug.batch_size,
         **selection_sizes(graph, train), n_models=aug.n_models,
         selection_hidden=SELECTION_SETTINGS["hidden_channels"], passes=clf.n_samples,
-        generated=clf.n_generated, epochs=epochs, generator_epochs=1)
-    return counted, necessary
+        generated=clf.n_generated)
+    return counted, sizes
 
 
 def main() -> None:
@@ -155,15 +155,11 @@ def main() -> None:
     machine = machine_info()
     g = load_planetoid(args.root, "cora")
     g = g.replace(x=normalize_features(g.x))
-    counted, necessary = counted_and_necessary(g, args.epochs)
-    scale = {"generator_and_selection": GENERATOR_EPOCHS, "la_model": LA_EPOCHS / args.epochs,
-             "generator": GENERATOR_EPOCHS, "selection_decode": GENERATOR_EPOCHS,
-             "selection_first_layer": GENERATOR_EPOCHS,
-             "selection_propagation": GENERATOR_EPOCHS,
-             "la_decode": LA_EPOCHS / args.epochs, "la_first_layer": LA_EPOCHS / args.epochs}
-    counted = {k: v * scale[k] for k, v in counted.items()}
-    necessary = {k: v * scale[k] for k, v in necessary.items()}
-    shapes = [(g.num_nodes * LAGNNClassifier().n_samples, 256, g.x.shape[1]),
+    counted, sizes = counted_flops(g, args.epochs)
+    counted = {"generator_and_selection": counted["generator_and_selection"] * GENERATOR_EPOCHS,
+               "la_model": counted["la_model"] * LA_EPOCHS / args.epochs}
+    necessary = necessary_flops(**sizes, epochs=LA_EPOCHS, generator_epochs=GENERATOR_EPOCHS)
+    shapes = [(sizes["nodes"] * sizes["passes"], sizes["decoder_hidden"], sizes["features"]),
               (2048, 2048, 2048)]
     rates = [best_rate(shapes, t, args.repeats, dtype) for dtype in (torch.float32,
              torch.bfloat16) for t in args.threads]

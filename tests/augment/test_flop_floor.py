@@ -25,7 +25,8 @@ def test_selection_sizes_are_the_selections(flop_floor):
 def test_necessary_products_are_a_lower_bound_of_the_counted_ones(flop_floor):
     torch.manual_seed(0)
     g = lowdegree_sbm(quick=True)
-    counted, necessary = flop_floor.counted_and_necessary(g, epochs=3, warmup=2)
+    counted, sizes = flop_floor.counted_flops(g, epochs=3, warmup=2)
+    necessary = flop_floor.necessary_flops(**sizes, epochs=3, generator_epochs=1)
     generator = necessary["generator"] + necessary["selection_decode"] + \
         necessary["selection_first_layer"]
     la_model = necessary["la_decode"] + necessary["la_first_layer"]
